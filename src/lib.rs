@@ -1,0 +1,28 @@
+//! sheetsync keeps MySQL/MariaDB tables and Google Sheets tabs in two-way, real-time sync.
+//!
+//! # Data flow
+//! ```text
+//!             row-based binlog (pseudo-replica)                       one atomic spreadsheets.batchUpdate
+//!  MySQL ───────────────────────────────────────► decode ─► coalesce ─────────────────────────────────────► Google Sheets
+//!    ▲        transactions carrying the echo marker are dropped here        cells + checkpoint together          │
+//!    │                                                                                                          │ Apps Script
+//!    └──────── apply (one MySQL txn: compare-and-set + echo marker) ◄── signed webhook ◄────────────────────────┘ onEdit / onChange
+//! ```
+//!
+//! # Invariants
+//! - **Whole transactions only.** Row changes are released at commit; a rolled-back or partially
+//!   read transaction never reaches a sheet.
+//! - **Schema of the event, not of today.** Column names, types and charsets come from the
+//!   TABLE_MAP event's own metadata (`binlog_row_metadata=FULL`), never from `information_schema`.
+//! - **Checkpoint with the data.** The binlog position is written in the same atomic
+//!   `spreadsheets.batchUpdate` as the cells it covers, so sheet content and position never
+//!   disagree and replay after a crash is exact (writes are keyed by primary key, so idempotent).
+//! - **No echo.** Every transaction sheetsync writes to MySQL carries an echo-marker row; the
+//!   binlog reader drops those changes (but not columns the database itself changed in them).
+//!
+//! # Modules
+//! - [`config`]: the TOML config with `SHEETSYNC_…` environment overrides; secrets redacted.
+//! - [`preflight`]: checks of the server's binlog settings, each failure with its fix.
+
+pub mod config;
+pub mod preflight;

@@ -1,0 +1,2 @@
+//! STUB (replaced by the control-plane work).
+fn main() {}

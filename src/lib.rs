@@ -24,5 +24,8 @@
 //! - [`config`]: the TOML config with `SHEETSYNC_…` environment overrides; secrets redacted.
 //! - [`preflight`]: checks of the server's binlog settings, each failure with its fix.
 
+pub mod binlog;
 pub mod config;
+pub mod position;
 pub mod preflight;
+pub mod value;

@@ -1,1 +1,3 @@
-fn main() {}
+//! The one integration-test binary: one scenario per module.
+
+mod binlog_fixtures;

@@ -1,0 +1,459 @@
+//! The replication connection: MySQL/MariaDB binlog → committed transactions.
+//!
+//! Consumes a server URL, a unique replica `server_id` and a start position; produces
+//! `Result<Transaction, BinlogError>` on a bounded channel (the receiver's pace is the
+//! backpressure). Guarantees:
+//! - The server's settings are checked before streaming (`InvalidSystemSetting`).
+//! - Every transient failure (disconnect, `None` from the stream, read timeout of 2× the
+//!   heartbeat, a panic in the reader task) reconnects with capped jittered backoff and resumes
+//!   from the position after the last transaction *sent*: nothing is lost or sent twice by
+//!   the source itself (delivery to sheets is still at-least-once after a process crash).
+//! - A definite error is sent once and ends the stream.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use mysql_async::binlog::events::{Event, TransactionPayloadEvent};
+use mysql_async::prelude::Queryable;
+use mysql_async::{BinlogStreamRequest, Conn, GnoInterval, Sid};
+use mysql_common::packets::Tag;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::{BackoffPolicy, ReconnectDecision};
+use super::error::{BinlogError, EventLocation};
+use super::settings::{check_settings, ServerFlavor, CHECKED_VARIABLES};
+use super::transaction::{Transaction, TransactionAssembler, TRANSACTION_PAYLOAD_EVENT};
+use crate::position::{BinlogPosition, MySqlGtidSet};
+
+/// How to connect and where to start.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// `mysql://user:password@host:port`.
+    pub url: String,
+    /// Unique among the server's replicas: a duplicate disconnects the other one.
+    pub server_id: u32,
+    /// The server sends a heartbeat after this much silence; twice it is the read timeout.
+    pub heartbeat: Duration,
+    /// Where to resume; `None` starts at the server's current position (new changes only).
+    pub start: Option<BinlogPosition>,
+    pub backoff: BackoffPolicy,
+    /// Transactions buffered between the reader and its consumer.
+    pub channel_capacity: usize,
+}
+
+impl SourceOptions {
+    pub fn new(url: impl Into<String>, server_id: u32) -> Self {
+        SourceOptions {
+            url: url.into(),
+            server_id,
+            heartbeat: Duration::from_secs(5),
+            start: None,
+            backoff: BackoffPolicy::default(),
+            channel_capacity: 64,
+        }
+    }
+}
+
+/// A running binlog reader. Dropping it stops the reader.
+pub struct BinlogSource {
+    receiver: mpsc::Receiver<Result<Transaction, BinlogError>>,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<()>>,
+    /// The position the stream started from (resolved when `start` was `None`).
+    start_position: BinlogPosition,
+    /// Completed reconnects, for tests and metrics.
+    reconnects: Arc<Mutex<u64>>,
+}
+
+/// Progress shared between a session task and its supervisor; survives a session's panic.
+#[derive(Debug)]
+struct Progress {
+    /// Position after the last transaction handed to the consumer.
+    committed: BinlogPosition,
+    /// The session reached the streaming state (resets the backoff).
+    streamed: bool,
+}
+
+impl BinlogSource {
+    /// Connects once to check the server and resolve the start position (so configuration
+    /// errors surface here, not later on the channel), then starts the reader task.
+    pub async fn start(options: SourceOptions) -> Result<Self, BinlogError> {
+        let mut conn = Conn::from_url(&options.url).await?;
+        let server = inspect_server(&mut conn).await?;
+        let start_position = match &options.start {
+            Some(position) => position.clone(),
+            None => current_position(&mut conn, server.flavor).await?,
+        };
+        check_position_kind(&start_position, server.flavor)?;
+        // Closing politely keeps the server's connection count tidy; failure here is harmless.
+        let _ = conn.disconnect().await;
+
+        let (sender, receiver) = mpsc::channel(options.channel_capacity.max(1));
+        let cancel = CancellationToken::new();
+        let reconnects = Arc::new(Mutex::new(0));
+        let task = tokio::spawn(supervise(
+            options,
+            start_position.clone(),
+            sender,
+            cancel.clone(),
+            reconnects.clone(),
+        ));
+        Ok(BinlogSource {
+            receiver,
+            cancel,
+            task: Some(task),
+            start_position,
+            reconnects,
+        })
+    }
+
+    /// The next committed transaction; after an `Err` (definite) the stream ends with `None`.
+    pub async fn next(&mut self) -> Option<Result<Transaction, BinlogError>> {
+        self.receiver.recv().await
+    }
+
+    pub fn start_position(&self) -> &BinlogPosition {
+        &self.start_position
+    }
+
+    /// How many times the reader reconnected after a transient failure.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.lock().map(|count| *count).unwrap_or_default()
+    }
+
+    /// Stops the reader and waits for it to finish.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for BinlogSource {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Runs sessions until cancelled or a definite error; each session is its own task so that a
+/// panic while parsing becomes an error here instead of taking the process down.
+async fn supervise(
+    options: SourceOptions,
+    start: BinlogPosition,
+    sender: mpsc::Sender<Result<Transaction, BinlogError>>,
+    cancel: CancellationToken,
+    reconnects: Arc<Mutex<u64>>,
+) {
+    let progress = Arc::new(Mutex::new(Progress {
+        committed: start,
+        streamed: false,
+    }));
+    let mut attempt: u32 = 0;
+    loop {
+        let session = tokio::spawn(run_session(
+            options.clone(),
+            progress.clone(),
+            sender.clone(),
+            cancel.clone(),
+        ));
+        let error = match session.await {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => error,
+            Err(join_error) => BinlogError::ReaderPanicked(join_error.to_string()),
+        };
+        if cancel.is_cancelled() {
+            return;
+        }
+        let (position, streamed) = match progress.lock() {
+            Ok(mut progress) => (
+                progress.committed.to_string(),
+                std::mem::take(&mut progress.streamed),
+            ),
+            Err(_) => (String::from("(unknown)"), false),
+        };
+        if streamed {
+            attempt = 0;
+        }
+        match options.backoff.decide(&error, attempt, fastrand::f64()) {
+            ReconnectDecision::Stop => {
+                tracing::error!(%position, %error, "binlog reader stopped");
+                let _ = sender.send(Err(error)).await;
+                return;
+            }
+            ReconnectDecision::Reconnect { delay } => {
+                tracing::warn!(%position, %error, delay_ms = delay.as_millis() as u64, attempt, "binlog reader reconnecting");
+                attempt = attempt.saturating_add(1);
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                if let Ok(mut count) = reconnects.lock() {
+                    *count += 1;
+                }
+            }
+        }
+    }
+}
+
+/// What we need to know about the server before streaming.
+struct ServerInfo {
+    flavor: ServerFlavor,
+    /// `@@binlog_checksum = CRC32`: the fake ROTATE's name then ends in 4 checksum bytes.
+    checksum: bool,
+}
+
+async fn inspect_server(conn: &mut Conn) -> Result<ServerInfo, BinlogError> {
+    let version: Option<String> = conn.query_first("SELECT VERSION()").await?;
+    let flavor = ServerFlavor::from_version(version.as_deref().unwrap_or_default());
+    let names = CHECKED_VARIABLES
+        .iter()
+        .map(|name| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows: Vec<(String, String)> = conn
+        .query(format!("SHOW GLOBAL VARIABLES WHERE Variable_name IN ({names})"))
+        .await?;
+    let variables: HashMap<String, String> = rows
+        .into_iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value))
+        .collect();
+    check_settings(flavor, &variables)?;
+    let checksum: Option<String> = conn.query_first("SELECT @@GLOBAL.binlog_checksum").await?;
+    Ok(ServerInfo {
+        flavor,
+        checksum: checksum.is_some_and(|value| !value.eq_ignore_ascii_case("NONE")),
+    })
+}
+
+/// The server's current end of binlog: a GTID position when the server has GTIDs, else
+/// file and offset.
+pub async fn current_position(
+    conn: &mut Conn,
+    flavor: ServerFlavor,
+) -> Result<BinlogPosition, BinlogError> {
+    let gtid_text: Option<String> = match flavor {
+        ServerFlavor::MariaDb => conn.query_first("SELECT @@GLOBAL.gtid_binlog_pos").await?,
+        ServerFlavor::MySql => {
+            let mode: Option<String> = conn.query_first("SELECT @@GLOBAL.gtid_mode").await?;
+            if mode.as_deref() == Some("ON") {
+                conn.query_first("SELECT @@GLOBAL.gtid_executed").await?
+            } else {
+                None
+            }
+        }
+    };
+    if let Some(text) = gtid_text.filter(|text| !text.trim().is_empty()) {
+        return text.parse().map_err(|error: crate::position::PositionError| {
+            BinlogError::IncompatiblePosition {
+                position: text.clone(),
+                reason: error.to_string(),
+            }
+        });
+    }
+    // MySQL 8.4 renamed SHOW MASTER STATUS.
+    let status: Option<mysql_async::Row> = match conn.query_first("SHOW MASTER STATUS").await {
+        Ok(row) => row,
+        Err(_) => conn.query_first("SHOW BINARY LOG STATUS").await?,
+    };
+    let (file, offset) = status
+        .and_then(|row| Some((row.get::<String, _>(0)?, row.get::<u64, _>(1)?)))
+        .ok_or_else(|| BinlogError::InvalidSystemSetting {
+            setting: "log_bin".into(),
+            expected: "ON".into(),
+            actual: "no binlog status".into(),
+        })?;
+    Ok(BinlogPosition::File { file, offset })
+}
+
+fn check_position_kind(position: &BinlogPosition, flavor: ServerFlavor) -> Result<(), BinlogError> {
+    let reason = match (position, flavor) {
+        (BinlogPosition::MySqlGtidSet(_), ServerFlavor::MariaDb) => "a MySQL GTID set on MariaDB",
+        (BinlogPosition::MariaDbGtids(_), ServerFlavor::MySql) => "a MariaDB GTID list on MySQL",
+        _ => return Ok(()),
+    };
+    Err(BinlogError::IncompatiblePosition {
+        position: position.to_string(),
+        reason: reason.into(),
+    })
+}
+
+/// One connection: set up, request the binlog from the committed position, stream until error.
+async fn run_session(
+    options: SourceOptions,
+    progress: Arc<Mutex<Progress>>,
+    sender: mpsc::Sender<Result<Transaction, BinlogError>>,
+    cancel: CancellationToken,
+) -> Result<(), BinlogError> {
+    let position = progress
+        .lock()
+        .map(|progress| progress.committed.clone())
+        .map_err(|_| BinlogError::ReaderPanicked("progress lock poisoned".into()))?;
+    let position_text = position.to_string();
+    let mut conn = Conn::from_url(&options.url).await?;
+    let server = inspect_server(&mut conn).await?;
+    check_position_kind(&position, server.flavor)?;
+    let heartbeat_nanoseconds = options.heartbeat.as_nanos().min(u128::from(u64::MAX)) as u64;
+    conn.query_drop(format!("SET @master_heartbeat_period = {heartbeat_nanoseconds}"))
+        .await?;
+
+    let file_name;
+    let sids;
+    let mut request = BinlogStreamRequest::new(options.server_id);
+    if server.flavor == ServerFlavor::MariaDb {
+        // Without capability 4 the server replaces GTID events with BEGIN queries.
+        conn.query_drop("SET @mariadb_slave_capability = 4").await?;
+    }
+    match &position {
+        BinlogPosition::MariaDbGtids(_) => {
+            // Position text is digits, '-' and ',' only (validated by FromStr): safe to quote.
+            conn.query_drop(format!(
+                "SET @slave_connect_state = '{position_text}', @slave_gtid_strict_mode = 0, \
+                 @slave_gtid_ignore_duplicates = 0"
+            ))
+            .await?;
+            request = request.with_filename(b"").with_pos(4);
+        }
+        BinlogPosition::MySqlGtidSet(set) => {
+            sids = mysql_sids(set)?;
+            request = request.with_gtid().with_gtid_set(sids.iter().cloned());
+        }
+        BinlogPosition::File { file, offset } => {
+            file_name = file.clone().into_bytes();
+            request = request.with_filename(&file_name).with_pos(*offset);
+        }
+    }
+    let mut stream = conn
+        .get_binlog_stream(request)
+        .await
+        .map_err(|error| BinlogError::from_stream_error(error, &position_text))?;
+    let mut assembler = TransactionAssembler::new(position, server.checksum);
+    let read_timeout = options.heartbeat.saturating_mul(2).max(Duration::from_secs(1));
+
+    loop {
+        let next = tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            next = tokio::time::timeout(read_timeout, stream.next()) => next,
+        };
+        let event = match next {
+            Err(_) => {
+                return Err(BinlogError::ReadTimeout {
+                    seconds: read_timeout.as_secs(),
+                })
+            }
+            Ok(None) => return Err(BinlogError::StreamClosed),
+            Ok(Some(Err(error))) => {
+                return Err(BinlogError::from_stream_error(
+                    error,
+                    &assembler.committed().to_string(),
+                ))
+            }
+            Ok(Some(Ok(event))) => event,
+        };
+        if let Ok(mut progress) = progress.lock() {
+            progress.streamed = true;
+        }
+        check_payload(&event, &assembler)?;
+        let Some(transaction) = assembler.handle(&event)? else {
+            continue;
+        };
+        let committed = transaction.position_after.clone();
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            sent = sender.send(Ok(transaction)) => {
+                if sent.is_err() {
+                    // Nobody listens any more.
+                    return Ok(());
+                }
+            }
+        }
+        if let Ok(mut progress) = progress.lock() {
+            progress.committed = committed;
+        }
+    }
+}
+
+/// mysql_async expands MySQL compressed payloads itself, but drops a payload it cannot
+/// decompress without a word; check it here so a damaged payload is an error, not lost rows.
+fn check_payload(event: &Event, assembler: &TransactionAssembler) -> Result<(), BinlogError> {
+    if event.header().event_type_raw() != TRANSACTION_PAYLOAD_EVENT {
+        return Ok(());
+    }
+    let failed = |_: std::io::Error| BinlogError::CompressedEvents {
+        event_type: TRANSACTION_PAYLOAD_EVENT,
+        location: EventLocation {
+            table: None,
+            position: Some(assembler.committed().clone()),
+            event: None,
+        },
+    };
+    let payload = event.read_event::<TransactionPayloadEvent<'_>>().map_err(failed)?;
+    let mut reader = payload.decompressed().map_err(failed)?;
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(failed)?;
+    Ok(())
+}
+
+/// The GTID set in the form COM_BINLOG_DUMP_GTID sends (intervals are half-open there).
+fn mysql_sids(set: &MySqlGtidSet) -> Result<Vec<Sid<'static>>, BinlogError> {
+    let invalid = |reason: String| BinlogError::IncompatiblePosition {
+        position: set.to_string(),
+        reason,
+    };
+    let mut sids = Vec::new();
+    for (source, intervals) in &set.sources {
+        let uuid: String = source.uuid.chars().filter(|c| *c != '-').collect();
+        let mut bytes = [0u8; 16];
+        for (index, byte) in bytes.iter_mut().enumerate() {
+            *byte = uuid
+                .get(index * 2..index * 2 + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(|| invalid(format!("bad UUID {}", source.uuid)))?;
+        }
+        let mut sid = Sid::new(bytes).with_intervals(
+            intervals
+                .iter()
+                .map(|&(start, end)| GnoInterval::new(start, end.saturating_add(1)))
+                .collect(),
+        );
+        if let Some(tag) = &source.tag {
+            let tag = Tag::new(tag.clone()).map_err(|error| invalid(error.to_string()))?;
+            sid = sid.with_tag(tag);
+        }
+        sids.push(sid);
+    }
+    Ok(sids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sids_from_set() {
+        let set: MySqlGtidSet = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,3e11fa47-71ca-11e1-9e33-c80aa9429562:alpha:2"
+            .parse()
+            .expect("parse");
+        let sids = mysql_sids(&set).expect("sids");
+        let texts: Vec<String> = sids.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            texts,
+            [
+                "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7",
+                "3e11fa47-71ca-11e1-9e33-c80aa9429562:alpha:2"
+            ]
+        );
+    }
+
+    #[test]
+    fn position_kind_must_match_server() {
+        let mysql: BinlogPosition = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1".parse().expect("parse");
+        assert!(check_position_kind(&mysql, ServerFlavor::MariaDb).is_err());
+        assert!(check_position_kind(&mysql, ServerFlavor::MySql).is_ok());
+        let file: BinlogPosition = "binlog.000001:4".parse().expect("parse");
+        assert!(check_position_kind(&file, ServerFlavor::MariaDb).is_ok());
+    }
+}

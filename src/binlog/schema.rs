@@ -85,8 +85,7 @@ impl TableSchema {
         let mut enum_labels = enum_labels.into_iter();
         let mut set_labels = set_labels.into_iter();
         let mut signedness = extractor.iter_signedness();
-        let mut charsets = extractor.iter_charset();
-        let mut enum_and_set_charsets = extractor.iter_enum_and_set_charset();
+        let (mut charsets, mut enum_and_set_charsets) = collations(event)?;
         let null_bitmask = event.null_bitmask();
 
         let mut columns = Vec::with_capacity(column_count);
@@ -97,14 +96,13 @@ impl TableSchema {
                 .ok_or_else(|| malformed(format!("column {name}: no type")))?;
             let wire_metadata = event.get_column_metadata(index).unwrap_or(&[]).to_vec();
             let unsigned = wire_type.is_numeric_type() && signedness.next().unwrap_or(false);
-            let charset = if wire_type.is_character_type() {
-                charsets.next().transpose()
+            let charset = if is_character_type(wire_type) {
+                charsets.next().flatten()
             } else if wire_type.is_enum_or_set_type() {
-                enum_and_set_charsets.next().transpose()
+                enum_and_set_charsets.next().flatten()
             } else {
-                Ok(None)
-            }
-            .map_err(|error| malformed(format!("column {name} charset: {error}")))?;
+                None
+            };
             let labels = match wire_type {
                 WireType::MYSQL_TYPE_ENUM => enum_labels.next(),
                 WireType::MYSQL_TYPE_SET => set_labels.next(),
@@ -147,6 +145,60 @@ impl TableSchema {
             .map(|column| column.name.as_ref())
             .collect()
     }
+}
+
+/// The server lists charsets for "character" columns, and MySQL 9 counts VECTOR among them
+/// (mysql_common's iterator does not, which shifts every later text column's charset).
+fn is_character_type(wire_type: WireType) -> bool {
+    wire_type.is_character_type() || wire_type == WireType::MYSQL_TYPE_VECTOR
+}
+
+type CollationList = std::vec::IntoIter<Option<u16>>;
+
+/// Collations of the character columns and of the ENUM/SET columns, each in column order, from
+/// either the DEFAULT_CHARSET form (a default plus exceptions by index among those columns) or
+/// the COLUMN_CHARSET form (one per column).
+fn collations(event: &TableMapEvent<'_>) -> Result<(CollationList, CollationList), SchemaError> {
+    let malformed = |error: std::io::Error| SchemaError::Malformed(format!("charsets: {error}"));
+    let mut character_count = 0;
+    let mut enum_and_set_count = 0;
+    for index in 0..event.columns_count() as usize {
+        match event.get_column_type(index) {
+            Ok(Some(wire_type)) if is_character_type(wire_type) => character_count += 1,
+            Ok(Some(wire_type)) if wire_type.is_enum_or_set_type() => enum_and_set_count += 1,
+            _ => {}
+        }
+    }
+    let mut character = vec![None; character_count];
+    let mut enum_and_set = vec![None; enum_and_set_count];
+    for field in event.iter_optional_meta() {
+        let (target, default, non_default, per_column) = match field.map_err(malformed)? {
+            OptionalMetadataField::DefaultCharset(charsets) => (&mut character, Some(charsets), true, None),
+            OptionalMetadataField::EnumAndSetDefaultCharset(charsets) => {
+                (&mut enum_and_set, Some(charsets), true, None)
+            }
+            OptionalMetadataField::ColumnCharset(charsets) => (&mut character, None, false, Some(charsets)),
+            OptionalMetadataField::EnumAndSetColumnCharset(charsets) => {
+                (&mut enum_and_set, None, false, Some(charsets))
+            }
+            _ => continue,
+        };
+        if let (Some(default), true) = (default, non_default) {
+            target.iter_mut().for_each(|slot| *slot = Some(default.default_charset()));
+            for exception in default.iter_non_default() {
+                let exception = exception.map_err(malformed)?;
+                if let Some(slot) = target.get_mut(exception.column_index() as usize) {
+                    *slot = Some(exception.charset());
+                }
+            }
+        }
+        if let Some(per_column) = per_column {
+            for (slot, charset) in target.iter_mut().zip(per_column.iter_charsets()) {
+                *slot = Some(charset.map_err(malformed)?);
+            }
+        }
+    }
+    Ok((character.into_iter(), enum_and_set.into_iter()))
 }
 
 /// ENUM and SET labels, one list per ENUM (resp. SET) column in column order.

@@ -98,3 +98,57 @@ fn mysql_57_anonymous_gtids_use_file_positions() {
     assert!(*offset > 4);
     assert!(matches!(error, Some(BinlogError::MissingRowMetadata { .. })), "{error:?}");
 }
+
+/// `cargo test --test it dump_fixtures -- --ignored --nocapture` prints every decoded file.
+#[test]
+#[ignore]
+fn dump_fixtures() {
+    let directory = fixture("");
+    let mut names: Vec<_> = std::fs::read_dir(&directory)
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".md") && !name.starts_with("LICENSE"))
+        .collect();
+    names.sort();
+    for name in names {
+        let start = if name.starts_with("mariadb") {
+            BinlogPosition::MariaDbGtids(BTreeMap::new())
+        } else {
+            mysql_start()
+        };
+        let (transactions, error) = decode(&name, start);
+        println!("===== {name}");
+        for transaction in &transactions {
+            println!(
+                "-- gtid {:?} after {} statements {:?}",
+                transaction.gtid.as_ref().map(Gtid::to_string),
+                transaction.position_after,
+                transaction.statements
+            );
+            for change in &transaction.changes {
+                println!("   {:?} {} before {:?}", change.kind, change.table, change.before);
+                println!("      after {:?}", change.after);
+            }
+        }
+        println!("   error: {error:?}");
+    }
+}
+
+#[test]
+#[ignore]
+fn dump_table_maps() {
+    use mysql_async::binlog::events::EventData;
+    for name in ["mariadb-bin.000001", "vector.binlog", "binlog-invisible-columns.000001"] {
+        for event in read_events(&fixture(name)).expect("read") {
+            if let Ok(Some(EventData::TableMapEvent(table_map))) = event.read_data() {
+                println!("{name} {}", table_map.table_name());
+                for index in 0..table_map.columns_count() as usize {
+                    println!("  {:?}", table_map.get_column_type(index));
+                }
+                for field in table_map.iter_optional_meta() {
+                    println!("  {field:?}");
+                }
+            }
+        }
+    }
+}

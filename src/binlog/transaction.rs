@@ -108,6 +108,11 @@ impl TransactionAssembler {
         &self.committed
     }
 
+    /// The GTID of the transaction being read, if any (for diagnostics after an error).
+    pub fn pending_gtid(&self) -> Option<&Gtid> {
+        self.pending.as_ref().and_then(|pending| pending.gtid.as_ref())
+    }
+
     /// True while a transaction has started but not committed.
     pub fn in_transaction(&self) -> bool {
         self.pending.is_some()

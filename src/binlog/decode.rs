@@ -184,6 +184,12 @@ fn convert(wire: WireValue, column_type: &ColumnType) -> Result<Value, String> {
             | ColumnType::BigInt { unsigned },
             wire,
         ) => match (unsigned, wire) {
+            // mysql_common reads a signed MEDIUMINT without extending its sign bit.
+            (false, WireValue::Int(value))
+                if matches!(column_type, ColumnType::MediumInt { .. }) && value >= 1 << 23 =>
+            {
+                Value::Int(value - (1 << 24))
+            }
             (false, WireValue::Int(value)) => Value::Int(value),
             (true, WireValue::UInt(value)) => Value::UInt(value),
             (true, WireValue::Int(value)) => Value::UInt(u64::try_from(value).map_err(|_| "negative unsigned")?),
@@ -296,6 +302,9 @@ mod tests {
             (WireValue::Int(-5), ColumnType::Int { unsigned: false }, Value::Int(-5)),
             (WireValue::UInt(u64::MAX), ColumnType::BigInt { unsigned: true }, Value::UInt(u64::MAX)),
             (WireValue::Int(16_777_215), ColumnType::MediumInt { unsigned: true }, Value::UInt(16_777_215)),
+            (WireValue::Int(8_388_608), ColumnType::MediumInt { unsigned: false }, Value::Int(-8_388_608)),
+            (WireValue::Int(16_777_215), ColumnType::MediumInt { unsigned: false }, Value::Int(-1)),
+            (WireValue::Int(8_388_607), ColumnType::MediumInt { unsigned: false }, Value::Int(8_388_607)),
             (WireValue::Bytes(b"-0.05".to_vec()), ColumnType::Decimal { precision: 10, scale: 2 }, Value::Decimal("-0.05".into())),
             (WireValue::Bytes(b"1900".to_vec()), ColumnType::Year, Value::Year(0)),
             (WireValue::Bytes(b"2155".to_vec()), ColumnType::Year, Value::Year(2155)),

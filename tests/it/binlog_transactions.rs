@@ -1,0 +1,83 @@
+//! Transaction grouping on a live MariaDB: multi-statement and multi-table transactions,
+//! rollbacks never emitted, composite keys, increasing GTID positions.
+
+use std::time::Duration;
+
+use sheetsync::binlog::ChangeKind;
+use sheetsync::position::{BinlogPosition, Gtid};
+use sheetsync::value::Value;
+use sheetsync_testbed::MariaDb;
+
+use crate::binlog_support::{execute, next_in, start_source};
+
+#[tokio::test]
+async fn whole_transactions_in_commit_order() {
+    let server = MariaDb::shared();
+    let database = server.create_database("binlog_transactions").await;
+    execute(
+        &database.url,
+        &[
+            "CREATE TABLE accounts (id INT PRIMARY KEY, balance INT)",
+            "CREATE TABLE entries (account INT, line VARCHAR(10), amount INT, PRIMARY KEY (account, line))",
+        ],
+    )
+    .await;
+    let mut source = start_source(&server.root_url(), None).await;
+    execute(
+        &database.url,
+        &[
+            "BEGIN",
+            "INSERT INTO accounts VALUES (1, 100), (2, 200)",
+            "UPDATE accounts SET balance = 150 WHERE id = 1",
+            "INSERT INTO entries VALUES (1, 'x', 50)",
+            "COMMIT",
+            "BEGIN",
+            "INSERT INTO accounts VALUES (99, 0)",
+            "ROLLBACK",
+            "DELETE FROM accounts WHERE id = 2",
+        ],
+    )
+    .await;
+
+    let first = next_in(&mut source, &database.name, Duration::from_secs(20)).await;
+    let summary: Vec<(String, ChangeKind)> = first
+        .changes
+        .iter()
+        .map(|change| (change.table.name.clone(), change.kind))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("accounts".to_string(), ChangeKind::Insert),
+            ("accounts".to_string(), ChangeKind::Insert),
+            ("accounts".to_string(), ChangeKind::Update),
+            ("entries".to_string(), ChangeKind::Insert),
+        ]
+    );
+    let update = &first.changes[2];
+    assert_eq!(update.before.as_ref().and_then(|row| row.get("balance")), Some(&Value::Int(100)));
+    assert_eq!(update.after.as_ref().and_then(|row| row.get("balance")), Some(&Value::Int(150)));
+    let entry = &first.changes[3];
+    assert_eq!(entry.schema.primary_key_names(), ["account", "line"]);
+    assert_eq!(entry.key(), [&Value::Int(1), &Value::Text("x".into())]);
+
+    // The rolled-back insert of 99 never appears; the next transaction is the delete.
+    let second = next_in(&mut source, &database.name, Duration::from_secs(20)).await;
+    assert_eq!(second.changes.len(), 1);
+    assert_eq!(second.changes[0].kind, ChangeKind::Delete);
+    assert_eq!(second.changes[0].key(), [&Value::Int(2)]);
+
+    let (Some(Gtid::MariaDb(first_gtid)), Some(Gtid::MariaDb(second_gtid))) =
+        (&first.gtid, &second.gtid)
+    else {
+        panic!("MariaDB GTIDs expected: {:?} {:?}", first.gtid, second.gtid)
+    };
+    assert_eq!(first_gtid.domain, second_gtid.domain);
+    assert!(second_gtid.sequence > first_gtid.sequence);
+    let BinlogPosition::MariaDbGtids(domains) = &second.position_after else {
+        panic!("GTID position expected: {}", second.position_after)
+    };
+    assert_eq!(domains.get(&second_gtid.domain), Some(second_gtid));
+    assert!(first.commit_unix_seconds > 0);
+    source.stop().await;
+}

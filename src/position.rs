@@ -78,7 +78,11 @@ pub enum PositionError {
 
 impl fmt::Display for MariaDbGtid {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}-{}-{}", self.domain, self.server_id, self.sequence)
+        write!(
+            formatter,
+            "{}-{}-{}",
+            self.domain, self.server_id, self.sequence
+        )
     }
 }
 
@@ -173,7 +177,9 @@ impl MySqlGtidSet {
     /// True when `gno` of `source` is in the set (the transaction was already applied).
     pub fn contains(&self, source: &MySqlSource, gno: u64) -> bool {
         self.sources.get(source).is_some_and(|intervals| {
-            intervals.iter().any(|&(start, end)| start <= gno && gno <= end)
+            intervals
+                .iter()
+                .any(|&(start, end)| start <= gno && gno <= end)
         })
     }
 }
@@ -313,7 +319,10 @@ impl FromStr for BinlogPosition {
         if normalise_uuid(first_part).is_some() {
             return text.parse().map(BinlogPosition::MySqlGtidSet);
         }
-        if text.bytes().all(|byte| byte.is_ascii_digit() || byte == b'-' || byte == b',') {
+        if text
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || byte == b'-' || byte == b',')
+        {
             let mut domains = BTreeMap::new();
             for entry in text.split(',') {
                 let gtid: MariaDbGtid = entry.parse()?;
@@ -380,8 +389,14 @@ mod tests {
     fn normalises() {
         let cases = [
             ("1-2-5,0-1-17", "0-1-17,1-2-5"),
-            ("3E11FA47-71CA-11E1-9E33-C80AA9429562:7:1-5", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7"),
-            ("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-3:4-6", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-6"),
+            (
+                "3E11FA47-71CA-11E1-9E33-C80AA9429562:7:1-5",
+                "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7",
+            ),
+            (
+                "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-3:4-6",
+                "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-6",
+            ),
             (
                 "5e11fa47-71ca-11e1-9e33-c80aa9429562:1,\n3e11fa47-71ca-11e1-9e33-c80aa9429562:2",
                 "3e11fa47-71ca-11e1-9e33-c80aa9429562:2,5e11fa47-71ca-11e1-9e33-c80aa9429562:1",
@@ -402,15 +417,21 @@ mod tests {
             ("0-1-17,0-2-5", PositionError::DuplicateDomain(0)),
             ("0-1-", PositionError::MariaDbGtid("0-1-".into())),
             ("binlog.000001", PositionError::File("binlog.000001".into())),
-            ("binlog.000001:x", PositionError::File("binlog.000001:x".into())),
+            (
+                "binlog.000001:x",
+                PositionError::File("binlog.000001:x".into()),
+            ),
             (":4", PositionError::File(":4".into())),
-            ("binlog.000001:+4", PositionError::File("binlog.000001:+4".into())),
+            (
+                "binlog.000001:+4",
+                PositionError::File("binlog.000001:+4".into()),
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(input.parse::<BinlogPosition>(), Err(expected), "{input:?}");
         }
         let mysql_cases = [
-            format!("{UUID_A}"),
+            UUID_A.to_string(),
             format!("{UUID_A}:0"),
             format!("{UUID_A}:5-3"),
             format!("{UUID_A}:1-"),

@@ -68,26 +68,55 @@ pub enum Value {
 /// The SQL type of a column as the TABLE_MAP describes it; enough to convert values exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ColumnType {
-    TinyInt { unsigned: bool },
-    SmallInt { unsigned: bool },
-    MediumInt { unsigned: bool },
-    Int { unsigned: bool },
-    BigInt { unsigned: bool },
+    TinyInt {
+        unsigned: bool,
+    },
+    SmallInt {
+        unsigned: bool,
+    },
+    MediumInt {
+        unsigned: bool,
+    },
+    Int {
+        unsigned: bool,
+    },
+    BigInt {
+        unsigned: bool,
+    },
     Float,
     Double,
-    Decimal { precision: u8, scale: u8 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     /// CHAR/VARCHAR/TEXT with their charset name (e.g. `utf8mb4`, `latin1`).
-    Text { charset: String },
+    Text {
+        charset: String,
+    },
     /// BINARY(n) (with `length` so trailing zero bytes can be restored), VARBINARY, BLOB.
-    Binary { fixed_length: Option<u32> },
+    Binary {
+        fixed_length: Option<u32>,
+    },
     Date,
-    DateTime { fractional_digits: u8 },
-    Timestamp { fractional_digits: u8 },
-    Time { fractional_digits: u8 },
+    DateTime {
+        fractional_digits: u8,
+    },
+    Timestamp {
+        fractional_digits: u8,
+    },
+    Time {
+        fractional_digits: u8,
+    },
     Year,
-    Enum { labels: Vec<String> },
-    Set { labels: Vec<String> },
-    Bit { width: u8 },
+    Enum {
+        labels: Vec<String>,
+    },
+    Set {
+        labels: Vec<String>,
+    },
+    Bit {
+        width: u8,
+    },
     Json,
     Geometry,
     Vector,
@@ -142,7 +171,9 @@ impl fmt::Display for Value {
             ),
             Value::Year(year) => write!(formatter, "{year}"),
             Value::Set(labels) => formatter.write_str(&labels.join(",")),
-            Value::Bit { bits, width } => write!(formatter, "b'{bits:0width$b}'", width = *width as usize),
+            Value::Bit { bits, width } => {
+                write!(formatter, "b'{bits:0width$b}'", width = *width as usize)
+            }
         }
     }
 }
@@ -178,7 +209,9 @@ fn decode_utf16(bytes: &[u8], little_endian: bool) -> Option<String> {
             u16::from_be_bytes([pair[0], pair[1]])
         }
     });
-    char::decode_utf16(units).collect::<Result<String, _>>().ok()
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
 }
 
 fn windows_1252(byte: u8) -> char {
@@ -188,7 +221,9 @@ fn windows_1252(byte: u8) -> char {
         0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
     ];
     match byte {
-        0x80..=0x9F => char::from_u32(u32::from(HIGH[usize::from(byte - 0x80)])).unwrap_or('\u{FFFD}'),
+        0x80..=0x9F => {
+            char::from_u32(u32::from(HIGH[usize::from(byte - 0x80)])).unwrap_or('\u{FFFD}')
+        }
         _ => char::from(byte),
     }
 }
@@ -210,7 +245,11 @@ mod tests {
             ("big5", b"x", None),
         ];
         for (charset, bytes, expected) in cases {
-            assert_eq!(decode_charset(charset, bytes).as_deref(), expected, "{charset}");
+            assert_eq!(
+                decode_charset(charset, bytes).as_deref(),
+                expected,
+                "{charset}"
+            );
         }
     }
 

@@ -50,7 +50,12 @@ impl BackoffPolicy {
     }
 
     /// Decides after `error` on the `attempt`-th consecutive failure.
-    pub fn decide(&self, error: &BinlogError, attempt: u32, jitter_sample: f64) -> ReconnectDecision {
+    pub fn decide(
+        &self,
+        error: &BinlogError,
+        attempt: u32,
+        jitter_sample: f64,
+    ) -> ReconnectDecision {
         if error.is_transient() {
             ReconnectDecision::Reconnect {
                 delay: self.delay(attempt, jitter_sample),

@@ -86,7 +86,9 @@ pub fn decode_rows(
             ChangeKind::Delete
         }
         RowsEventData::PartialUpdateRowsEvent(_) => {
-            return Err("partial JSON updates are not supported: set binlog_row_value_options=''".into())
+            return Err(
+                "partial JSON updates are not supported: set binlog_row_value_options=''".into(),
+            )
         }
     };
     if event.num_columns() != schema.columns.len() as u64 {
@@ -96,10 +98,12 @@ pub fn decode_rows(
             schema.columns.len()
         ));
     }
-    let before_columns: Option<Vec<usize>> =
-        event.columns_before_image().map(|bits| bits.iter_ones().collect());
-    let after_columns: Option<Vec<usize>> =
-        event.columns_after_image().map(|bits| bits.iter_ones().collect());
+    let before_columns: Option<Vec<usize>> = event
+        .columns_before_image()
+        .map(|bits| bits.iter_ones().collect());
+    let after_columns: Option<Vec<usize>> = event
+        .columns_after_image()
+        .map(|bits| bits.iter_ones().collect());
     let mut buffer = ParseBuf(event.rows_data());
     let mut changes = Vec::new();
     while !buffer.is_empty() {
@@ -141,7 +145,8 @@ fn decode_image<'a>(
         let value = if is_null {
             Value::Null
         } else {
-            decode_value(buffer, column).map_err(|reason| format!("column {}: {reason}", column.name))?
+            decode_value(buffer, column)
+                .map_err(|reason| format!("column {}: {reason}", column.name))?
         };
         columns.push(RowColumn {
             name: column.name.clone(),
@@ -158,7 +163,12 @@ fn decode_value<'a>(buffer: &mut ParseBuf<'a>, column: &'a ColumnSchema) -> Resu
         WireType::MYSQL_TYPE_DATE => WireType::MYSQL_TYPE_NEWDATE,
         other => other,
     };
-    let context = (wire_type, column.wire_metadata.as_slice(), column.unsigned, false);
+    let context = (
+        wire_type,
+        column.wire_metadata.as_slice(),
+        column.unsigned,
+        false,
+    );
     let value: BinlogValue<'_> = buffer.parse(context).map_err(|error| error.to_string())?;
     let wire = match value {
         BinlogValue::Value(wire) => wire,
@@ -173,7 +183,8 @@ fn decode_value<'a>(buffer: &mut ParseBuf<'a>, column: &'a ColumnSchema) -> Resu
 
 /// Wire value → exact typed value.
 fn convert(wire: WireValue, column_type: &ColumnType) -> Result<Value, String> {
-    let unexpected = |wire: &WireValue| format!("unexpected wire value {wire:?} for {column_type:?}");
+    let unexpected =
+        |wire: &WireValue| format!("unexpected wire value {wire:?} for {column_type:?}");
     Ok(match (column_type, wire) {
         (_, WireValue::NULL) => Value::Null,
         (
@@ -192,7 +203,9 @@ fn convert(wire: WireValue, column_type: &ColumnType) -> Result<Value, String> {
             }
             (false, WireValue::Int(value)) => Value::Int(value),
             (true, WireValue::UInt(value)) => Value::UInt(value),
-            (true, WireValue::Int(value)) => Value::UInt(u64::try_from(value).map_err(|_| "negative unsigned")?),
+            (true, WireValue::Int(value)) => {
+                Value::UInt(u64::try_from(value).map_err(|_| "negative unsigned")?)
+            }
             (_, wire) => return Err(unexpected(&wire)),
         },
         (ColumnType::Float, WireValue::Float(value)) => Value::Float(value),
@@ -200,25 +213,37 @@ fn convert(wire: WireValue, column_type: &ColumnType) -> Result<Value, String> {
         (ColumnType::Decimal { .. }, WireValue::Bytes(text)) => {
             Value::Decimal(String::from_utf8(text).map_err(|_| "decimal text not UTF-8")?)
         }
-        (ColumnType::Date, WireValue::Date(year, month, day, ..)) => Value::Date { year, month, day },
-        (ColumnType::DateTime { .. }, WireValue::Date(year, month, day, hour, minute, second, microsecond)) => {
-            Value::DateTime { year, month, day, hour, minute, second, microsecond }
+        (ColumnType::Date, WireValue::Date(year, month, day, ..)) => {
+            Value::Date { year, month, day }
         }
+        (
+            ColumnType::DateTime { .. },
+            WireValue::Date(year, month, day, hour, minute, second, microsecond),
+        ) => Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            microsecond,
+        },
         (ColumnType::Timestamp { .. }, WireValue::Int(seconds)) => Value::Timestamp {
             unix_seconds: seconds,
             microsecond: 0,
         },
         (ColumnType::Timestamp { .. }, WireValue::Bytes(text)) => timestamp(&text)?,
-        (ColumnType::Time { .. }, WireValue::Time(negative, days, hours, minutes, seconds, microsecond)) => {
-            Value::Time {
-                negative,
-                hours: u16::try_from(days.saturating_mul(24).saturating_add(u32::from(hours)))
-                    .map_err(|_| "TIME hours out of range")?,
-                minutes,
-                seconds,
-                microsecond,
-            }
-        }
+        (
+            ColumnType::Time { .. },
+            WireValue::Time(negative, days, hours, minutes, seconds, microsecond),
+        ) => Value::Time {
+            negative,
+            hours: u16::try_from(days.saturating_mul(24).saturating_add(u32::from(hours)))
+                .map_err(|_| "TIME hours out of range")?,
+            minutes,
+            seconds,
+            microsecond,
+        },
         (ColumnType::Year, WireValue::Bytes(text)) => {
             // mysql_common adds 1900 to the stored byte, so YEAR 0000 arrives as "1900".
             let year: u16 = std::str::from_utf8(&text)
@@ -231,8 +256,13 @@ fn convert(wire: WireValue, column_type: &ColumnType) -> Result<Value, String> {
             if bytes.len() > 8 {
                 return Err("BIT wider than 64".into());
             }
-            let bits = bytes.iter().fold(0u64, |bits, &byte| (bits << 8) | u64::from(byte));
-            Value::Bit { bits, width: *width }
+            let bits = bytes
+                .iter()
+                .fold(0u64, |bits, &byte| (bits << 8) | u64::from(byte));
+            Value::Bit {
+                bits,
+                width: *width,
+            }
         }
         (ColumnType::Enum { labels }, WireValue::Int(index)) => {
             // Index 0 is MySQL's "invalid value" entry, shown as the empty string.
@@ -249,7 +279,10 @@ fn convert(wire: WireValue, column_type: &ColumnType) -> Result<Value, String> {
         (ColumnType::Set { labels }, WireValue::Bytes(bytes)) => {
             let mut chosen = Vec::new();
             for (index, label) in labels.iter().enumerate() {
-                if bytes.get(index / 8).is_some_and(|byte| byte & (1 << (index % 8)) != 0) {
+                if bytes
+                    .get(index / 8)
+                    .is_some_and(|byte| byte & (1 << (index % 8)) != 0)
+                {
                     chosen.push(label.clone());
                 }
             }
@@ -259,10 +292,12 @@ fn convert(wire: WireValue, column_type: &ColumnType) -> Result<Value, String> {
             // A NULL-literal JSON document is stored as zero bytes.
             Value::Json(String::from_utf8(bytes).map_err(|_| "JSON text not UTF-8")?)
         }
-        (ColumnType::Text { charset }, WireValue::Bytes(bytes)) => match decode_charset(charset, &bytes) {
-            Some(text) => Value::Text(text),
-            None => Value::Bytes(bytes),
-        },
+        (ColumnType::Text { charset }, WireValue::Bytes(bytes)) => {
+            match decode_charset(charset, &bytes) {
+                Some(text) => Value::Text(text),
+                None => Value::Bytes(bytes),
+            }
+        }
         (ColumnType::Binary { fixed_length }, WireValue::Bytes(mut bytes)) => {
             // The server strips BINARY(n)'s trailing zero bytes; the value has exactly n.
             if let Some(length) = fixed_length {
@@ -286,7 +321,11 @@ fn timestamp(text: &[u8]) -> Result<Value, String> {
     let seconds: i64 = seconds.parse().map_err(|_| format!("TIMESTAMP {text}"))?;
     let microsecond: u32 = micros.parse().map_err(|_| format!("TIMESTAMP {text}"))?;
     Ok(Value::Timestamp {
-        unix_seconds: if seconds < 0 { seconds + (1 << 32) } else { seconds },
+        unix_seconds: if seconds < 0 {
+            seconds + (1 << 32)
+        } else {
+            seconds
+        },
         microsecond,
     })
 }
@@ -299,24 +338,130 @@ mod tests {
     fn conversions() {
         let labels = vec!["a".to_string(), "b".to_string(), "c".to_string()];
         let cases: Vec<(WireValue, ColumnType, Value)> = vec![
-            (WireValue::Int(-5), ColumnType::Int { unsigned: false }, Value::Int(-5)),
-            (WireValue::UInt(u64::MAX), ColumnType::BigInt { unsigned: true }, Value::UInt(u64::MAX)),
-            (WireValue::Int(16_777_215), ColumnType::MediumInt { unsigned: true }, Value::UInt(16_777_215)),
-            (WireValue::Int(8_388_608), ColumnType::MediumInt { unsigned: false }, Value::Int(-8_388_608)),
-            (WireValue::Int(16_777_215), ColumnType::MediumInt { unsigned: false }, Value::Int(-1)),
-            (WireValue::Int(8_388_607), ColumnType::MediumInt { unsigned: false }, Value::Int(8_388_607)),
-            (WireValue::Bytes(b"-0.05".to_vec()), ColumnType::Decimal { precision: 10, scale: 2 }, Value::Decimal("-0.05".into())),
-            (WireValue::Bytes(b"1900".to_vec()), ColumnType::Year, Value::Year(0)),
-            (WireValue::Bytes(b"2155".to_vec()), ColumnType::Year, Value::Year(2155)),
-            (WireValue::Bytes(vec![0x01, 0x02]), ColumnType::Bit { width: 10 }, Value::Bit { bits: 258, width: 10 }),
-            (WireValue::Int(2), ColumnType::Enum { labels: labels.clone() }, Value::Enum("b".into())),
-            (WireValue::Int(0), ColumnType::Enum { labels: labels.clone() }, Value::Enum(String::new())),
-            (WireValue::Bytes(vec![0b101]), ColumnType::Set { labels: labels.clone() }, Value::Set(vec!["a".into(), "c".into()])),
-            (WireValue::Bytes(b"caf\xe9".to_vec()), ColumnType::Text { charset: "latin1".into() }, Value::Text("café".into())),
-            (WireValue::Bytes(vec![1, 2]), ColumnType::Binary { fixed_length: Some(4) }, Value::Bytes(vec![1, 2, 0, 0])),
-            (WireValue::Bytes(b"1714979289.123000".to_vec()), ColumnType::Timestamp { fractional_digits: 6 }, Value::Timestamp { unix_seconds: 1_714_979_289, microsecond: 123_000 }),
-            (WireValue::Bytes(b"-1".to_vec()), ColumnType::Timestamp { fractional_digits: 0 }, Value::Timestamp { unix_seconds: 4_294_967_295, microsecond: 0 }),
-            (WireValue::Time(true, 34, 22, 59, 59, 0), ColumnType::Time { fractional_digits: 0 }, Value::Time { negative: true, hours: 838, minutes: 59, seconds: 59, microsecond: 0 }),
+            (
+                WireValue::Int(-5),
+                ColumnType::Int { unsigned: false },
+                Value::Int(-5),
+            ),
+            (
+                WireValue::UInt(u64::MAX),
+                ColumnType::BigInt { unsigned: true },
+                Value::UInt(u64::MAX),
+            ),
+            (
+                WireValue::Int(16_777_215),
+                ColumnType::MediumInt { unsigned: true },
+                Value::UInt(16_777_215),
+            ),
+            (
+                WireValue::Int(8_388_608),
+                ColumnType::MediumInt { unsigned: false },
+                Value::Int(-8_388_608),
+            ),
+            (
+                WireValue::Int(16_777_215),
+                ColumnType::MediumInt { unsigned: false },
+                Value::Int(-1),
+            ),
+            (
+                WireValue::Int(8_388_607),
+                ColumnType::MediumInt { unsigned: false },
+                Value::Int(8_388_607),
+            ),
+            (
+                WireValue::Bytes(b"-0.05".to_vec()),
+                ColumnType::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+                Value::Decimal("-0.05".into()),
+            ),
+            (
+                WireValue::Bytes(b"1900".to_vec()),
+                ColumnType::Year,
+                Value::Year(0),
+            ),
+            (
+                WireValue::Bytes(b"2155".to_vec()),
+                ColumnType::Year,
+                Value::Year(2155),
+            ),
+            (
+                WireValue::Bytes(vec![0x01, 0x02]),
+                ColumnType::Bit { width: 10 },
+                Value::Bit {
+                    bits: 258,
+                    width: 10,
+                },
+            ),
+            (
+                WireValue::Int(2),
+                ColumnType::Enum {
+                    labels: labels.clone(),
+                },
+                Value::Enum("b".into()),
+            ),
+            (
+                WireValue::Int(0),
+                ColumnType::Enum {
+                    labels: labels.clone(),
+                },
+                Value::Enum(String::new()),
+            ),
+            (
+                WireValue::Bytes(vec![0b101]),
+                ColumnType::Set {
+                    labels: labels.clone(),
+                },
+                Value::Set(vec!["a".into(), "c".into()]),
+            ),
+            (
+                WireValue::Bytes(b"caf\xe9".to_vec()),
+                ColumnType::Text {
+                    charset: "latin1".into(),
+                },
+                Value::Text("café".into()),
+            ),
+            (
+                WireValue::Bytes(vec![1, 2]),
+                ColumnType::Binary {
+                    fixed_length: Some(4),
+                },
+                Value::Bytes(vec![1, 2, 0, 0]),
+            ),
+            (
+                WireValue::Bytes(b"1714979289.123000".to_vec()),
+                ColumnType::Timestamp {
+                    fractional_digits: 6,
+                },
+                Value::Timestamp {
+                    unix_seconds: 1_714_979_289,
+                    microsecond: 123_000,
+                },
+            ),
+            (
+                WireValue::Bytes(b"-1".to_vec()),
+                ColumnType::Timestamp {
+                    fractional_digits: 0,
+                },
+                Value::Timestamp {
+                    unix_seconds: 4_294_967_295,
+                    microsecond: 0,
+                },
+            ),
+            (
+                WireValue::Time(true, 34, 22, 59, 59, 0),
+                ColumnType::Time {
+                    fractional_digits: 0,
+                },
+                Value::Time {
+                    negative: true,
+                    hours: 838,
+                    minutes: 59,
+                    seconds: 59,
+                    microsecond: 0,
+                },
+            ),
         ];
         for (wire, column_type, expected) in cases {
             let description = format!("{wire:?} as {column_type:?}");

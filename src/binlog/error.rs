@@ -59,10 +59,7 @@ pub enum BinlogError {
         "the binlog at position {position} is no longer on the server (purged): \
          re-snapshot the mappings or restore a newer checkpoint; server said: {message}"
     )]
-    PositionPurged {
-        position: String,
-        message: String,
-    },
+    PositionPurged { position: String, message: String },
 
     /// A server setting makes row-based change capture impossible or unreliable.
     #[error("server setting {setting} is {actual}, but sheetsync needs {expected}")]
@@ -77,7 +74,10 @@ pub enum BinlogError {
         "compressed binlog event (type {event_type}) at {location}: \
          set log_bin_compress=OFF (MariaDB) or binlog_transaction_compression=OFF (MySQL)"
     )]
-    CompressedEvents { event_type: u8, location: EventLocation },
+    CompressedEvents {
+        event_type: u8,
+        location: EventLocation,
+    },
 
     /// The TABLE_MAP carries no column names (binlog_row_metadata=MINIMAL when it was written).
     #[error(
@@ -88,11 +88,17 @@ pub enum BinlogError {
 
     /// A rows event for a table id with no preceding TABLE_MAP.
     #[error("rows event for table id {table_id} without a TABLE_MAP at {location}")]
-    MissingTableMap { table_id: u64, location: EventLocation },
+    MissingTableMap {
+        table_id: u64,
+        location: EventLocation,
+    },
 
     /// An event or value that could not be decoded.
     #[error("cannot decode binlog event at {location}: {reason}")]
-    Decode { reason: String, location: EventLocation },
+    Decode {
+        reason: String,
+        location: EventLocation,
+    },
 
     /// The saved position cannot be used with this server (e.g. a MySQL GTID set on MariaDB).
     #[error("position {position} cannot be used with this server: {reason}")]
@@ -120,7 +126,9 @@ impl BinlogError {
     /// Turns server error 1236 into [`BinlogError::PositionPurged`]; other errors pass through.
     pub fn from_stream_error(error: mysql_async::Error, position: &str) -> Self {
         match &error {
-            mysql_async::Error::Server(server) if server.code == ER_MASTER_FATAL_ERROR_READING_BINLOG => {
+            mysql_async::Error::Server(server)
+                if server.code == ER_MASTER_FATAL_ERROR_READING_BINLOG =>
+            {
                 BinlogError::PositionPurged {
                     position: position.to_owned(),
                     message: server.message.clone(),
@@ -174,7 +182,10 @@ mod tests {
             (BinlogError::ReaderPanicked("boom".into()), true),
             (BinlogError::Connection(server_error(2013)), true),
             (BinlogError::Connection(server_error(1045)), false),
-            (BinlogError::from_stream_error(server_error(1236), "0-1-5"), false),
+            (
+                BinlogError::from_stream_error(server_error(1236), "0-1-5"),
+                false,
+            ),
             (
                 BinlogError::InvalidSystemSetting {
                     setting: "binlog_format".into(),
@@ -190,7 +201,12 @@ mod tests {
                 },
                 false,
             ),
-            (BinlogError::MissingRowMetadata { location: location.clone() }, false),
+            (
+                BinlogError::MissingRowMetadata {
+                    location: location.clone(),
+                },
+                false,
+            ),
             (
                 BinlogError::Decode {
                     reason: "short".into(),
@@ -207,7 +223,9 @@ mod tests {
     #[test]
     fn purged_names_the_position() {
         let error = BinlogError::from_stream_error(server_error(1236), "0-1-5");
-        assert!(matches!(&error, BinlogError::PositionPurged { position, .. } if position == "0-1-5"));
+        assert!(
+            matches!(&error, BinlogError::PositionPurged { position, .. } if position == "0-1-5")
+        );
         assert!(error.to_string().contains("0-1-5"), "{error}");
     }
 }

@@ -76,8 +76,8 @@ impl TableSchema {
             .map(|name| name.map(|name| Arc::<str>::from(name.name().as_ref())))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|error| malformed(format!("column names: {error}")))?;
-        let column_count = usize::try_from(event.columns_count())
-            .map_err(|_| malformed("column count".into()))?;
+        let column_count =
+            usize::try_from(event.columns_count()).map_err(|_| malformed("column count".into()))?;
         if names.len() != column_count {
             return Err(SchemaError::MissingColumnNames);
         }
@@ -173,18 +173,24 @@ fn collations(event: &TableMapEvent<'_>) -> Result<(CollationList, CollationList
     let mut enum_and_set = vec![None; enum_and_set_count];
     for field in event.iter_optional_meta() {
         let (target, default, non_default, per_column) = match field.map_err(malformed)? {
-            OptionalMetadataField::DefaultCharset(charsets) => (&mut character, Some(charsets), true, None),
+            OptionalMetadataField::DefaultCharset(charsets) => {
+                (&mut character, Some(charsets), true, None)
+            }
             OptionalMetadataField::EnumAndSetDefaultCharset(charsets) => {
                 (&mut enum_and_set, Some(charsets), true, None)
             }
-            OptionalMetadataField::ColumnCharset(charsets) => (&mut character, None, false, Some(charsets)),
+            OptionalMetadataField::ColumnCharset(charsets) => {
+                (&mut character, None, false, Some(charsets))
+            }
             OptionalMetadataField::EnumAndSetColumnCharset(charsets) => {
                 (&mut enum_and_set, None, false, Some(charsets))
             }
             _ => continue,
         };
         if let (Some(default), true) = (default, non_default) {
-            target.iter_mut().for_each(|slot| *slot = Some(default.default_charset()));
+            target
+                .iter_mut()
+                .for_each(|slot| *slot = Some(default.default_charset()));
             for exception in default.iter_non_default() {
                 let exception = exception.map_err(malformed)?;
                 if let Some(slot) = target.get_mut(exception.column_index() as usize) {
@@ -202,8 +208,12 @@ fn collations(event: &TableMapEvent<'_>) -> Result<(CollationList, CollationList
 }
 
 /// ENUM and SET labels, one list per ENUM (resp. SET) column in column order.
-fn labels(event: &TableMapEvent<'_>) -> Result<(Vec<Vec<String>>, Vec<Vec<String>>), SchemaError> {
-    let malformed = |error: std::io::Error| SchemaError::Malformed(format!("ENUM/SET labels: {error}"));
+/// Labels of each ENUM (or SET) column, in column order.
+type LabelLists = Vec<Vec<String>>;
+
+fn labels(event: &TableMapEvent<'_>) -> Result<(LabelLists, LabelLists), SchemaError> {
+    let malformed =
+        |error: std::io::Error| SchemaError::Malformed(format!("ENUM/SET labels: {error}"));
     let mut enums = Vec::new();
     let mut sets = Vec::new();
     for field in event.iter_optional_meta() {
@@ -211,13 +221,25 @@ fn labels(event: &TableMapEvent<'_>) -> Result<(Vec<Vec<String>>, Vec<Vec<String
             OptionalMetadataField::EnumStrValue(values) => {
                 for column in values.iter_values() {
                     let column = column.map_err(malformed)?;
-                    enums.push(column.values().iter().map(|v| v.value().into_owned()).collect());
+                    enums.push(
+                        column
+                            .values()
+                            .iter()
+                            .map(|v| v.value().into_owned())
+                            .collect(),
+                    );
                 }
             }
             OptionalMetadataField::SetStrValue(values) => {
                 for column in values.iter_values() {
                     let column = column.map_err(malformed)?;
-                    sets.push(column.values().iter().map(|v| v.value().into_owned()).collect());
+                    sets.push(
+                        column
+                            .values()
+                            .iter()
+                            .map(|v| v.value().into_owned())
+                            .collect(),
+                    );
                 }
             }
             _ => {}
@@ -231,11 +253,23 @@ fn labels(event: &TableMapEvent<'_>) -> Result<(Vec<Vec<String>>, Vec<Vec<String
 fn required_metadata_length(wire_type: WireType) -> usize {
     use WireType::*;
     match wire_type {
-        MYSQL_TYPE_STRING | MYSQL_TYPE_VARCHAR | MYSQL_TYPE_VAR_STRING | MYSQL_TYPE_ENUM
-        | MYSQL_TYPE_SET | MYSQL_TYPE_BIT | MYSQL_TYPE_NEWDECIMAL => 2,
-        MYSQL_TYPE_BLOB | MYSQL_TYPE_TINY_BLOB | MYSQL_TYPE_MEDIUM_BLOB | MYSQL_TYPE_LONG_BLOB
-        | MYSQL_TYPE_GEOMETRY | MYSQL_TYPE_VECTOR | MYSQL_TYPE_JSON | MYSQL_TYPE_TIMESTAMP2
-        | MYSQL_TYPE_DATETIME2 | MYSQL_TYPE_TIME2 => 1,
+        MYSQL_TYPE_STRING
+        | MYSQL_TYPE_VARCHAR
+        | MYSQL_TYPE_VAR_STRING
+        | MYSQL_TYPE_ENUM
+        | MYSQL_TYPE_SET
+        | MYSQL_TYPE_BIT
+        | MYSQL_TYPE_NEWDECIMAL => 2,
+        MYSQL_TYPE_BLOB
+        | MYSQL_TYPE_TINY_BLOB
+        | MYSQL_TYPE_MEDIUM_BLOB
+        | MYSQL_TYPE_LONG_BLOB
+        | MYSQL_TYPE_GEOMETRY
+        | MYSQL_TYPE_VECTOR
+        | MYSQL_TYPE_JSON
+        | MYSQL_TYPE_TIMESTAMP2
+        | MYSQL_TYPE_DATETIME2
+        | MYSQL_TYPE_TIME2 => 1,
         _ => 0,
     }
 }
@@ -282,15 +316,21 @@ fn sql_type(
             scale: metadata[1],
         },
         MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => ColumnType::Date,
-        MYSQL_TYPE_DATETIME => ColumnType::DateTime { fractional_digits: 0 },
+        MYSQL_TYPE_DATETIME => ColumnType::DateTime {
+            fractional_digits: 0,
+        },
         MYSQL_TYPE_DATETIME2 => ColumnType::DateTime {
             fractional_digits: metadata[0],
         },
-        MYSQL_TYPE_TIMESTAMP => ColumnType::Timestamp { fractional_digits: 0 },
+        MYSQL_TYPE_TIMESTAMP => ColumnType::Timestamp {
+            fractional_digits: 0,
+        },
         MYSQL_TYPE_TIMESTAMP2 => ColumnType::Timestamp {
             fractional_digits: metadata[0],
         },
-        MYSQL_TYPE_TIME => ColumnType::Time { fractional_digits: 0 },
+        MYSQL_TYPE_TIME => ColumnType::Time {
+            fractional_digits: 0,
+        },
         MYSQL_TYPE_TIME2 => ColumnType::Time {
             fractional_digits: metadata[0],
         },

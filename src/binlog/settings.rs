@@ -92,16 +92,63 @@ mod tests {
 
     #[test]
     fn settings_table() {
-        let cases: [(ServerFlavor, &str, Option<&str>, Option<(&str, &str)>); 9] = [
+        // (flavor, setting, value or absent, expected (needed, found) or None for accepted)
+        type Case<'a> = (
+            ServerFlavor,
+            &'a str,
+            Option<&'a str>,
+            Option<(&'a str, &'a str)>,
+        );
+        let cases: [Case; 9] = [
             (ServerFlavor::MariaDb, "log_bin", Some("ON"), None),
-            (ServerFlavor::MariaDb, "log_bin", Some("OFF"), Some(("ON", "OFF"))),
-            (ServerFlavor::MariaDb, "binlog_format", Some("STATEMENT"), Some(("ROW", "STATEMENT"))),
-            (ServerFlavor::MariaDb, "binlog_format", Some("MIXED"), Some(("ROW", "MIXED"))),
-            (ServerFlavor::MariaDb, "binlog_row_image", Some("MINIMAL"), Some(("FULL", "MINIMAL"))),
-            (ServerFlavor::MariaDb, "binlog_row_metadata", Some("MINIMAL"), Some(("FULL", "MINIMAL"))),
-            (ServerFlavor::MariaDb, "binlog_row_metadata", None, Some(("FULL", "absent"))),
-            (ServerFlavor::MariaDb, "log_bin_compress", Some("ON"), Some(("OFF", "ON"))),
-            (ServerFlavor::MySql, "binlog_transaction_compression", Some("ON"), Some(("OFF", "ON"))),
+            (
+                ServerFlavor::MariaDb,
+                "log_bin",
+                Some("OFF"),
+                Some(("ON", "OFF")),
+            ),
+            (
+                ServerFlavor::MariaDb,
+                "binlog_format",
+                Some("STATEMENT"),
+                Some(("ROW", "STATEMENT")),
+            ),
+            (
+                ServerFlavor::MariaDb,
+                "binlog_format",
+                Some("MIXED"),
+                Some(("ROW", "MIXED")),
+            ),
+            (
+                ServerFlavor::MariaDb,
+                "binlog_row_image",
+                Some("MINIMAL"),
+                Some(("FULL", "MINIMAL")),
+            ),
+            (
+                ServerFlavor::MariaDb,
+                "binlog_row_metadata",
+                Some("MINIMAL"),
+                Some(("FULL", "MINIMAL")),
+            ),
+            (
+                ServerFlavor::MariaDb,
+                "binlog_row_metadata",
+                None,
+                Some(("FULL", "absent")),
+            ),
+            (
+                ServerFlavor::MariaDb,
+                "log_bin_compress",
+                Some("ON"),
+                Some(("OFF", "ON")),
+            ),
+            (
+                ServerFlavor::MySql,
+                "binlog_transaction_compression",
+                Some("ON"),
+                Some(("OFF", "ON")),
+            ),
         ];
         for (flavor, setting, value, expected_error) in cases {
             let mut variables = good(flavor);
@@ -114,18 +161,30 @@ mod tests {
                 (None, Ok(())) => {}
                 (
                     Some((want_expected, want_actual)),
-                    Err(BinlogError::InvalidSystemSetting { setting: got, expected, actual }),
+                    Err(BinlogError::InvalidSystemSetting {
+                        setting: got,
+                        expected,
+                        actual,
+                    }),
                 ) => {
-                    assert_eq!((got.as_str(), expected.as_str(), actual.as_str()), (setting, want_expected, want_actual));
+                    assert_eq!(
+                        (got.as_str(), expected.as_str(), actual.as_str()),
+                        (setting, want_expected, want_actual)
+                    );
                 }
-                (expected, result) => panic!("{setting}={value:?}: expected {expected:?}, got {result:?}"),
+                (expected, result) => {
+                    panic!("{setting}={value:?}: expected {expected:?}, got {result:?}")
+                }
             }
         }
     }
 
     #[test]
     fn flavor() {
-        assert_eq!(ServerFlavor::from_version("10.11.6-MariaDB-0+deb12u1-log"), ServerFlavor::MariaDb);
+        assert_eq!(
+            ServerFlavor::from_version("10.11.6-MariaDB-0+deb12u1-log"),
+            ServerFlavor::MariaDb
+        );
         assert_eq!(ServerFlavor::from_version("8.0.36"), ServerFlavor::MySql);
     }
 }

@@ -122,7 +122,10 @@ impl BinlogSource {
 
     /// How many times the reader reconnected after a transient failure.
     pub fn reconnects(&self) -> u64 {
-        self.reconnects.lock().map(|count| *count).unwrap_or_default()
+        self.reconnects
+            .lock()
+            .map(|count| *count)
+            .unwrap_or_default()
     }
 
     /// Stops the reader and waits for it to finish.
@@ -216,7 +219,9 @@ async fn inspect_server(conn: &mut Conn) -> Result<ServerInfo, BinlogError> {
         .collect::<Vec<_>>()
         .join(",");
     let rows: Vec<(String, String)> = conn
-        .query(format!("SHOW GLOBAL VARIABLES WHERE Variable_name IN ({names})"))
+        .query(format!(
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN ({names})"
+        ))
         .await?;
     let variables: HashMap<String, String> = rows
         .into_iter()
@@ -248,12 +253,14 @@ pub async fn current_position(
         }
     };
     if let Some(text) = gtid_text.filter(|text| !text.trim().is_empty()) {
-        return text.parse().map_err(|error: crate::position::PositionError| {
-            BinlogError::IncompatiblePosition {
-                position: text.clone(),
-                reason: error.to_string(),
-            }
-        });
+        return text
+            .parse()
+            .map_err(
+                |error: crate::position::PositionError| BinlogError::IncompatiblePosition {
+                    position: text.clone(),
+                    reason: error.to_string(),
+                },
+            );
     }
     // MySQL 8.4 renamed SHOW MASTER STATUS.
     let status: Option<mysql_async::Row> = match conn.query_first("SHOW MASTER STATUS").await {
@@ -298,8 +305,10 @@ async fn run_session(
     let server = inspect_server(&mut conn).await?;
     check_position_kind(&position, server.flavor)?;
     let heartbeat_nanoseconds = options.heartbeat.as_nanos().min(u128::from(u64::MAX)) as u64;
-    conn.query_drop(format!("SET @master_heartbeat_period = {heartbeat_nanoseconds}"))
-        .await?;
+    conn.query_drop(format!(
+        "SET @master_heartbeat_period = {heartbeat_nanoseconds}"
+    ))
+    .await?;
 
     let file_name;
     let sids;
@@ -332,7 +341,10 @@ async fn run_session(
         .await
         .map_err(|error| BinlogError::from_stream_error(error, &position_text))?;
     let mut assembler = TransactionAssembler::new(position, server.checksum);
-    let read_timeout = options.heartbeat.saturating_mul(2).max(Duration::from_secs(1));
+    let read_timeout = options
+        .heartbeat
+        .saturating_mul(2)
+        .max(Duration::from_secs(1));
 
     loop {
         let next = tokio::select! {
@@ -391,7 +403,9 @@ fn check_payload(event: &Event, assembler: &TransactionAssembler) -> Result<(), 
             event: None,
         },
     };
-    let payload = event.read_event::<TransactionPayloadEvent<'_>>().map_err(failed)?;
+    let payload = event
+        .read_event::<TransactionPayloadEvent<'_>>()
+        .map_err(failed)?;
     let mut reader = payload.decompressed().map_err(failed)?;
     std::io::copy(&mut reader, &mut std::io::sink()).map_err(failed)?;
     Ok(())
@@ -450,7 +464,9 @@ mod tests {
 
     #[test]
     fn position_kind_must_match_server() {
-        let mysql: BinlogPosition = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1".parse().expect("parse");
+        let mysql: BinlogPosition = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1"
+            .parse()
+            .expect("parse");
         assert!(check_position_kind(&mysql, ServerFlavor::MariaDb).is_err());
         assert!(check_position_kind(&mysql, ServerFlavor::MySql).is_ok());
         let file: BinlogPosition = "binlog.000001:4".parse().expect("parse");

@@ -110,7 +110,9 @@ impl TransactionAssembler {
 
     /// The GTID of the transaction being read, if any (for diagnostics after an error).
     pub fn pending_gtid(&self) -> Option<&Gtid> {
-        self.pending.as_ref().and_then(|pending| pending.gtid.as_ref())
+        self.pending
+            .as_ref()
+            .and_then(|pending| pending.gtid.as_ref())
     }
 
     /// True while a transaction has started but not committed.
@@ -193,15 +195,16 @@ impl TransactionAssembler {
             EventData::QueryEvent(query) => self.handle_query(&query, event),
             EventData::TableMapEvent(table_map) => {
                 let table = format!("{}.{}", table_map.database_name(), table_map.table_name());
-                let schema = TableSchema::from_table_map(&table_map).map_err(|error| match error {
-                    SchemaError::MissingColumnNames => BinlogError::MissingRowMetadata {
-                        location: self.location(Some(table.clone()), event),
-                    },
-                    SchemaError::Malformed(reason) => BinlogError::Decode {
-                        reason,
-                        location: self.location(Some(table.clone()), event),
-                    },
-                })?;
+                let schema =
+                    TableSchema::from_table_map(&table_map).map_err(|error| match error {
+                        SchemaError::MissingColumnNames => BinlogError::MissingRowMetadata {
+                            location: self.location(Some(table.clone()), event),
+                        },
+                        SchemaError::Malformed(reason) => BinlogError::Decode {
+                            reason,
+                            location: self.location(Some(table.clone()), event),
+                        },
+                    })?;
                 self.schemas.insert(table_map.table_id(), schema);
                 Ok(None)
             }
@@ -213,13 +216,17 @@ impl TransactionAssembler {
                         location: self.location(None, event),
                     });
                 };
-                let changes = decode_rows(&rows, &schema).map_err(|reason| BinlogError::Decode {
-                    reason,
-                    location: self.location(Some(schema.table.to_string()), event),
-                })?;
+                let changes =
+                    decode_rows(&rows, &schema).map_err(|reason| BinlogError::Decode {
+                        reason,
+                        location: self.location(Some(schema.table.to_string()), event),
+                    })?;
                 // Rows outside a GTID group only happen on servers without GTID events; the
                 // group then ends at its XID as usual.
-                self.pending.get_or_insert_with(PendingTransaction::default).changes.extend(changes);
+                self.pending
+                    .get_or_insert_with(PendingTransaction::default)
+                    .changes
+                    .extend(changes);
                 Ok(None)
             }
             EventData::XidEvent(_) => Ok(self.commit(event)),
@@ -259,7 +266,9 @@ impl TransactionAssembler {
         let text = query.query();
         let statement = text.trim();
         if statement.eq_ignore_ascii_case("BEGIN") {
-            self.pending.get_or_insert_with(PendingTransaction::default).began = true;
+            self.pending
+                .get_or_insert_with(PendingTransaction::default)
+                .began = true;
             return Ok(None);
         }
         if statement.eq_ignore_ascii_case("COMMIT") {
@@ -270,7 +279,10 @@ impl TransactionAssembler {
             self.pending = None;
             return Ok(None);
         }
-        let upper = statement.get(..12).unwrap_or(statement).to_ascii_uppercase();
+        let upper = statement
+            .get(..12)
+            .unwrap_or(statement)
+            .to_ascii_uppercase();
         if upper.starts_with("SAVEPOINT") || upper.starts_with("ROLLBACK TO") {
             // Partial rollbacks are already resolved in the logged rows.
             return Ok(None);

@@ -71,7 +71,11 @@ fn images(transactions: &[Transaction]) -> Vec<(ChangeKind, BTreeMap<String, Val
         .iter()
         .flat_map(|transaction| &transaction.changes)
         .map(|change| {
-            let row = change.after.as_ref().or(change.before.as_ref()).expect("an image");
+            let row = change
+                .after
+                .as_ref()
+                .or(change.before.as_ref())
+                .expect("an image");
             let columns = row
                 .columns
                 .iter()
@@ -100,9 +104,17 @@ fn mysql_56_gtid_positions_and_statement_events() {
     assert_eq!(
         summary,
         [
-            (format!("{uuid}:1"), format!("{uuid}:1"), "CREATE TABLE t1 (c1 INT)".into()),
+            (
+                format!("{uuid}:1"),
+                format!("{uuid}:1"),
+                "CREATE TABLE t1 (c1 INT)".into()
+            ),
             // Statement-based INSERT: a non-row statement, reported, never a row change.
-            (format!("{uuid}:2"), format!("{uuid}:1-2"), "INSERT INTO t1 VALUES (1)".into()),
+            (
+                format!("{uuid}:2"),
+                format!("{uuid}:1-2"),
+                "INSERT INTO t1 VALUES (1)".into()
+            ),
             (
                 format!("{uuid}:3"),
                 format!("{uuid}:1-3"),
@@ -110,7 +122,9 @@ fn mysql_56_gtid_positions_and_statement_events() {
             ),
         ]
     );
-    assert!(transactions.iter().all(|transaction| transaction.changes.is_empty()));
+    assert!(transactions
+        .iter()
+        .all(|transaction| transaction.changes.is_empty()));
 }
 
 #[test]
@@ -119,14 +133,19 @@ fn mysql_57_anonymous_gtids_use_file_positions() {
     let (transactions, error) = decode(name, file_start(name));
     assert!(error.is_none(), "{error:?}");
     assert_eq!(transactions.len(), 2);
-    assert!(transactions.iter().all(|transaction| transaction.gtid.is_none()));
+    assert!(transactions
+        .iter()
+        .all(|transaction| transaction.gtid.is_none()));
     let offsets: Vec<String> = transactions
         .iter()
         .map(|transaction| transaction.position_after.to_string())
         .collect();
     // CREATE ends at 316; BEGIN, a statement-based INSERT and the XID end at 590.
     assert_eq!(offsets, [format!("{name}:316"), format!("{name}:590")]);
-    assert_eq!(transactions[1].statements[0].statement, "INSERT INTO t2 VALUES (1)");
+    assert_eq!(
+        transactions[1].statements[0].statement,
+        "INSERT INTO t2 VALUES (1)"
+    );
 }
 
 #[test]
@@ -136,7 +155,10 @@ fn mysql_96_tagged_gtid_is_parsed() {
     assert!(transactions.is_empty());
     // The file was written with MINIMAL row metadata: the definite error, with the table.
     let error = error.expect("error");
-    assert!(matches!(&error, BinlogError::MissingRowMetadata { location } if location.table.as_deref() == Some("test.orders")), "{error}");
+    assert!(
+        matches!(&error, BinlogError::MissingRowMetadata { location } if location.table.as_deref() == Some("test.orders")),
+        "{error}"
+    );
     let Some(Gtid::MySql(gtid)) = pending else {
         panic!("tagged GTID expected, got {pending:?}")
     };
@@ -145,15 +167,25 @@ fn mysql_96_tagged_gtid_is_parsed() {
     position.advance(&Gtid::MySql(gtid.clone()));
     let text = position.to_string();
     assert_eq!(text, gtid.to_string());
-    assert_eq!(text.parse::<BinlogPosition>().expect("round trip"), position);
+    assert_eq!(
+        text.parse::<BinlogPosition>().expect("round trip"),
+        position
+    );
 }
 
 #[test]
 fn mysql_minimal_metadata_is_a_definite_error() {
-    for name in ["minimal_row_metadata.000001", "time_issue.000001", "json.binlog.000001"] {
+    for name in [
+        "minimal_row_metadata.000001",
+        "time_issue.000001",
+        "json.binlog.000001",
+    ] {
         let (_, error) = decode(name, mysql_start());
         let error = error.unwrap_or_else(|| panic!("{name}: error expected"));
-        assert!(matches!(error, BinlogError::MissingRowMetadata { .. }), "{name}: {error}");
+        assert!(
+            matches!(error, BinlogError::MissingRowMetadata { .. }),
+            "{name}: {error}"
+        );
         assert!(!error.is_transient());
         assert!(error.to_string().contains("binlog_row_metadata"), "{error}");
     }
@@ -177,22 +209,34 @@ fn mysql_enum_and_set_labels() {
     assert!(error.is_none(), "{error:?}");
     let images = images(&transactions);
     let kinds: Vec<ChangeKind> = images.iter().map(|(kind, _)| *kind).collect();
-    assert_eq!(kinds, [ChangeKind::Insert, ChangeKind::Update, ChangeKind::Delete]);
+    assert_eq!(
+        kinds,
+        [ChangeKind::Insert, ChangeKind::Update, ChangeKind::Delete]
+    );
     let digits = "0123456789".repeat(10);
     assert_eq!(images[0].1["f1"], text(&digits));
     assert_eq!(images[0].1["f3"], Value::Enum("var1".into()));
-    assert_eq!(images[0].1["f4"], Value::Set(vec!["one".into(), "three".into()]));
+    assert_eq!(
+        images[0].1["f4"],
+        Value::Set(vec!["one".into(), "three".into()])
+    );
     assert_eq!(images[0].1["f5"], text("0123456789"));
     assert_eq!(images[1].1["f1"], text("field1"));
     assert_eq!(images[1].1["f2"], text("field_2"));
     assert_eq!(images[1].1["f3"], Value::Enum("variant2".into()));
-    assert_eq!(images[1].1["f4"], Value::Set(vec!["two".into(), "four".into()]));
+    assert_eq!(
+        images[1].1["f4"],
+        Value::Set(vec!["two".into(), "four".into()])
+    );
     let update = transactions
         .iter()
         .flat_map(|transaction| &transaction.changes)
         .find(|change| change.kind == ChangeKind::Update)
         .expect("update");
-    assert_eq!(update.before.as_ref().expect("before").get("f3"), Some(&Value::Enum("var1".into())));
+    assert_eq!(
+        update.before.as_ref().expect("before").get("f3"),
+        Some(&Value::Enum("var1".into()))
+    );
 }
 
 #[test]
@@ -201,9 +245,21 @@ fn mysql_bit_columns() {
     assert!(error.is_none(), "{error:?}");
     let images = images(&transactions);
     assert_eq!(images.len(), 1);
-    assert_eq!(images[0].1["a"], Value::Bit { bits: 0b100, width: 3 });
+    assert_eq!(
+        images[0].1["a"],
+        Value::Bit {
+            bits: 0b100,
+            width: 3
+        }
+    );
     assert_eq!(images[0].1["b"], text("foo"));
-    assert_eq!(images[0].1["c"], Value::Bit { bits: 0b0010_0000, width: 8 });
+    assert_eq!(
+        images[0].1["c"],
+        Value::Bit {
+            bits: 0b0010_0000,
+            width: 8
+        }
+    );
 }
 
 #[test]
@@ -245,7 +301,10 @@ fn mysql_opaque_json_is_a_definite_decode_error_naming_the_column() {
     let (transactions, error) = decode("json-opaque.binlog", mysql_start());
     assert_eq!(transactions.len(), 2, "the two DDL statements");
     let error = error.expect("error");
-    assert!(matches!(&error, BinlogError::Decode { location, .. } if location.table.as_deref() == Some("foo.test")), "{error}");
+    assert!(
+        matches!(&error, BinlogError::Decode { location, .. } if location.table.as_deref() == Some("foo.test")),
+        "{error}"
+    );
     assert!(error.to_string().contains("column a"), "{error}");
 }
 
@@ -286,7 +345,13 @@ fn dump_fixtures() {
     let directory = fixture("");
     let mut names: Vec<_> = std::fs::read_dir(&directory)
         .expect("list")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| !name.ends_with(".md") && !name.starts_with("LICENSE"))
         .collect();
     names.sort();
@@ -306,7 +371,10 @@ fn dump_fixtures() {
                 transaction.statements
             );
             for change in &transaction.changes {
-                println!("   {:?} {} before {:?}", change.kind, change.table, change.before);
+                println!(
+                    "   {:?} {} before {:?}",
+                    change.kind, change.table, change.before
+                );
                 println!("      after {:?}", change.after);
             }
         }
@@ -318,7 +386,11 @@ fn dump_fixtures() {
 #[ignore]
 fn dump_table_maps() {
     use mysql_async::binlog::events::EventData;
-    for name in ["mariadb-bin.000001", "vector.binlog", "binlog-invisible-columns.000001"] {
+    for name in [
+        "mariadb-bin.000001",
+        "vector.binlog",
+        "binlog-invisible-columns.000001",
+    ] {
         for event in read_events(&fixture(name)).expect("read") {
             if let Ok(Some(EventData::TableMapEvent(table_map))) = event.read_data() {
                 println!("{name} {}", table_map.table_name());

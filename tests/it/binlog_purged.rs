@@ -14,11 +14,20 @@ use crate::binlog_support::{execute, next_error, start_source};
 async fn purged_position_is_reported() {
     let server = MariaDb::start().expect("own MariaDB");
     let database = server.create_database("binlog_purged").await;
-    execute(&database.url, &["CREATE TABLE t (id INT PRIMARY KEY)", "INSERT INTO t VALUES (1)"]).await;
+    execute(
+        &database.url,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY)",
+            "INSERT INTO t VALUES (1)",
+        ],
+    )
+    .await;
     // Read the position with a plain query: a replica connection would hold the binlog file
     // open, and PURGE skips files in use.
     let saved: BinlogPosition = {
-        let mut connection = mysql_async::Conn::from_url(server.root_url()).await.expect("connect");
+        let mut connection = mysql_async::Conn::from_url(server.root_url())
+            .await
+            .expect("connect");
         let text: String = connection
             .query_first("SELECT @@GLOBAL.gtid_binlog_pos")
             .await
@@ -31,7 +40,9 @@ async fn purged_position_is_reported() {
     server.execute("FLUSH BINARY LOGS").await;
     execute(&database.url, &["INSERT INTO t VALUES (3)"]).await;
     server.execute("FLUSH BINARY LOGS").await;
-    let mut connection = mysql_async::Conn::from_url(server.root_url()).await.expect("connect");
+    let mut connection = mysql_async::Conn::from_url(server.root_url())
+        .await
+        .expect("connect");
     let status: mysql_async::Row = connection
         .query_first("SHOW MASTER STATUS")
         .await
@@ -50,7 +61,11 @@ async fn purged_position_is_reported() {
         if logs.len() == 1 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "older binlogs were never purged: {}", logs.len());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "older binlogs were never purged: {}",
+            logs.len()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = connection.disconnect().await;

@@ -17,7 +17,11 @@ async fn resumes_after_restart_without_loss_or_duplicates() {
 
     let mut seen = Vec::new();
     for id in 1..=5 {
-        execute(&database.url, &[&format!("INSERT INTO items VALUES ({id})")]).await;
+        execute(
+            &database.url,
+            &[&format!("INSERT INTO items VALUES ({id})")],
+        )
+        .await;
     }
     for _ in 1..=5 {
         let transaction = next_in(&mut source, &database.name, Duration::from_secs(20)).await;
@@ -28,7 +32,11 @@ async fn resumes_after_restart_without_loss_or_duplicates() {
     tokio::task::block_in_place(|| server.restart()).expect("restart MariaDB");
 
     for id in 6..=10 {
-        execute(&database.url, &[&format!("INSERT INTO items VALUES ({id})")]).await;
+        execute(
+            &database.url,
+            &[&format!("INSERT INTO items VALUES ({id})")],
+        )
+        .await;
     }
     for _ in 6..=10 {
         let transaction = next_in(&mut source, &database.name, Duration::from_secs(30)).await;

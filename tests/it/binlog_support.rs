@@ -19,7 +19,9 @@ pub async fn start_source(url: &str, start: Option<BinlogPosition>) -> BinlogSou
     let mut options = SourceOptions::new(url, replica_server_id());
     options.heartbeat = Duration::from_secs(1);
     options.start = start;
-    BinlogSource::start(options).await.expect("start binlog source")
+    BinlogSource::start(options)
+        .await
+        .expect("start binlog source")
 }
 
 /// True when the transaction touched `database` (rows or statements).

@@ -55,8 +55,14 @@ async fn whole_transactions_in_commit_order() {
         ]
     );
     let update = &first.changes[2];
-    assert_eq!(update.before.as_ref().and_then(|row| row.get("balance")), Some(&Value::Int(100)));
-    assert_eq!(update.after.as_ref().and_then(|row| row.get("balance")), Some(&Value::Int(150)));
+    assert_eq!(
+        update.before.as_ref().and_then(|row| row.get("balance")),
+        Some(&Value::Int(100))
+    );
+    assert_eq!(
+        update.after.as_ref().and_then(|row| row.get("balance")),
+        Some(&Value::Int(150))
+    );
     let entry = &first.changes[3];
     assert_eq!(entry.schema.primary_key_names(), ["account", "line"]);
     assert_eq!(entry.key(), [&Value::Int(1), &Value::Text("x".into())]);

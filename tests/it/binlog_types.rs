@@ -44,7 +44,11 @@ async fn every_type_decodes_exactly() {
     .await;
     let transaction = next_in(&mut source, &database.name, Duration::from_secs(20)).await;
     let row = transaction.changes[0].after.as_ref().expect("after image");
-    let value = |name: &str| row.get(name).cloned().unwrap_or_else(|| panic!("column {name}"));
+    let value = |name: &str| {
+        row.get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("column {name}"))
+    };
     let expected = [
         ("id", Value::Int(1)),
         ("i_tiny", Value::Int(-128)),
@@ -59,7 +63,9 @@ async fn every_type_decodes_exactly() {
         ("d", Value::Double(2.25)),
         (
             "dec65",
-            Value::Decimal("12345678901234567890123456789012345.123456789012345678901234567890".into()),
+            Value::Decimal(
+                "12345678901234567890123456789012345.123456789012345678901234567890".into(),
+            ),
         ),
         ("dec_small", Value::Decimal("-0.05".into())),
         ("t_utf8", Value::Text("😀 emoji".into())),
@@ -68,11 +74,20 @@ async fn every_type_decodes_exactly() {
         ("c_char", Value::Text("abc".into())),
         (
             "b_bin",
-            Value::Bytes(vec![0xFF, 0xEE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11, 0x00]),
+            Value::Bytes(vec![
+                0xFF, 0xEE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11, 0x00,
+            ]),
         ),
         ("b_varbin", Value::Bytes(vec![0x00, 0xFF])),
         ("b_blob", Value::Bytes(vec![0x01, 0x02])),
-        ("d_date", Value::Date { year: 1000, month: 1, day: 1 }),
+        (
+            "d_date",
+            Value::Date {
+                year: 1000,
+                month: 1,
+                day: 1,
+            },
+        ),
         (
             "d_datetime",
             Value::DateTime {
@@ -105,7 +120,13 @@ async fn every_type_decodes_exactly() {
         ("d_year", Value::Year(2155)),
         ("e", Value::Enum("medium".into())),
         ("s", Value::Set(vec!["a".into(), "c".into()])),
-        ("bits", Value::Bit { bits: 0b10_0000_0001, width: 10 }),
+        (
+            "bits",
+            Value::Bit {
+                bits: 0b10_0000_0001,
+                width: 10,
+            },
+        ),
         // MariaDB's JSON is LONGTEXT: the text as written.
         ("j", Value::Text("{\"a\": [1, 2]}".into())),
         ("n", Value::Null),

@@ -10,10 +10,12 @@
 //! every failure as transient (reconnect) or definite (stop and say why).
 
 pub mod backoff;
+pub mod convert;
 pub mod decode;
 pub mod error;
 pub mod file;
 pub mod schema;
+pub mod server;
 pub mod settings;
 pub mod source;
 pub mod transaction;

@@ -173,8 +173,11 @@ fn decode_value<'a>(buffer: &mut ParseBuf<'a>, column: &'a ColumnSchema) -> Resu
     let wire = match value {
         BinlogValue::Value(wire) => wire,
         BinlogValue::Jsonb(jsonb) => {
-            let json = serde_json::Value::try_from(jsonb).map_err(|error| error.to_string())?;
-            return Ok(Value::Json(json.to_string()));
+            // Through the DOM so opaque scalars (DECIMAL, DATE, TIME, DATETIME inside JSON)
+            // become text rather than failing; other opaque types become
+            // "base64:type<id>:<data>" strings (mysql_common's documented form).
+            let dom = jsonb.parse().map_err(|error| format!("JSON: {error}"))?;
+            return Ok(Value::Json(serde_json::Value::from(dom).to_string()));
         }
         BinlogValue::JsonDiff(_) => return Err("partial JSON update".into()),
     };

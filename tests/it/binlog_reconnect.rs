@@ -47,3 +47,42 @@ async fn resumes_after_restart_without_loss_or_duplicates() {
     assert!(source.reconnects() >= 1, "the reader must have reconnected");
     source.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_after_crash_and_downtime() {
+    let server = MariaDb::start().expect("own MariaDB");
+    let database = server.create_database("binlog_crash").await;
+    execute(&database.url, &["CREATE TABLE items (id INT PRIMARY KEY)"]).await;
+    let mut source = start_source(&server.root_url(), None).await;
+    execute(&database.url, &["INSERT INTO items VALUES (1)"]).await;
+    let first = next_in(&mut source, &database.name, Duration::from_secs(20)).await;
+    assert_eq!(first.changes[0].key(), [&Value::Int(1)]);
+
+    // A crash (the connection errors instead of closing), then the server stays down while the
+    // reader retries with backoff; wait until it has failed at least twice.
+    tokio::task::block_in_place(|| server.kill()).expect("kill MariaDB");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while source.reconnects() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reader never retried"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::task::block_in_place(|| server.resume()).expect("resume MariaDB");
+    execute(
+        &database.url,
+        &[
+            "INSERT INTO items VALUES (2)",
+            "INSERT INTO items VALUES (3)",
+        ],
+    )
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let transaction = next_in(&mut source, &database.name, Duration::from_secs(30)).await;
+        seen.push(transaction.changes[0].key()[0].clone());
+    }
+    assert_eq!(seen, [Value::Int(2), Value::Int(3)]);
+    source.stop().await;
+}

@@ -23,7 +23,9 @@ async fn rows_per_second() {
             amount DECIMAL(10,2), created DATETIME(6), note TEXT, doc JSON)"],
     )
     .await;
-    let mut connection = mysql_async::Conn::from_url(&database.url).await.expect("connect");
+    let mut connection = mysql_async::Conn::from_url(&database.url)
+        .await
+        .expect("connect");
     let before: String = connection
         .query_first("SELECT @@GLOBAL.gtid_binlog_pos")
         .await

@@ -29,7 +29,7 @@ use super::transaction::{Transaction, TransactionAssembler, TRANSACTION_PAYLOAD_
 use crate::position::BinlogPosition;
 
 /// How to connect and where to start.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SourceOptions {
     /// `mysql://user:password@host:port`.
     pub url: String,
@@ -42,6 +42,22 @@ pub struct SourceOptions {
     pub backoff: BackoffPolicy,
     /// Transactions buffered between the reader and its consumer.
     pub channel_capacity: usize,
+}
+
+impl std::fmt::Debug for SourceOptions {
+    /// The URL may hold a password: only its host part is shown.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = self.url.rsplit('@').next().unwrap_or_default();
+        formatter
+            .debug_struct("SourceOptions")
+            .field("url", &format_args!("mysql://…@{host}"))
+            .field("server_id", &self.server_id)
+            .field("heartbeat", &self.heartbeat)
+            .field("start", &self.start.as_ref().map(ToString::to_string))
+            .field("backoff", &self.backoff)
+            .field("channel_capacity", &self.channel_capacity)
+            .finish()
+    }
 }
 
 impl SourceOptions {
@@ -322,4 +338,17 @@ fn check_payload(event: &Event, assembler: &TransactionAssembler) -> Result<(), 
     let mut reader = payload.decompressed().map_err(failed)?;
     std::io::copy(&mut reader, &mut std::io::sink()).map_err(failed)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let options = SourceOptions::new("mysql://replica:s3cret@db.example:3306", 7001);
+        let text = format!("{options:?}");
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("db.example:3306"), "{text}");
+    }
 }

@@ -35,3 +35,13 @@ async fn minimal_row_metadata_is_refused() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn compressed_binlog_is_refused() {
+    let error = refusal("--log-bin-compress=ON").await;
+    assert!(
+        matches!(&error, BinlogError::InvalidSystemSetting { setting, expected, actual }
+            if setting == "log_bin_compress" && expected == "OFF" && actual == "ON"),
+        "{error}"
+    );
+}

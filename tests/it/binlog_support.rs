@@ -38,6 +38,27 @@ pub fn touches(transaction: &Transaction, database: &str) -> bool {
 
 /// The next transaction with row changes in `database`, waiting at most `limit`.
 pub async fn next_in(source: &mut BinlogSource, database: &str, limit: Duration) -> Transaction {
+    next_matching(source, database, limit, |transaction| {
+        !transaction.changes.is_empty()
+    })
+    .await
+}
+
+/// The next transaction touching `database` (rows or statements), waiting at most `limit`.
+pub async fn next_touching(
+    source: &mut BinlogSource,
+    database: &str,
+    limit: Duration,
+) -> Transaction {
+    next_matching(source, database, limit, |_| true).await
+}
+
+async fn next_matching(
+    source: &mut BinlogSource,
+    database: &str,
+    limit: Duration,
+    accept: impl Fn(&Transaction) -> bool,
+) -> Transaction {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let item = tokio::time::timeout_at(deadline, source.next())
@@ -46,7 +67,7 @@ pub async fn next_in(source: &mut BinlogSource, database: &str, limit: Duration)
         let transaction = item
             .expect("binlog source ended")
             .expect("binlog source error");
-        if touches(&transaction, database) && !transaction.changes.is_empty() {
+        if touches(&transaction, database) && accept(&transaction) {
             return transaction;
         }
     }

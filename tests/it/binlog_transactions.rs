@@ -8,7 +8,7 @@ use sheetsync::position::{BinlogPosition, Gtid};
 use sheetsync::value::Value;
 use sheetsync_testbed::MariaDb;
 
-use crate::binlog_support::{execute, next_in, start_source};
+use crate::binlog_support::{execute, next_in, next_touching, start_source};
 
 #[tokio::test]
 async fn whole_transactions_in_commit_order() {
@@ -85,6 +85,27 @@ async fn whole_transactions_in_commit_order() {
     };
     assert_eq!(domains.get(&second_gtid.domain), Some(second_gtid));
     assert!(first.commit_unix_seconds > 0);
+
+    // DDL is its own transaction (MariaDB marks it standalone), and later rows carry the new
+    // column, decoded with the schema of their own TABLE_MAP.
+    execute(
+        &database.url,
+        &[
+            "ALTER TABLE accounts ADD COLUMN note VARCHAR(20)",
+            "INSERT INTO accounts VALUES (3, 300, 'new')",
+        ],
+    )
+    .await;
+    let ddl = next_touching(&mut source, &database.name, Duration::from_secs(20)).await;
+    assert!(ddl.changes.is_empty());
+    assert_eq!(ddl.statements.len(), 1);
+    assert!(ddl.statements[0]
+        .statement
+        .starts_with("ALTER TABLE accounts"));
+    assert_eq!(ddl.statements[0].database, database.name);
+    let insert = next_touching(&mut source, &database.name, Duration::from_secs(20)).await;
+    let row = insert.changes[0].after.as_ref().expect("after image");
+    assert_eq!(row.get("note"), Some(&Value::Text("new".into())));
     source.stop().await;
 }
 

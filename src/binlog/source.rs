@@ -173,16 +173,15 @@ async fn supervise(
     }));
     let mut attempt: u32 = 0;
     loop {
-        let session = tokio::spawn(run_session(
+        let session = run_isolated(run_session(
             options.clone(),
             progress.clone(),
             sender.clone(),
             cancel.clone(),
         ));
         let error = match session.await {
-            Ok(Ok(())) => return,
-            Ok(Err(error)) => error,
-            Err(join_error) => BinlogError::ReaderPanicked(join_error.to_string()),
+            Ok(()) => return,
+            Err(error) => error,
         };
         if cancel.is_cancelled() {
             return;
@@ -215,6 +214,18 @@ async fn supervise(
                 }
             }
         }
+    }
+}
+
+/// Runs `session` in its own task: a panic inside (mysql_common indexes and unwraps on some
+/// malformed input) becomes the transient [`BinlogError::ReaderPanicked`], not a crash.
+async fn run_isolated<F>(session: F) -> Result<(), BinlogError>
+where
+    F: std::future::Future<Output = Result<(), BinlogError>> + Send + 'static,
+{
+    match tokio::spawn(session).await {
+        Ok(result) => result,
+        Err(join_error) => Err(BinlogError::ReaderPanicked(join_error.to_string())),
     }
 }
 
@@ -343,6 +354,15 @@ fn check_payload(event: &Event, assembler: &TransactionAssembler) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_reader_becomes_a_transient_error() {
+        let result = run_isolated(async { panic!("index out of bounds") }).await;
+        let error = result.expect_err("the panic must surface as an error");
+        assert!(matches!(error, BinlogError::ReaderPanicked(_)), "{error}");
+        assert!(error.is_transient());
+        assert!(run_isolated(async { Ok(()) }).await.is_ok());
+    }
 
     #[test]
     fn debug_hides_the_password() {

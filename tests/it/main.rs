@@ -2,4 +2,5 @@
 //! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
 mod check;
+mod mysql_conf;
 mod support;

@@ -2,5 +2,6 @@
 //! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
 mod check;
+mod grants;
 mod mysql_conf;
 mod support;

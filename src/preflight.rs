@@ -1,1 +1,313 @@
-//! Placeholder replaced below.
+//! Preflight checks of the MySQL/MariaDB side, for `sheetsync check`.
+//!
+//! Consumes a [`Config`]; produces one [`Finding`] per precondition, each failure carrying what
+//! was found, what is needed and the exact fix (SQL or a my.cnf line). Guarantees: it only reads
+//! (no write, no DDL), and a check that cannot run (connection refused, a privilege missing)
+//! is a failure that says so, never a silent pass.
+
+use mysql_async::prelude::Queryable as _;
+use mysql_async::Conn;
+
+use crate::config::{Config, MappingConfig};
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What was checked, e.g. `binlog_format` or `table shop.orders`.
+    pub check: String,
+    pub passed: bool,
+    pub found: String,
+    pub needed: String,
+    /// How to fix it; empty when passed.
+    pub fix: String,
+}
+
+impl Finding {
+    fn pass(check: impl Into<String>, found: impl Into<String>) -> Self {
+        Self {
+            check: check.into(),
+            passed: true,
+            found: found.into(),
+            needed: String::new(),
+            fix: String::new(),
+        }
+    }
+    fn fail(
+        check: impl Into<String>,
+        found: impl Into<String>,
+        needed: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            check: check.into(),
+            passed: false,
+            found: found.into(),
+            needed: needed.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// A server variable sheetsync needs, and how to set it.
+struct Setting {
+    /// Variable name on both servers (a `None` flavor-specific one is skipped).
+    variable: &'static str,
+    expected: &'static [&'static str],
+    needed: &'static str,
+    fix: &'static str,
+}
+
+const COMMON_SETTINGS: &[Setting] = &[
+    Setting {
+        variable: "log_bin",
+        expected: &["1", "ON"],
+        needed: "ON",
+        fix: "add `log_bin = binlog` under [mysqld] in my.cnf and restart the server (see mysql-conf/)",
+    },
+    Setting {
+        variable: "binlog_format",
+        expected: &["ROW"],
+        needed: "ROW",
+        fix: "SET PERSIST binlog_format = 'ROW' (MySQL) or SET GLOBAL binlog_format = 'ROW' plus `binlog_format = ROW` in my.cnf (MariaDB)",
+    },
+    Setting {
+        variable: "binlog_row_image",
+        expected: &["FULL"],
+        needed: "FULL",
+        fix: "SET GLOBAL binlog_row_image = 'FULL' and `binlog_row_image = FULL` in my.cnf",
+    },
+    Setting {
+        variable: "binlog_row_metadata",
+        expected: &["FULL"],
+        needed: "FULL (column names, charsets and ENUM/SET labels in every TABLE_MAP event)",
+        fix: "SET GLOBAL binlog_row_metadata = 'FULL' and `binlog_row_metadata = FULL` in my.cnf (MySQL 8.0.1+, MariaDB 10.5+)",
+    },
+];
+
+const MARIADB_COMPRESSION: Setting = Setting {
+    variable: "log_bin_compress",
+    expected: &["0", "OFF"],
+    needed: "OFF (compressed row events cannot be decoded)",
+    fix: "SET GLOBAL log_bin_compress = OFF and `log_bin_compress = OFF` in my.cnf",
+};
+
+const MYSQL_COMPRESSION: Setting = Setting {
+    variable: "binlog_transaction_compression",
+    expected: &["0", "OFF"],
+    needed: "OFF (compressed transaction payloads are not decoded)",
+    fix: "SET PERSIST binlog_transaction_compression = OFF",
+};
+
+/// Run every MySQL-side check. Never fails: problems become findings.
+pub async fn check_mysql(config: &Config) -> Vec<Finding> {
+    let url = config.mysql.url.expose();
+    let mut connection = match Conn::from_url(url).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            return vec![Finding::fail(
+                "mysql connection",
+                format!("cannot connect to {}: {}", config.mysql.url.redacted(), error),
+                "a reachable server and valid credentials",
+                "check mysql.url (or SHEETSYNC_MYSQL_URL), that the server is running, and the user's password",
+            )]
+        }
+    };
+    let mut findings = Vec::new();
+    let version: Option<String> = connection
+        .query_first("SELECT VERSION()")
+        .await
+        .unwrap_or(None);
+    let version = version.unwrap_or_default();
+    let is_mariadb = version.to_ascii_lowercase().contains("mariadb");
+    findings.push(Finding::pass(
+        "server",
+        format!("{} {version}", if is_mariadb { "MariaDB" } else { "MySQL" }),
+    ));
+    let compression = if is_mariadb {
+        MARIADB_COMPRESSION
+    } else {
+        MYSQL_COMPRESSION
+    };
+    for setting in COMMON_SETTINGS.iter().chain(std::iter::once(&compression)) {
+        findings.push(check_setting(&mut connection, setting).await);
+    }
+    findings.push(check_server_id(&mut connection, config.mysql.server_id, is_mariadb).await);
+    for mapping in &config.mappings {
+        findings.extend(check_table(&mut connection, mapping).await);
+    }
+    let _ = connection.disconnect().await;
+    findings
+}
+
+async fn check_setting(connection: &mut Conn, setting: &Setting) -> Finding {
+    let sql = format!("SELECT CAST(@@GLOBAL.{} AS CHAR)", setting.variable);
+    match connection.query_first::<Option<String>, _>(sql).await {
+        Ok(value) => {
+            let value = value.flatten().unwrap_or_else(|| "NULL".into());
+            if setting
+                .expected
+                .iter()
+                .any(|expected| value.eq_ignore_ascii_case(expected))
+            {
+                Finding::pass(setting.variable, value)
+            } else {
+                Finding::fail(setting.variable, value, setting.needed, setting.fix)
+            }
+        }
+        Err(error) => Finding::fail(
+            setting.variable,
+            format!("not readable: {error}"),
+            setting.needed,
+            "use MySQL 8.0+ or MariaDB 10.5+, which have this variable",
+        ),
+    }
+}
+
+async fn check_server_id(connection: &mut Conn, ours: u32, is_mariadb: bool) -> Finding {
+    let check = "mysql.server_id";
+    let server: Option<u32> = connection
+        .query_first("SELECT @@GLOBAL.server_id")
+        .await
+        .unwrap_or(None);
+    if server == Some(ours) {
+        return Finding::fail(
+            check,
+            format!("{ours}, the server's own server_id"),
+            "an id no other server or replica uses",
+            "pick another mysql.server_id",
+        );
+    }
+    let listing = if is_mariadb {
+        "SHOW SLAVE HOSTS"
+    } else {
+        "SHOW REPLICAS"
+    };
+    match connection.query_iter(listing).await {
+        Ok(mut result) => {
+            let rows: Vec<mysql_async::Row> = result.collect().await.unwrap_or_default();
+            let clash = rows.iter().any(|row| row.get::<Option<u32>, _>(0).flatten() == Some(ours));
+            if clash {
+                Finding::fail(
+                    check,
+                    format!("{ours}, already used by a connected replica ({listing})"),
+                    "an id no other replica uses (a duplicate disconnects the other replica)",
+                    "pick another mysql.server_id, or stop the other sheetsync using this one",
+                )
+            } else {
+                Finding::pass(check, format!("{ours}, not used by a connected replica"))
+            }
+        }
+        Err(error) => Finding::fail(
+            check,
+            format!("cannot list replicas: {error}"),
+            "permission to run SHOW SLAVE HOSTS / SHOW REPLICAS",
+            "GRANT REPLICATION MASTER ADMIN (MariaDB) or REPLICATION SLAVE (MySQL) to the sheetsync user",
+        ),
+    }
+}
+
+async fn check_table(connection: &mut Conn, mapping: &MappingConfig) -> Vec<Finding> {
+    let (database, table) = mapping.database_and_table();
+    let check = format!("table {}", mapping.table);
+    let columns: Result<Vec<(String, Option<String>)>, _> = connection
+        .exec(
+            "SELECT COLUMN_NAME, COLUMN_KEY FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            (database, table),
+        )
+        .await;
+    let columns = match columns {
+        Err(error) => {
+            return vec![Finding::fail(
+                check,
+                format!("cannot read its columns: {error}"),
+                "SELECT on the table",
+                format!("GRANT SELECT ON `{database}`.`{table}` TO the sheetsync user"),
+            )]
+        }
+        Ok(columns) if columns.is_empty() => {
+            return vec![Finding::fail(
+                check,
+                "missing (or not visible to this user)",
+                "an existing table",
+                format!(
+                    "create {}, or fix mapping `{}`'s table, or GRANT SELECT on it",
+                    mapping.table, mapping.name
+                ),
+            )]
+        }
+        Ok(columns) => columns,
+    };
+    let mut findings = Vec::new();
+    let key: Vec<&str> = columns
+        .iter()
+        .filter(|(_, key)| key.as_deref() == Some("PRI"))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if key.is_empty() {
+        findings.push(Finding::fail(
+            check.clone(),
+            "no primary key",
+            "a primary key (rows are matched to sheet rows by it)",
+            format!("ALTER TABLE `{database}`.`{table}` ADD PRIMARY KEY (…)"),
+        ));
+    } else {
+        findings.push(Finding::pass(
+            check.clone(),
+            format!("primary key ({})", key.join(", ")),
+        ));
+    }
+    if let Some(wanted) = &mapping.columns {
+        let missing: Vec<&String> = wanted
+            .iter()
+            .filter(|column| !columns.iter().any(|(name, _)| name == *column))
+            .collect();
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .map(|column| format!("`{column}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            findings.push(Finding::fail(
+                format!("{check} columns"),
+                format!("missing {list}"),
+                "every column listed in the mapping",
+                format!(
+                    "remove them from mapping `{}`'s columns, or add them to the table",
+                    mapping.name
+                ),
+            ));
+        }
+        let missing_key: Vec<&&str> = key
+            .iter()
+            .filter(|column| !wanted.iter().any(|wanted| wanted == **column))
+            .collect();
+        if !missing_key.is_empty() {
+            findings.push(Finding::fail(
+                format!("{check} columns"),
+                format!("key column {:?} not synced", missing_key),
+                "the primary key columns among the synced columns",
+                format!("add them to mapping `{}`'s columns", mapping.name),
+            ));
+        }
+    }
+    findings
+}
+
+/// Human-readable report: one line per check, failures followed by their fix.
+pub fn render(findings: &[Finding]) -> String {
+    let mut report = String::new();
+    for finding in findings {
+        if finding.passed {
+            report.push_str(&format!("ok    {}: {}\n", finding.check, finding.found));
+        } else {
+            report.push_str(&format!(
+                "FAIL  {}: found {}; needs {}\n      fix: {}\n",
+                finding.check, finding.found, finding.needed, finding.fix
+            ));
+        }
+    }
+    let failed = findings.iter().filter(|finding| !finding.passed).count();
+    report.push_str(&format!("{} checks, {failed} failed\n", findings.len()));
+    report
+}

@@ -1,4 +1,5 @@
-//! The one integration-test binary: one scenario per module.
+//! sheetsync's integration tests: one binary, one scenario per file, against a real MariaDB
+//! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
 mod binlog_fixtures;
 mod binlog_purged;
@@ -8,3 +9,7 @@ mod binlog_support;
 mod binlog_throughput;
 mod binlog_transactions;
 mod binlog_types;
+mod check;
+mod grants;
+mod mysql_conf;
+mod support;

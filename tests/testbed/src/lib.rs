@@ -55,6 +55,8 @@ pub struct MariaDb {
     server_id: u32,
     /// Extra `mariadbd` arguments given at start; they apply to every restart too.
     extra_args: Vec<String>,
+    /// Whether the test bed's binlog settings ([`BINLOG_ARGS`]) are given.
+    binlog_defaults: bool,
     /// The running watchdog and the write end of its pipe; `None` while stopped.
     running: Mutex<Option<Watchdog>>,
 }
@@ -85,6 +87,16 @@ impl MariaDb {
     /// A server of one's own with extra `mariadbd` arguments; later ones override the defaults,
     /// e.g. `--binlog-format=STATEMENT` to test that sheetsync refuses it.
     pub fn start_with(extra_args: &[&str]) -> anyhow::Result<MariaDb> {
+        Self::launch_new(extra_args, true)
+    }
+
+    /// A server with none of the test bed's binlog settings, only MariaDB's own defaults plus
+    /// `arguments`: to prove that a my.cnf fragment alone is enough.
+    pub fn start_plain(arguments: &[&str]) -> anyhow::Result<MariaDb> {
+        Self::launch_new(arguments, false)
+    }
+
+    fn launch_new(extra_args: &[&str], binlog_defaults: bool) -> anyhow::Result<MariaDb> {
         let program = process::find_program("mariadbd")?;
         let directory = tempfile::Builder::new()
             .prefix("sheetsync-mariadb-")
@@ -106,6 +118,7 @@ impl MariaDb {
                     .iter()
                     .map(|argument| argument.to_string())
                     .collect(),
+                binlog_defaults,
                 running: Mutex::new(None),
             };
             match server.launch(&program) {
@@ -222,7 +235,9 @@ impl MariaDb {
                 .iter()
                 .map(|argument| argument.to_string()),
         );
-        arguments.extend(BINLOG_ARGS.iter().map(|argument| argument.to_string()));
+        if self.binlog_defaults {
+            arguments.extend(BINLOG_ARGS.iter().map(|argument| argument.to_string()));
+        }
         arguments.extend(self.extra_args.iter().cloned());
         let _ = std::fs::remove_file(self.directory.join("mariadbd.pid"));
         let watchdog = process::spawn_watchdog(program, &arguments, &self.directory)?;

@@ -86,3 +86,27 @@ async fn resumes_after_crash_and_downtime() {
     assert_eq!(seen, [Value::Int(2), Value::Int(3)]);
     source.stop().await;
 }
+
+#[tokio::test]
+async fn idle_stream_stays_connected_on_heartbeats() {
+    // The read timeout is twice the 1 s heartbeat: an idle but healthy server must never look
+    // dead. Idle for longer than several timeouts, then the stream must still deliver.
+    let server = MariaDb::start().expect("own MariaDB");
+    let database = server.create_database("binlog_idle").await;
+    execute(&database.url, &["CREATE TABLE items (id INT PRIMARY KEY)"]).await;
+    let mut source = start_source(&server.root_url(), None).await;
+    let idle = tokio::time::timeout(Duration::from_millis(5_500), source.next()).await;
+    assert!(
+        idle.is_err(),
+        "nothing was written, nothing may arrive: {idle:?}"
+    );
+    assert_eq!(
+        source.reconnects(),
+        0,
+        "heartbeats keep the connection alive"
+    );
+    execute(&database.url, &["INSERT INTO items VALUES (1)"]).await;
+    let transaction = next_in(&mut source, &database.name, Duration::from_secs(20)).await;
+    assert_eq!(transaction.changes[0].key(), [&Value::Int(1)]);
+    source.stop().await;
+}

@@ -22,7 +22,11 @@
 //!
 //! # Modules
 //! - [`config`]: the TOML config with `SHEETSYNC_…` environment overrides; secrets redacted.
-//! - [`preflight`]: checks of the server's binlog settings, each failure with its fix.
+//! - [`preflight`]: `sheetsync check`'s database-side checks, each failure with its fix.
+//! - [`binlog`]: the replica connection and decoder: raw events → whole, typed [`binlog::Transaction`]s
+//!   with the position after each, reconnecting from the last committed position.
+//! - [`position`]: binlog positions (MariaDB GTID list, MySQL GTID set, file:offset).
+//! - [`value`]: the typed value a binlog column decodes to.
 
 pub mod binlog;
 pub mod config;

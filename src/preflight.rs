@@ -8,6 +8,7 @@
 use mysql_async::prelude::Queryable as _;
 use mysql_async::Conn;
 
+use crate::binlog::settings::{required_settings, RequiredSetting, ServerFlavor};
 use crate::config::{Config, MappingConfig};
 
 /// The result of one check.
@@ -48,56 +49,6 @@ impl Finding {
     }
 }
 
-/// A server variable sheetsync needs, and how to set it.
-struct Setting {
-    /// Variable name on both servers (a `None` flavor-specific one is skipped).
-    variable: &'static str,
-    expected: &'static [&'static str],
-    needed: &'static str,
-    fix: &'static str,
-}
-
-const COMMON_SETTINGS: &[Setting] = &[
-    Setting {
-        variable: "log_bin",
-        expected: &["1", "ON"],
-        needed: "ON",
-        fix: "add `log_bin = binlog` under [mysqld] in my.cnf and restart the server (see mysql-conf/)",
-    },
-    Setting {
-        variable: "binlog_format",
-        expected: &["ROW"],
-        needed: "ROW",
-        fix: "SET PERSIST binlog_format = 'ROW' (MySQL) or SET GLOBAL binlog_format = 'ROW' plus `binlog_format = ROW` in my.cnf (MariaDB)",
-    },
-    Setting {
-        variable: "binlog_row_image",
-        expected: &["FULL"],
-        needed: "FULL",
-        fix: "SET GLOBAL binlog_row_image = 'FULL' and `binlog_row_image = FULL` in my.cnf",
-    },
-    Setting {
-        variable: "binlog_row_metadata",
-        expected: &["FULL"],
-        needed: "FULL (column names, charsets and ENUM/SET labels in every TABLE_MAP event)",
-        fix: "SET GLOBAL binlog_row_metadata = 'FULL' and `binlog_row_metadata = FULL` in my.cnf (MySQL 8.0.1+, MariaDB 10.5+)",
-    },
-];
-
-const MARIADB_COMPRESSION: Setting = Setting {
-    variable: "log_bin_compress",
-    expected: &["0", "OFF"],
-    needed: "OFF (compressed row events cannot be decoded)",
-    fix: "SET GLOBAL log_bin_compress = OFF and `log_bin_compress = OFF` in my.cnf",
-};
-
-const MYSQL_COMPRESSION: Setting = Setting {
-    variable: "binlog_transaction_compression",
-    expected: &["0", "OFF"],
-    needed: "OFF (compressed transaction payloads are not decoded)",
-    fix: "SET PERSIST binlog_transaction_compression = OFF",
-};
-
 /// Run every MySQL-side check. Never fails: problems become findings.
 pub async fn check_mysql(config: &Config) -> Vec<Finding> {
     let url = config.mysql.url.expose();
@@ -123,12 +74,12 @@ pub async fn check_mysql(config: &Config) -> Vec<Finding> {
         "server",
         format!("{} {version}", if is_mariadb { "MariaDB" } else { "MySQL" }),
     ));
-    let compression = if is_mariadb {
-        MARIADB_COMPRESSION
+    let flavor = if is_mariadb {
+        ServerFlavor::MariaDb
     } else {
-        MYSQL_COMPRESSION
+        ServerFlavor::MySql
     };
-    for setting in COMMON_SETTINGS.iter().chain(std::iter::once(&compression)) {
+    for setting in required_settings(flavor) {
         findings.push(check_setting(&mut connection, setting).await);
     }
     findings.push(check_server_id(&mut connection, config.mysql.server_id, is_mariadb).await);
@@ -139,25 +90,22 @@ pub async fn check_mysql(config: &Config) -> Vec<Finding> {
     findings
 }
 
-async fn check_setting(connection: &mut Conn, setting: &Setting) -> Finding {
+async fn check_setting(connection: &mut Conn, setting: &RequiredSetting) -> Finding {
     let sql = format!("SELECT CAST(@@GLOBAL.{} AS CHAR)", setting.variable);
     match connection.query_first::<Option<String>, _>(sql).await {
         Ok(value) => {
             let value = value.flatten().unwrap_or_else(|| "NULL".into());
-            if setting
-                .expected
-                .iter()
-                .any(|expected| value.eq_ignore_ascii_case(expected))
-            {
+            if setting.accepts(Some(&value)) {
                 Finding::pass(setting.variable, value)
             } else {
-                Finding::fail(setting.variable, value, setting.needed, setting.fix)
+                let needed = format!("{} ({})", setting.needed, setting.reason);
+                Finding::fail(setting.variable, value, needed, setting.fix)
             }
         }
         Err(error) => Finding::fail(
             setting.variable,
             format!("not readable: {error}"),
-            setting.needed,
+            format!("{} ({})", setting.needed, setting.reason),
             "use MySQL 8.0+ or MariaDB 10.5+, which have this variable",
         ),
     }

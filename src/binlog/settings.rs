@@ -37,30 +37,99 @@ pub const CHECKED_VARIABLES: [&str; 6] = [
     "binlog_transaction_compression",
 ];
 
+/// A server variable capture depends on: the one list both the reader's start-up check and
+/// `sheetsync check`'s report use.
+#[derive(Debug)]
+pub struct RequiredSetting {
+    pub variable: &'static str,
+    /// Values that pass (servers spell booleans as `ON` or `1`).
+    pub accepted: &'static [&'static str],
+    /// The value to set, as the error and the report say it.
+    pub needed: &'static str,
+    /// Why sheetsync needs it.
+    pub reason: &'static str,
+    /// The exact fix, as SQL or a my.cnf line.
+    pub fix: &'static str,
+}
+
+const COMMON: [RequiredSetting; 4] = [
+    RequiredSetting {
+        variable: "log_bin",
+        accepted: &["ON", "1"],
+        needed: "ON",
+        reason: "the binlog is what sheetsync reads",
+        fix: "add `log_bin = binlog` under [mysqld] in my.cnf and restart the server (see mysql-conf/)",
+    },
+    RequiredSetting {
+        variable: "binlog_format",
+        accepted: &["ROW"],
+        needed: "ROW",
+        reason: "statements cannot be turned into row changes",
+        fix: "SET PERSIST binlog_format = 'ROW' (MySQL) or SET GLOBAL binlog_format = 'ROW' plus `binlog_format = ROW` in my.cnf (MariaDB)",
+    },
+    RequiredSetting {
+        variable: "binlog_row_image",
+        accepted: &["FULL"],
+        needed: "FULL",
+        reason: "every column of every changed row",
+        fix: "SET GLOBAL binlog_row_image = 'FULL' and `binlog_row_image = FULL` in my.cnf",
+    },
+    RequiredSetting {
+        variable: "binlog_row_metadata",
+        accepted: &["FULL"],
+        needed: "FULL",
+        reason: "column names, charsets and ENUM/SET labels in every TABLE_MAP event",
+        fix: "SET GLOBAL binlog_row_metadata = 'FULL' and `binlog_row_metadata = FULL` in my.cnf (MySQL 8.0.1+, MariaDB 10.5+)",
+    },
+];
+
+const MARIADB_COMPRESSION: RequiredSetting = RequiredSetting {
+    variable: "log_bin_compress",
+    accepted: &["OFF", "0"],
+    needed: "OFF",
+    reason: "compressed row events cannot be decoded",
+    fix: "SET GLOBAL log_bin_compress = OFF and `log_bin_compress = OFF` in my.cnf",
+};
+
+const MYSQL_COMPRESSION: RequiredSetting = RequiredSetting {
+    variable: "binlog_transaction_compression",
+    accepted: &["OFF", "0"],
+    needed: "OFF",
+    reason: "compressed transaction payloads cost memory and CPU to expand",
+    fix: "SET PERSIST binlog_transaction_compression = OFF",
+};
+
+/// The settings a server of `flavor` must have.
+pub fn required_settings(flavor: ServerFlavor) -> impl Iterator<Item = &'static RequiredSetting> {
+    let compression = match flavor {
+        ServerFlavor::MariaDb => &MARIADB_COMPRESSION,
+        ServerFlavor::MySql => &MYSQL_COMPRESSION,
+    };
+    COMMON.iter().chain(std::iter::once(compression))
+}
+
+impl RequiredSetting {
+    /// Whether `actual` (None: the server has no such variable) passes.
+    pub fn accepts(&self, actual: Option<&str>) -> bool {
+        actual.is_some_and(|value| {
+            self.accepted
+                .iter()
+                .any(|accepted| accepted.eq_ignore_ascii_case(value))
+        })
+    }
+}
+
 /// Checks global variables (names lower-case); returns the first wrong one.
 pub fn check_settings(
     flavor: ServerFlavor,
     variables: &HashMap<String, String>,
 ) -> Result<(), BinlogError> {
-    let mut required: Vec<(&str, &[&str], &str)> = vec![
-        ("log_bin", &["ON", "1"], "ON"),
-        ("binlog_format", &["ROW"], "ROW"),
-        ("binlog_row_image", &["FULL"], "FULL"),
-        ("binlog_row_metadata", &["FULL"], "FULL"),
-    ];
-    match flavor {
-        ServerFlavor::MariaDb => required.push(("log_bin_compress", &["OFF", "0"], "OFF")),
-        ServerFlavor::MySql => {
-            required.push(("binlog_transaction_compression", &["OFF", "0"], "OFF"))
-        }
-    }
-    for (setting, accepted, expected) in required {
-        let actual = variables.get(setting).map(String::as_str);
-        let ok = actual.is_some_and(|value| accepted.iter().any(|a| a.eq_ignore_ascii_case(value)));
-        if !ok {
+    for setting in required_settings(flavor) {
+        let actual = variables.get(setting.variable).map(String::as_str);
+        if !setting.accepts(actual) {
             return Err(BinlogError::InvalidSystemSetting {
-                setting: setting.to_owned(),
-                expected: expected.to_owned(),
+                setting: setting.variable.to_owned(),
+                expected: setting.needed.to_owned(),
                 actual: actual.unwrap_or("absent").to_owned(),
             });
         }

@@ -20,11 +20,19 @@ async fn hundred_thousand_rows() {
         let rows: Vec<Value> = (0..10_000)
             .map(|offset| {
                 let key = chunk * 10_000 + offset;
-                json!([key, format!("customer {key}"), key as f64 * 1.5, key % 2 == 0, "2024-01-31"])
+                json!([
+                    key,
+                    format!("customer {key}"),
+                    key as f64 * 1.5,
+                    key % 2 == 0,
+                    "2024-01-31"
+                ])
             })
             .collect();
         let body = json!({"valueInputOption": "RAW", "data": [{"range": format!("Big!A{}", chunk * 10_000 + 2), "values": rows}]});
-        let (status, response) = emulator.post(&format!("/v4/spreadsheets/{id}/values:batchUpdate"), body).await;
+        let (status, response) = emulator
+            .post(&format!("/v4/spreadsheets/{id}/values:batchUpdate"), body)
+            .await;
         assert_eq!(status, 200, "{response}");
     }
     let bulk_load = started.elapsed();
@@ -50,16 +58,26 @@ async fn hundred_thousand_rows() {
     let small_batches = started.elapsed();
 
     let started = Instant::now();
-    let (status, read) = emulator.read(&id, "Big", "valueRenderOption=UNFORMATTED_VALUE").await;
+    let (status, read) = emulator
+        .read(&id, "Big", "valueRenderOption=UNFORMATTED_VALUE")
+        .await;
     assert_eq!(status, 200);
     let full_read = started.elapsed();
     let values = read["values"].as_array().expect("values");
     assert_eq!(values.len(), 100_001);
     assert_eq!(values[100_000][0], 99_999);
 
-    eprintln!("bulk load {bulk_load:?}, 20 small batches {small_batches:?}, full read {full_read:?}");
+    eprintln!(
+        "bulk load {bulk_load:?}, 20 small batches {small_batches:?}, full read {full_read:?}"
+    );
     // Generous bounds for an unoptimised build on a busy machine; quadratic behaviour would blow
     // through them by orders of magnitude.
-    assert!(small_batches < Duration::from_secs(20), "small batches took {small_batches:?}");
-    assert!(bulk_load < Duration::from_secs(60), "bulk load took {bulk_load:?}");
+    assert!(
+        small_batches < Duration::from_secs(20),
+        "small batches took {small_batches:?}"
+    );
+    assert!(
+        bulk_load < Duration::from_secs(60),
+        "bulk load took {bulk_load:?}"
+    );
 }

@@ -403,3 +403,83 @@ async fn append_finds_the_table_and_grows_the_grid() {
     );
     assert_eq!(values[6], vec![json!("below")]);
 }
+
+#[tokio::test]
+async fn append_at_an_empty_cell_writes_there() {
+    // gspread's insert_rows: insert blank rows, then append at `A{row}` into them.
+    let emulator = start().await;
+    let id = emulator.create(json!({})).await;
+    emulator
+        .write(
+            &id,
+            "Sheet1!A1",
+            "RAW",
+            json!([["header"], ["old 2"], ["old 3"]]),
+        )
+        .await;
+    let (status, _) = emulator
+        .batch_update(&id, json!([{"insertDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 1, "endIndex": 2}, "inheritFromBefore": true}}]))
+        .await;
+    assert_eq!(status, 200);
+    let path = format!(
+        "/v4/spreadsheets/{id}/values/{}:append?valueInputOption=RAW",
+        encode("'Sheet1'!A2")
+    );
+    let (status, response) = emulator
+        .post(
+            &path,
+            json!({"majorDimension": "ROWS", "values": [["new"]]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(response["updates"]["updatedRange"], "Sheet1!A2");
+    let values = emulator
+        .state
+        .store
+        .sheet_values(&id, "Sheet1")
+        .expect("values");
+    assert_eq!(
+        values,
+        vec![
+            vec![json!("header")],
+            vec![json!("new")],
+            vec![json!("old 2")],
+            vec![json!("old 3")]
+        ]
+    );
+}
+
+#[tokio::test]
+async fn field_masks_apply_to_every_response_and_select_grid_data() {
+    let emulator = start().await;
+    let id = emulator.create(json!({})).await;
+    let (_, response) = emulator
+        .put(
+            &format!("/v4/spreadsheets/{id}/values/A1?valueInputOption=RAW&fields=updatedCells"),
+            json!({"values": [["a"]]}),
+        )
+        .await;
+    assert_eq!(response, json!({"updatedCells": 1}));
+    let (status, _) = emulator
+        .batch_update(&id, json!([{"updateCells": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": 1}, "fields": "note", "rows": [{"values": [{"note": "hello"}]}]}}]))
+        .await;
+    assert_eq!(status, 200);
+    // gspread's get_note: a `/`-separated mask selects grid data without includeGridData.
+    let (_, note) = emulator
+        .get(&format!(
+            "/v4/spreadsheets/{id}?ranges=Sheet1!A1&fields=sheets/data/rowData/values/note"
+        ))
+        .await;
+    assert_eq!(
+        note,
+        json!({"sheets": [{"data": [{"rowData": [{"values": [{"note": "hello"}]}]}]}]})
+    );
+    let (status, _) = emulator
+        .batch_update(&id, json!([{"updateSheetProperties": {"properties": {"sheetId": 0, "gridProperties": {"rowCount": 1005}}, "fields": "gridProperties/rowCount"}}]))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        emulator.state.store.grid_size(&id, "Sheet1"),
+        Some((1005, 26))
+    );
+}

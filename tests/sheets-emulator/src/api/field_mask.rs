@@ -140,7 +140,8 @@ fn parse_item(
             return Err(invalid(&text));
         }
         path.push(characters[start..*position].iter().collect());
-        if characters.get(*position) == Some(&'.') {
+        // Google accepts both `a.b` and `a/b` (gspread sends `gridProperties/rowCount`).
+        if matches!(characters.get(*position), Some('.' | '/')) {
             *position += 1;
             continue;
         }
@@ -179,7 +180,7 @@ mod tests {
             mask.apply(&value),
             json!({"sheets": [{"properties": {"sheetId": 0, "title": "Sheet1", "gridProperties": {"rowCount": 1000, "columnCount": 26}}}]})
         );
-        let mask = FieldMask::parse("spreadsheetId,properties.title").unwrap();
+        let mask = FieldMask::parse("spreadsheetId,properties/title").unwrap();
         assert_eq!(
             mask.apply(&value),
             json!({"spreadsheetId": "x", "properties": {"title": "T"}})

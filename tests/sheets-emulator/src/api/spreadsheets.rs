@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::cells::cell_data_json;
+use super::field_mask::FieldMask;
 use super::http::Query;
 use super::metadata::Location;
 use super::model::{
@@ -300,7 +301,15 @@ pub fn spreadsheet_json(
 pub fn get(store: &Store, spreadsheet_id: &str, query: &Query) -> Result<Value, ApiError> {
     store.read(spreadsheet_id, |spreadsheet| {
         let texts = query.all("ranges");
-        let include_grid_data = query.flag("includeGridData");
+        // "includeGridData is ignored if a field mask was set": the mask decides.
+        let include_grid_data = match query.get("fields") {
+            Some(fields) if !fields.is_empty() => {
+                let mask = FieldMask::parse(fields)?;
+                mask.child("sheets")
+                    .is_some_and(|sheets| sheets.selects("data"))
+            }
+            _ => query.flag("includeGridData"),
+        };
         if texts.is_empty() {
             return spreadsheet_json(spreadsheet, None, include_grid_data);
         }

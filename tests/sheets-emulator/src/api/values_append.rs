@@ -31,6 +31,12 @@ fn find_table(sheet: &Sheet, range: &Resolved) -> Option<(u32, u32, u32, u32)> {
     } else {
         stored_end
     };
+    // A single-cell range (gspread's `insert_rows` appends at `A{row}` into rows it just
+    // inserted) only continues a table that starts at that cell's row; a larger range looks
+    // for the first table below its start.
+    if range.single_cell && !sheet.row_has_value(range.start_row, start_column, end_column) {
+        return None;
+    }
     let first = (range.start_row..end_search)
         .find(|row| sheet.row_has_value(*row, start_column, end_column))?;
     let mut end = first;

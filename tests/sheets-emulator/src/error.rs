@@ -17,7 +17,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: StatusCode, status: &'static str, message: impl Into<String>) -> Self {
-        Self { code, status, message: message.into(), details: None }
+        Self {
+            code,
+            status,
+            message: message.into(),
+            details: None,
+        }
     }
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)

@@ -101,5 +101,12 @@ pub async fn start(listen: SocketAddr, config: EmulatorConfig) -> anyhow::Result
             })
             .await;
     });
-    Ok(RunningEmulator { address, base_url, key_file, state, shutdown, task })
+    Ok(RunningEmulator {
+        address,
+        base_url,
+        key_file,
+        state,
+        shutdown,
+        task,
+    })
 }

@@ -18,7 +18,10 @@ use clap::Parser;
 use sheets_emulator::EmulatorConfig;
 
 #[derive(Parser)]
-#[command(name = "sheets-emulator", about = "In-memory Google Sheets API v4 emulator")]
+#[command(
+    name = "sheets-emulator",
+    about = "In-memory Google Sheets API v4 emulator"
+)]
 struct Arguments {
     /// Address to listen on; port 0 picks a free port (the printed URL has the real one).
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -49,7 +52,11 @@ async fn main() -> anyhow::Result<()> {
     let emulator = sheets_emulator::start(arguments.listen, config).await?;
     let key_file = match &emulator.key_file {
         Some(path) => path.clone(),
-        None => arguments.service_accounts.first().cloned().unwrap_or_default(),
+        None => arguments
+            .service_accounts
+            .first()
+            .cloned()
+            .unwrap_or_default(),
     };
     {
         let mut stdout = std::io::stdout().lock();

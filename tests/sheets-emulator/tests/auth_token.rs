@@ -10,16 +10,26 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 fn assert_refused(status: u16, body: &Value, error: &str, description_start: &str) {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], error, "{body}");
-    let description = body["error_description"].as_str().expect("error_description");
-    assert!(description.starts_with(description_start), "{description:?} should start with {description_start:?}");
+    let description = body["error_description"]
+        .as_str()
+        .expect("error_description");
+    assert!(
+        description.starts_with(description_start),
+        "{description:?} should start with {description_start:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_valid_assertion_gets_a_bearer_token_for_an_hour() {
     let emulator = TestEmulator::start().await;
-    let (status, body) = emulator.exchange(&emulator.valid_header(), &emulator.valid_claims()).await;
+    let (status, body) = emulator
+        .exchange(&emulator.valid_header(), &emulator.valid_claims())
+        .await;
     assert_eq!(status, 200, "{body}");
-    assert!(body["access_token"].as_str().expect("token").starts_with("ya29."));
+    assert!(body["access_token"]
+        .as_str()
+        .expect("token")
+        .starts_with("ya29."));
     assert_eq!(body["expires_in"], 3599);
     assert_eq!(body["token_type"], "Bearer");
     let token = body["access_token"].as_str().expect("token");
@@ -40,7 +50,12 @@ async fn tokens_are_random_and_distinct() {
 #[tokio::test]
 async fn an_assertion_without_kid_is_checked_against_the_issuers_key() {
     let emulator = TestEmulator::start().await;
-    let (status, body) = emulator.exchange(&json!({"alg": "RS256", "typ": "JWT"}), &emulator.valid_claims()).await;
+    let (status, body) = emulator
+        .exchange(
+            &json!({"alg": "RS256", "typ": "JWT"}),
+            &emulator.valid_claims(),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     emulator.stop();
 }
@@ -57,11 +72,28 @@ async fn the_key_files_token_uri_is_an_accepted_audience() {
 }
 
 #[tokio::test]
+async fn googles_token_endpoint_is_an_accepted_audience() {
+    // google-auth signs for Google's endpoint even when token_uri points elsewhere.
+    let emulator = TestEmulator::start().await;
+    let mut claims = emulator.valid_claims();
+    claims["aud"] = json!("https://oauth2.googleapis.com/token");
+    let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
+    assert_eq!(status, 200, "{body}");
+    emulator.stop();
+}
+
+#[tokio::test]
 async fn a_signature_by_another_key_is_refused() {
     let emulator = TestEmulator::start().await;
     let other_key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("key");
-    let assertion = sign(&emulator.valid_header(), &emulator.valid_claims(), &other_key);
-    let (status, body) = emulator.token_request(&[("grant_type", JWT_BEARER), ("assertion", &assertion)]).await;
+    let assertion = sign(
+        &emulator.valid_header(),
+        &emulator.valid_claims(),
+        &other_key,
+    );
+    let (status, body) = emulator
+        .token_request(&[("grant_type", JWT_BEARER), ("assertion", &assertion)])
+        .await;
     assert_refused(status, &body, "invalid_grant", "Invalid JWT Signature.");
     emulator.stop();
 }
@@ -69,13 +101,24 @@ async fn a_signature_by_another_key_is_refused() {
 #[tokio::test]
 async fn a_tampered_claim_set_is_refused() {
     let emulator = TestEmulator::start().await;
-    let assertion = sign(&emulator.valid_header(), &emulator.valid_claims(), &emulator.identity.private_key);
+    let assertion = sign(
+        &emulator.valid_header(),
+        &emulator.valid_claims(),
+        &emulator.identity.private_key,
+    );
     let mut segments: Vec<String> = assertion.split('.').map(str::to_string).collect();
     let mut claims = emulator.valid_claims();
     claims["scope"] = json!("https://www.googleapis.com/auth/drive");
-    segments[1] = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims.to_string());
-    let (status, body) =
-        emulator.token_request(&[("grant_type", JWT_BEARER), ("assertion", &segments.join("."))]).await;
+    segments[1] = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        claims.to_string(),
+    );
+    let (status, body) = emulator
+        .token_request(&[
+            ("grant_type", JWT_BEARER),
+            ("assertion", &segments.join(".")),
+        ])
+        .await;
     assert_refused(status, &body, "invalid_grant", "Invalid JWT Signature.");
     emulator.stop();
 }
@@ -93,10 +136,31 @@ async fn an_unknown_kid_is_refused() {
 async fn a_wrong_audience_is_refused() {
     let emulator = TestEmulator::start().await;
     let mut claims = emulator.valid_claims();
-    claims["aud"] = json!("https://oauth2.googleapis.com/token");
+    claims["aud"] = json!("https://example.com/token");
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
-    assert_refused(status, &body, "invalid_grant", "Invalid JWT: Failed audience check.");
-    assert!(body["error_description"].as_str().unwrap_or_default().contains("https://oauth2.googleapis.com/token"));
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid JWT: Failed audience check.",
+    );
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains("https://example.com/token"),
+        "{description}"
+    );
+    assert!(
+        description.contains(&format!("{}/token", emulator.base_url)),
+        "{description}"
+    );
+    claims.as_object_mut().expect("object").remove("aud");
+    let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid JWT: Failed audience check.",
+    );
     emulator.stop();
 }
 
@@ -107,8 +171,16 @@ async fn an_expired_assertion_is_refused() {
     claims["iat"] = json!(now() - 7200);
     claims["exp"] = json!(now() - 3600);
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
-    assert_refused(status, &body, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes)");
-    assert!(body["error_description"].as_str().unwrap_or_default().contains("expired"));
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid JWT: Token must be a short-lived token (60 minutes)",
+    );
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("expired"));
     emulator.stop();
 }
 
@@ -118,7 +190,12 @@ async fn an_assertion_valid_for_more_than_an_hour_is_refused() {
     let mut claims = emulator.valid_claims();
     claims["exp"] = json!(now() + 3601);
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
-    assert_refused(status, &body, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes)");
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid JWT: Token must be a short-lived token (60 minutes)",
+    );
     emulator.stop();
 }
 
@@ -129,7 +206,12 @@ async fn an_assertion_issued_in_the_future_is_refused() {
     claims["iat"] = json!(now() + 600);
     claims["exp"] = json!(now() + 1200);
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
-    assert_refused(status, &body, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes)");
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid JWT: Token must be a short-lived token (60 minutes)",
+    );
     emulator.stop();
 }
 
@@ -139,7 +221,12 @@ async fn missing_times_are_refused() {
     let mut claims = emulator.valid_claims();
     claims.as_object_mut().expect("object").remove("exp");
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
-    assert_refused(status, &body, "invalid_grant", "Invalid JWT: the claim set needs both iat and exp");
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid JWT: the claim set needs both iat and exp",
+    );
     emulator.stop();
 }
 
@@ -149,7 +236,12 @@ async fn a_scope_without_sheets_access_is_refused() {
     let mut claims = emulator.valid_claims();
     claims["scope"] = json!("https://www.googleapis.com/auth/gmail.readonly");
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
-    assert_refused(status, &body, "invalid_scope", "Invalid OAuth scope or ID token audience provided.");
+    assert_refused(
+        status,
+        &body,
+        "invalid_scope",
+        "Invalid OAuth scope or ID token audience provided.",
+    );
     claims.as_object_mut().expect("object").remove("scope");
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
     assert_refused(status, &body, "invalid_scope", "Invalid OAuth scope");
@@ -179,7 +271,12 @@ async fn an_unknown_issuer_is_refused() {
     let mut claims = emulator.valid_claims();
     claims["iss"] = json!("someone-else@example.iam.gserviceaccount.com");
     let (status, body) = emulator.exchange(&emulator.valid_header(), &claims).await;
-    assert_refused(status, &body, "invalid_grant", "Invalid grant: account not found.");
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid grant: account not found.",
+    );
     emulator.stop();
 }
 
@@ -187,12 +284,21 @@ async fn an_unknown_issuer_is_refused() {
 async fn malformed_assertions_are_refused() {
     let emulator = TestEmulator::start().await;
     for assertion in ["not-a-jwt", "a.b", "!!!.e30.sig", "e30.e30.sig"] {
-        let (status, body) = emulator.token_request(&[("grant_type", JWT_BEARER), ("assertion", assertion)]).await;
+        let (status, body) = emulator
+            .token_request(&[("grant_type", JWT_BEARER), ("assertion", assertion)])
+            .await;
         assert_refused(status, &body, "invalid_grant", "Invalid JWT");
     }
     let none_algorithm = json!({"alg": "none", "typ": "JWT"});
-    let (status, body) = emulator.exchange(&none_algorithm, &emulator.valid_claims()).await;
-    assert_refused(status, &body, "invalid_grant", "Invalid JWT: service-account assertions are signed with RS256");
+    let (status, body) = emulator
+        .exchange(&none_algorithm, &emulator.valid_claims())
+        .await;
+    assert_refused(
+        status,
+        &body,
+        "invalid_grant",
+        "Invalid JWT: service-account assertions are signed with RS256",
+    );
     emulator.stop();
 }
 
@@ -200,9 +306,21 @@ async fn malformed_assertions_are_refused() {
 async fn a_missing_or_wrong_grant_type_is_refused() {
     let emulator = TestEmulator::start().await;
     let (status, body) = emulator.token_request(&[("assertion", "x.y.z")]).await;
-    assert_refused(status, &body, "unsupported_grant_type", "Invalid grant_type: ");
-    let (status, body) = emulator.token_request(&[("grant_type", "client_credentials"), ("assertion", "x.y.z")]).await;
-    assert_refused(status, &body, "unsupported_grant_type", "Invalid grant_type: client_credentials");
+    assert_refused(
+        status,
+        &body,
+        "unsupported_grant_type",
+        "Invalid grant_type: ",
+    );
+    let (status, body) = emulator
+        .token_request(&[("grant_type", "client_credentials"), ("assertion", "x.y.z")])
+        .await;
+    assert_refused(
+        status,
+        &body,
+        "unsupported_grant_type",
+        "Invalid grant_type: client_credentials",
+    );
     emulator.stop();
 }
 
@@ -210,7 +328,12 @@ async fn a_missing_or_wrong_grant_type_is_refused() {
 async fn a_missing_assertion_is_refused() {
     let emulator = TestEmulator::start().await;
     let (status, body) = emulator.token_request(&[("grant_type", JWT_BEARER)]).await;
-    assert_refused(status, &body, "invalid_request", "Missing required parameter: assertion");
+    assert_refused(
+        status,
+        &body,
+        "invalid_request",
+        "Missing required parameter: assertion",
+    );
     emulator.stop();
 }
 
@@ -226,11 +349,19 @@ async fn a_json_body_is_refused() {
         .expect("POST");
     let status = response.status().as_u16();
     let body: Value = response.json().await.expect("json");
-    assert_refused(status, &body, "invalid_request", "The token request must be an application/x-www-form-urlencoded");
+    assert_refused(
+        status,
+        &body,
+        "invalid_request",
+        "The token request must be an application/x-www-form-urlencoded",
+    );
     emulator.stop();
 }
 
 #[test]
 fn the_spreadsheets_scope_constant_matches_the_auth_module() {
-    assert_eq!(sheets_emulator::auth::assertion::WRITE_SCOPES[0], SPREADSHEETS_SCOPE);
+    assert_eq!(
+        sheets_emulator::auth::assertion::WRITE_SCOPES[0],
+        SPREADSHEETS_SCOPE
+    );
 }

@@ -1,14 +1,13 @@
-//! The control layer around API calls: authentication, scopes, quota, faults, latency, log.
+//! The control layer around API calls: authentication, scopes, classification, request log.
 
 mod control_support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::Method;
 use control_support::TestEmulator;
-use serde_json::json;
 use sheets_emulator::auth::{TokenIdentity, TOKEN_LIFETIME};
-use sheets_emulator::control::{ClassFilter, FaultSpec, FaultStage, LatencySettings, QuotaSettings, RequestClass};
+use sheets_emulator::control::RequestClass;
 
 const MISSING_MESSAGE: &str = "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
 const INVALID_MESSAGE: &str = "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
@@ -16,7 +15,9 @@ const INVALID_MESSAGE: &str = "Request had invalid authentication credentials. E
 #[tokio::test]
 async fn a_call_without_a_token_gets_googles_401() {
     let emulator = TestEmulator::start().await;
-    let (status, body) = emulator.call(Method::GET, "/v4/spreadsheets/abc", None, "").await;
+    let (status, body) = emulator
+        .call(Method::GET, "/v4/spreadsheets/abc", None, "")
+        .await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], 401);
     assert_eq!(body["error"]["status"], "UNAUTHENTICATED");
@@ -31,14 +32,22 @@ async fn an_unknown_token_gets_401_with_a_challenge() {
     let emulator = TestEmulator::start().await;
     let response = emulator
         .client
-        .post(format!("{}/v4/spreadsheets/abc:batchUpdate", emulator.base_url))
+        .post(format!(
+            "{}/v4/spreadsheets/abc:batchUpdate",
+            emulator.base_url
+        ))
         .bearer_auth("ya29.not-issued-here")
         .body("{}")
         .send()
         .await
         .expect("call");
     assert_eq!(response.status().as_u16(), 401);
-    let challenge = response.headers().get("www-authenticate").expect("challenge").to_str().expect("text");
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .expect("challenge")
+        .to_str()
+        .expect("text");
     assert!(challenge.contains("invalid_token"), "{challenge}");
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["error"]["status"], "UNAUTHENTICATED");
@@ -51,7 +60,11 @@ async fn an_unknown_token_gets_401_with_a_challenge() {
 async fn a_malformed_authorization_header_gets_401() {
     let emulator = TestEmulator::start().await;
     let token = emulator.token().await;
-    for header in [format!("Basic {token}"), token.clone(), format!("Bearer {token} extra")] {
+    for header in [
+        format!("Basic {token}"),
+        token.clone(),
+        format!("Bearer {token} extra"),
+    ] {
         let response = emulator
             .client
             .get(format!("{}/v4/spreadsheets/abc", emulator.base_url))
@@ -71,7 +84,10 @@ async fn expired_and_revoked_tokens_get_401() {
         client_email: emulator.identity.client_email.clone(),
         scopes: vec![control_support::SPREADSHEETS_SCOPE.to_string()],
     };
-    let short_lived = emulator.state.auth.issue_token(identity, Duration::from_millis(50));
+    let short_lived = emulator
+        .state
+        .auth
+        .issue_token(identity, Duration::from_millis(50));
     assert_eq!(emulator.read(&short_lived).await.0, 200);
     tokio::time::sleep(Duration::from_millis(80)).await;
     let (status, body) = emulator.read(&short_lived).await;
@@ -102,191 +118,51 @@ async fn a_read_only_token_may_read_but_not_write() {
     let (status, body) = emulator.write(&token).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"]["status"], "PERMISSION_DENIED");
-    assert_eq!(body["error"]["message"], "Request had insufficient authentication scopes.");
-    assert_eq!(body["error"]["details"][0]["reason"], "ACCESS_TOKEN_SCOPE_INSUFFICIENT");
+    assert_eq!(
+        body["error"]["message"],
+        "Request had insufficient authentication scopes."
+    );
+    assert_eq!(
+        body["error"]["details"][0]["reason"],
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    );
     assert_eq!(emulator.applied(), 0);
     emulator.stop();
 }
 
 #[tokio::test]
 async fn reading_posts_count_as_reads() {
-    assert_eq!(RequestClass::of(&Method::GET, "/v4/spreadsheets/a/values/A1"), RequestClass::Read);
+    assert_eq!(
+        RequestClass::of(&Method::GET, "/v4/spreadsheets/a/values/A1"),
+        RequestClass::Read
+    );
     for path in [
         "/v4/spreadsheets/a/developerMetadata:search",
         "/v4/spreadsheets/a/values:batchGetByDataFilter",
         "/v4/spreadsheets/a:getByDataFilter",
     ] {
-        assert_eq!(RequestClass::of(&Method::POST, path), RequestClass::Read, "{path}");
+        assert_eq!(
+            RequestClass::of(&Method::POST, path),
+            RequestClass::Read,
+            "{path}"
+        );
     }
     for (method, path) in [
         (Method::POST, "/v4/spreadsheets"),
         (Method::POST, "/v4/spreadsheets/a:batchUpdate"),
         (Method::PUT, "/v4/spreadsheets/a/values/A1"),
         (Method::POST, "/v4/spreadsheets/a/values/A1:append"),
-        (Method::POST, "/v4/spreadsheets/a/values:batchUpdateByDataFilter"),
+        (
+            Method::POST,
+            "/v4/spreadsheets/a/values:batchUpdateByDataFilter",
+        ),
     ] {
-        assert_eq!(RequestClass::of(&method, path), RequestClass::Write, "{method} {path}");
+        assert_eq!(
+            RequestClass::of(&method, path),
+            RequestClass::Write,
+            "{method} {path}"
+        );
     }
-}
-
-#[tokio::test]
-async fn the_write_quota_gives_googles_exact_429_and_refills() {
-    let emulator = TestEmulator::start().await;
-    let token = emulator.token().await;
-    emulator.state.control.set_quota(QuotaSettings {
-        read_requests_per_minute: None,
-        write_requests_per_minute: Some(2),
-        window_ms: 300,
-    });
-    assert_eq!(emulator.write(&token).await.0, 200);
-    assert_eq!(emulator.write(&token).await.0, 200);
-    let response = emulator
-        .client
-        .post(format!("{}/v4/spreadsheets/abc:batchUpdate", emulator.base_url))
-        .bearer_auth(&token)
-        .body("{}")
-        .send()
-        .await
-        .expect("call");
-    assert_eq!(response.status().as_u16(), 429);
-    assert!(response.headers().get("retry-after").is_none(), "Google sends no Retry-After");
-    let body: serde_json::Value = response.json().await.expect("json");
-    let expected = json!({"error": {
-        "code": 429,
-        "message": "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:100000000001'.",
-        "status": "RESOURCE_EXHAUSTED",
-        "details": [{
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            "reason": "RATE_LIMIT_EXCEEDED",
-            "domain": "googleapis.com",
-            "metadata": {
-                "consumer": "projects/100000000001",
-                "quota_limit": "WriteRequestsPerMinutePerUser",
-                "quota_metric": "sheets.googleapis.com/write_requests",
-                "service": "sheets.googleapis.com",
-            },
-        }],
-    }});
-    assert_eq!(body, expected);
-    assert_eq!(emulator.applied(), 2, "a refused write is not applied");
-    // Reads have their own (unlimited) budget.
-    assert_eq!(emulator.read(&token).await.0, 200);
-    // A second token of the same account shares the account's budget, as at Google.
-    let other_token = emulator.token().await;
-    assert_eq!(emulator.write(&other_token).await.0, 429);
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(emulator.write(&token).await.0, 200, "the window rolled over");
-    emulator.stop();
-}
-
-#[tokio::test]
-async fn the_read_quota_names_read_requests() {
-    let emulator = TestEmulator::start().await;
-    let token = emulator.token().await;
-    let (status, _) = emulator
-        .admin(Method::PUT, "quota", Some(json!({"read_requests_per_minute": 1, "window_ms": 60000})))
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(emulator.read(&token).await.0, 200);
-    let (status, body) = emulator.read(&token).await;
-    assert_eq!(status, 429);
-    assert_eq!(body["error"]["details"][0]["metadata"]["quota_limit"], "ReadRequestsPerMinutePerUser");
-    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("'Read requests per minute per user'"));
-    assert_eq!(emulator.write(&token).await.0, 200, "writes are not limited");
-    emulator.stop();
-}
-
-#[tokio::test]
-async fn a_fault_before_applying_fails_the_next_writes_and_applies_nothing() {
-    let emulator = TestEmulator::start().await;
-    let token = emulator.token().await;
-    emulator.state.control.add_fault(FaultSpec::next_writes(2, 503, FaultStage::Before)).expect("fault");
-    assert_eq!(emulator.read(&token).await.0, 200, "reads are not affected");
-    let (status, body) = emulator.write(&token).await;
-    assert_eq!(status, 503);
-    assert_eq!(
-        body,
-        json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})
-    );
-    assert_eq!(emulator.write(&token).await.0, 503);
-    assert_eq!(emulator.applied(), 0);
-    assert_eq!(emulator.write(&token).await.0, 200, "the fault is used up");
-    assert_eq!(emulator.applied(), 1);
-    assert!(emulator.state.control.faults().is_empty());
-    emulator.stop();
-}
-
-#[tokio::test]
-async fn a_fault_after_applying_applies_the_write_and_answers_an_error() {
-    let emulator = TestEmulator::start().await;
-    let token = emulator.token().await;
-    emulator.state.control.add_fault(FaultSpec::next_writes(1, 500, FaultStage::After)).expect("fault");
-    // A call the handler refuses was not applied, so the fault waits for one that is.
-    let (status, _) =
-        emulator.call(Method::POST, "/v4/spreadsheets/abc:batchUpdate", Some(&token), "fail").await;
-    assert_eq!(status, 400);
-    let (status, body) = emulator.write(&token).await;
-    assert_eq!(status, 500);
-    assert_eq!(
-        body,
-        json!({"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}})
-    );
-    assert_eq!(emulator.applied(), 1, "the write happened although the client saw 500");
-    let log = emulator.state.control.requests(None);
-    assert_eq!(log.last().and_then(|entry| entry.fault.clone()).as_deref(), Some("500 after apply"));
-    emulator.stop();
-}
-
-#[tokio::test]
-async fn a_read_fault_leaves_writes_alone() {
-    let emulator = TestEmulator::start().await;
-    let token = emulator.token().await;
-    let spec = FaultSpec { applies_to: ClassFilter::Read, ..FaultSpec::next_writes(1, 503, FaultStage::Before) };
-    emulator.state.control.add_fault(spec).expect("fault");
-    assert_eq!(emulator.write(&token).await.0, 200);
-    assert_eq!(emulator.read(&token).await.0, 503);
-    assert_eq!(emulator.read(&token).await.0, 200);
-    emulator.stop();
-}
-
-async fn outcomes_with_seed(seed: u64) -> Vec<u16> {
-    let emulator = TestEmulator::start().await;
-    let token = emulator.token().await;
-    let spec = FaultSpec::random(0.3, seed, ClassFilter::All, 503, FaultStage::Before);
-    emulator.state.control.add_fault(spec).expect("fault");
-    let mut outcomes = Vec::new();
-    for _ in 0..40 {
-        outcomes.push(emulator.write(&token).await.0);
-    }
-    emulator.stop();
-    outcomes
-}
-
-#[tokio::test]
-async fn probabilistic_faults_are_reproducible_with_a_seed() {
-    let first = outcomes_with_seed(7).await;
-    let second = outcomes_with_seed(7).await;
-    assert_eq!(first, second);
-    let failures = first.iter().filter(|status| **status == 503).count();
-    assert!((4..=22).contains(&failures), "about 30 % of 40 calls fail, got {failures}");
-    assert!(first.iter().all(|status| *status == 200 || *status == 503));
-    assert_ne!(first, outcomes_with_seed(8).await, "another seed, another sequence");
-}
-
-#[tokio::test]
-async fn latency_is_added_per_class() {
-    let emulator = TestEmulator::start().await;
-    let token = emulator.token().await;
-    emulator.state.control.set_latency(LatencySettings { ms: 0, read_ms: None, write_ms: Some(150) });
-    let started = Instant::now();
-    emulator.read(&token).await;
-    assert!(started.elapsed() < Duration::from_millis(140), "reads are not delayed");
-    let started = Instant::now();
-    emulator.write(&token).await;
-    assert!(started.elapsed() >= Duration::from_millis(150));
-    let log = emulator.state.control.requests(None);
-    assert!(log.last().expect("entry").duration_ms >= 150.0);
-    emulator.stop();
 }
 
 #[tokio::test]
@@ -294,8 +170,17 @@ async fn the_log_records_each_call() {
     let emulator = TestEmulator::start().await;
     let token = emulator.token().await;
     let since = emulator.state.control.last_seq();
-    emulator.call(Method::PUT, "/v4/spreadsheets/abc/values/Sheet1!A1?valueInputOption=RAW", Some(&token), r#"{"values":[[1]]}"#).await;
-    emulator.call(Method::GET, "/v4/spreadsheets/abc", None, "").await;
+    emulator
+        .call(
+            Method::PUT,
+            "/v4/spreadsheets/abc/values/Sheet1!A1?valueInputOption=RAW",
+            Some(&token),
+            r#"{"values":[[1]]}"#,
+        )
+        .await;
+    emulator
+        .call(Method::GET, "/v4/spreadsheets/abc", None, "")
+        .await;
     let log = emulator.state.control.requests(Some(since));
     assert_eq!(log.len(), 2);
     let write = &log[0];
@@ -306,10 +191,16 @@ async fn the_log_records_each_call() {
     assert_eq!(write.body_bytes, 16);
     assert_eq!(write.status, 200);
     assert_eq!(write.class, RequestClass::Write);
-    assert_eq!(write.client_email.as_deref(), Some(emulator.identity.client_email.as_str()));
+    assert_eq!(
+        write.client_email.as_deref(),
+        Some(emulator.identity.client_email.as_str())
+    );
     assert_eq!(write.fault, None);
     let unauthenticated = &log[1];
-    assert_eq!((unauthenticated.status, unauthenticated.class), (401, RequestClass::Read));
+    assert_eq!(
+        (unauthenticated.status, unauthenticated.class),
+        (401, RequestClass::Read)
+    );
     assert_eq!(unauthenticated.client_email, None);
     assert_eq!(unauthenticated.seq, write.seq + 1);
     let summary = emulator.state.control.summary();
@@ -317,4 +208,55 @@ async fn the_log_records_each_call() {
     assert_eq!(summary.by_status.get("401"), Some(&1));
     assert_eq!(summary.by_class_and_status["write"]["200"], 1);
     emulator.stop();
+}
+
+#[tokio::test]
+async fn the_real_router_puts_every_api_path_behind_the_control_layer() {
+    let config = sheets_emulator::EmulatorConfig {
+        service_account_files: vec![control_support::shared_key_file().to_path_buf()],
+        generated_key_path: None,
+    };
+    let emulator = sheets_emulator::start("127.0.0.1:0".parse().expect("address"), config)
+        .await
+        .expect("start");
+    let client = control_support::client();
+    let url = format!(
+        "{}/v4/spreadsheets/no-such-spreadsheet/values/A1:unknownMethod",
+        emulator.base_url
+    );
+    let response = client.get(&url).send().await.expect("call");
+    assert_eq!(
+        response.status().as_u16(),
+        401,
+        "even a path the API does not serve needs a token"
+    );
+    let identity = TokenIdentity {
+        client_email: control_support::signing_identity(control_support::shared_key_file())
+            .client_email,
+        scopes: vec![control_support::SPREADSHEETS_SCOPE.to_string()],
+    };
+    let token = emulator.state.auth.issue_token(identity, TOKEN_LIFETIME);
+    let response = client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status().as_u16(), 404);
+    let statuses: Vec<u16> = emulator
+        .state
+        .control
+        .requests(None)
+        .iter()
+        .map(|entry| entry.status)
+        .collect();
+    assert_eq!(statuses, [401, 404]);
+    // The admin API and /token stay outside the layer.
+    let response = client
+        .get(format!("{}/_emulator/summary", emulator.base_url))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status().as_u16(), 200);
+    emulator.shutdown().await;
 }

@@ -76,14 +76,19 @@ pub fn verify(
         )));
     }
     let Some(issuer) = claims.iss else {
-        return Err(malformed("the claim set has no iss (the service account's client_email)".into()));
+        return Err(malformed(
+            "the claim set has no iss (the service account's client_email)".into(),
+        ));
     };
     let key = find_key(keys, &issuer, header.kid.as_deref())?;
     verify_signature(key, header_segment, claims_segment, signature_segment)?;
     check_audience(claims.aud.as_deref(), audiences)?;
     check_times(claims.iat, claims.exp, now)?;
     let scopes = check_scopes(claims.scope.as_deref())?;
-    Ok(VerifiedAssertion { client_email: issuer, scopes })
+    Ok(VerifiedAssertion {
+        client_email: issuer,
+        scopes,
+    })
 }
 
 fn malformed(detail: String) -> OAuthError {
@@ -94,13 +99,21 @@ fn decode_json<T: serde::de::DeserializeOwned>(segment: &str, what: &str) -> Res
     let bytes = URL_SAFE_NO_PAD
         .decode(segment.trim_end_matches('='))
         .map_err(|error| malformed(format!("the {what} is not base64url ({error})")))?;
-    serde_json::from_slice(&bytes).map_err(|error| malformed(format!("the {what} is not the expected JSON ({error})")))
+    serde_json::from_slice(&bytes)
+        .map_err(|error| malformed(format!("the {what} is not the expected JSON ({error})")))
 }
 
 /// Pick the key by `kid` when the client sent one (google-auth and yup-oauth2 do), else try the
 /// issuer's keys in turn (an account may have several).
-fn find_key<'a>(keys: &'a [TrustedKey], issuer: &str, kid: Option<&str>) -> Result<&'a TrustedKey, OAuthError> {
-    let issuer_keys: Vec<&TrustedKey> = keys.iter().filter(|key| key.client_email == issuer).collect();
+fn find_key<'a>(
+    keys: &'a [TrustedKey],
+    issuer: &str,
+    kid: Option<&str>,
+) -> Result<&'a TrustedKey, OAuthError> {
+    let issuer_keys: Vec<&TrustedKey> = keys
+        .iter()
+        .filter(|key| key.client_email == issuer)
+        .collect();
     if issuer_keys.is_empty() {
         return Err(OAuthError::invalid_grant(format!(
             "Invalid grant: account not found. (iss {issuer:?} is not a trusted service account of this emulator)"
@@ -120,18 +133,29 @@ fn find_key<'a>(keys: &'a [TrustedKey], issuer: &str, kid: Option<&str>) -> Resu
     }
 }
 
-fn verify_signature(key: &TrustedKey, header: &str, claims: &str, signature: &str) -> Result<(), OAuthError> {
-    let bad_signature = |detail: &str| OAuthError::invalid_grant(format!("Invalid JWT Signature. ({detail})"));
+fn verify_signature(
+    key: &TrustedKey,
+    header: &str,
+    claims: &str,
+    signature: &str,
+) -> Result<(), OAuthError> {
+    let bad_signature =
+        |detail: &str| OAuthError::invalid_grant(format!("Invalid JWT Signature. ({detail})"));
     let signature_bytes = URL_SAFE_NO_PAD
         .decode(signature.trim_end_matches('='))
         .map_err(|_| bad_signature("the signature is not base64url"))?;
-    let signature =
-        Signature::try_from(signature_bytes.as_slice()).map_err(|_| bad_signature("the signature is malformed"))?;
+    let signature = Signature::try_from(signature_bytes.as_slice())
+        .map_err(|_| bad_signature("the signature is malformed"))?;
     let verifying_key = VerifyingKey::<Sha256>::new(key.public_key.clone());
     let signed = format!("{header}.{claims}");
-    verifying_key.verify(signed.as_bytes(), &signature).map_err(|_| {
-        bad_signature(&format!("RS256 verification failed with the trusted key of {}", key.client_email))
-    })
+    verifying_key
+        .verify(signed.as_bytes(), &signature)
+        .map_err(|_| {
+            bad_signature(&format!(
+                "RS256 verification failed with the trusted key of {}",
+                key.client_email
+            ))
+        })
 }
 
 fn check_audience(audience: Option<&str>, accepted: &[String]) -> Result<(), OAuthError> {
@@ -147,12 +171,17 @@ fn check_audience(audience: Option<&str>, accepted: &[String]) -> Result<(), OAu
 
 fn check_times(iat: Option<i64>, exp: Option<i64>, now: i64) -> Result<(), OAuthError> {
     let (Some(iat), Some(exp)) = (iat, exp) else {
-        return Err(malformed("the claim set needs both iat and exp (Unix seconds)".into()));
+        return Err(malformed(
+            "the claim set needs both iat and exp (Unix seconds)".into(),
+        ));
     };
     let problem = if exp <= iat {
         Some(format!("exp {exp} is not after iat {iat}"))
     } else if exp - iat > MAX_LIFETIME_SECONDS {
-        Some(format!("exp - iat is {} s, more than {MAX_LIFETIME_SECONDS} s", exp - iat))
+        Some(format!(
+            "exp - iat is {} s, more than {MAX_LIFETIME_SECONDS} s",
+            exp - iat
+        ))
     } else if iat > now + ALLOWED_SKEW_SECONDS {
         Some(format!("iat {iat} is in the future (now {now})"))
     } else if exp < now - ALLOWED_SKEW_SECONDS {
@@ -161,15 +190,22 @@ fn check_times(iat: Option<i64>, exp: Option<i64>, now: i64) -> Result<(), OAuth
         None
     };
     match problem {
-        Some(detail) => Err(OAuthError::invalid_grant(format!("{SHORT_LIVED} ({detail})"))),
+        Some(detail) => Err(OAuthError::invalid_grant(format!(
+            "{SHORT_LIVED} ({detail})"
+        ))),
         None => Ok(()),
     }
 }
 
 fn check_scopes(scope: Option<&str>) -> Result<Vec<String>, OAuthError> {
-    let scopes: Vec<String> = scope.unwrap_or_default().split_whitespace().map(str::to_string).collect();
-    let grants_sheets =
-        scopes.iter().any(|scope| WRITE_SCOPES.contains(&scope.as_str()) || READ_ONLY_SCOPES.contains(&scope.as_str()));
+    let scopes: Vec<String> = scope
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let grants_sheets = scopes.iter().any(|scope| {
+        WRITE_SCOPES.contains(&scope.as_str()) || READ_ONLY_SCOPES.contains(&scope.as_str())
+    });
     if grants_sheets {
         return Ok(scopes);
     }

@@ -42,10 +42,17 @@ pub fn load(path: &Path) -> anyhow::Result<TrustedKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading service-account key file {}", path.display()))?;
     let fields: KeyFileFields = serde_json::from_str(&text).with_context(|| {
-        format!("{} is not a service-account key file (needs client_email and private_key)", path.display())
+        format!(
+            "{} is not a service-account key file (needs client_email and private_key)",
+            path.display()
+        )
     })?;
-    let private_key = RsaPrivateKey::from_pkcs8_pem(&fields.private_key)
-        .map_err(|error| anyhow!("{}: private_key is not a PKCS#8 RSA key: {error}", path.display()))?;
+    let private_key = RsaPrivateKey::from_pkcs8_pem(&fields.private_key).map_err(|error| {
+        anyhow!(
+            "{}: private_key is not a PKCS#8 RSA key: {error}",
+            path.display()
+        )
+    })?;
     Ok(TrustedKey {
         client_email: fields.client_email,
         private_key_id: fields.private_key_id,
@@ -62,8 +69,12 @@ pub fn generate(path: &Path, base_url: &str) -> anyhow::Result<TrustedKey> {
     let pem = private_key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|error| anyhow!("encoding the generated key as PKCS#8: {error}"))?;
-    let private_key_id: String = (0..20).map(|_| format!("{:02x}", rng.gen::<u8>())).collect();
-    let client_id: String = (0..21).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect();
+    let private_key_id: String = (0..20)
+        .map(|_| format!("{:02x}", rng.gen::<u8>()))
+        .collect();
+    let client_id: String = (0..21)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect();
     let token_uri = format!("{base_url}/token");
     let file = json!({
         "type": "service_account",
@@ -92,7 +103,10 @@ pub fn generate(path: &Path, base_url: &str) -> anyhow::Result<TrustedKey> {
 /// so parallel emulators never share a file.
 pub fn default_path(base_url: &str) -> PathBuf {
     let port = base_url.rsplit(':').next().unwrap_or("0");
-    std::env::temp_dir().join(format!("sheets-emulator-key-{}-{port}.json", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "sheets-emulator-key-{}-{port}.json",
+        std::process::id()
+    ))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -29,6 +29,13 @@ pub use key_file::TrustedKey;
 /// How long an issued access token is valid, as Google's (`expires_in` says 3599).
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
+/// Google's token endpoint URLs, which Google accepts as the JWT `aud`.
+pub const GOOGLE_TOKEN_AUDIENCES: [&str; 3] = [
+    "https://oauth2.googleapis.com/token",
+    "https://www.googleapis.com/oauth2/v4/token",
+    "https://accounts.google.com/o/oauth2/token",
+];
+
 /// Who made an API call: the service account a token was issued to, and the granted scopes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenIdentity {
@@ -39,7 +46,9 @@ pub struct TokenIdentity {
 impl TokenIdentity {
     /// Whether the scopes allow a write (`spreadsheets`, `drive`, `drive.file`) or only reads.
     pub fn may_write(&self) -> bool {
-        self.scopes.iter().any(|scope| assertion::WRITE_SCOPES.contains(&scope.as_str()))
+        self.scopes
+            .iter()
+            .any(|scope| assertion::WRITE_SCOPES.contains(&scope.as_str()))
     }
 }
 
@@ -62,21 +71,28 @@ struct IssuedToken {
 /// Trusted keys and issued tokens.
 pub struct Auth {
     keys: Vec<TrustedKey>,
-    /// Accepted JWT audiences: this emulator's `/token` URL first, then the trusted files' `token_uri`s.
+    /// Accepted JWT audiences: this emulator's `/token` URL first, then the trusted files'
+    /// `token_uri`s, then Google's own token endpoint URLs.
     audiences: Vec<String>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
 }
 
 impl Auth {
     /// Trust the configured key files, or generate a key and write its file (returning the path).
-    pub fn from_config(config: &EmulatorConfig, base_url: &str) -> anyhow::Result<(Auth, Option<PathBuf>)> {
+    pub fn from_config(
+        config: &EmulatorConfig,
+        base_url: &str,
+    ) -> anyhow::Result<(Auth, Option<PathBuf>)> {
         let mut keys = Vec::new();
         let mut generated = None;
         for path in &config.service_account_files {
             keys.push(key_file::load(path)?);
         }
         if keys.is_empty() {
-            let path = config.generated_key_path.clone().unwrap_or_else(|| key_file::default_path(base_url));
+            let path = config
+                .generated_key_path
+                .clone()
+                .unwrap_or_else(|| key_file::default_path(base_url));
             keys.push(key_file::generate(&path, base_url)?);
             generated = Some(path);
         }
@@ -86,17 +102,33 @@ impl Auth {
     /// An `Auth` trusting exactly `keys`.
     pub fn with_keys(keys: Vec<TrustedKey>, base_url: &str) -> Auth {
         let mut audiences = vec![format!("{base_url}/token")];
-        for token_uri in keys.iter().filter_map(|key| key.token_uri.clone()) {
+        // google-auth (Python) always signs for Google's endpoint whatever the key file's
+        // token_uri says (it only POSTs to token_uri), and Google accepts its older URLs too.
+        let google_audiences = GOOGLE_TOKEN_AUDIENCES
+            .iter()
+            .map(|audience| audience.to_string());
+        for token_uri in keys
+            .iter()
+            .filter_map(|key| key.token_uri.clone())
+            .chain(google_audiences)
+        {
             if !audiences.contains(&token_uri) {
                 audiences.push(token_uri);
             }
         }
-        Auth { keys, audiences, tokens: Mutex::new(HashMap::new()) }
+        Auth {
+            keys,
+            audiences,
+            tokens: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The service accounts whose assertions are accepted.
     pub fn trusted_accounts(&self) -> Vec<String> {
-        self.keys.iter().map(|key| key.client_email.clone()).collect()
+        self.keys
+            .iter()
+            .map(|key| key.client_email.clone())
+            .collect()
     }
 
     /// Issue a fresh access token for `identity`, valid for `lifetime`. The token endpoint uses
@@ -105,13 +137,19 @@ impl Auth {
         let mut random = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut random);
         let token = format!("ya29.{}", URL_SAFE_NO_PAD.encode(random));
-        let issued = IssuedToken { identity, expires_at: Instant::now() + lifetime };
+        let issued = IssuedToken {
+            identity,
+            expires_at: Instant::now() + lifetime,
+        };
         self.lock_tokens().insert(token.clone(), issued);
         token
     }
 
     /// Check an `Authorization` header value.
-    pub fn authenticate(&self, authorization: Option<&str>) -> Result<TokenIdentity, BearerRejection> {
+    pub fn authenticate(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<TokenIdentity, BearerRejection> {
         let Some(header) = authorization else {
             return Err(BearerRejection::Missing);
         };
@@ -143,14 +181,20 @@ impl Auth {
         self.lock_tokens().clear();
     }
 
-    fn verify_assertion(&self, assertion: &str, now: i64) -> Result<assertion::VerifiedAssertion, oauth_error::OAuthError> {
+    fn verify_assertion(
+        &self,
+        assertion: &str,
+        now: i64,
+    ) -> Result<assertion::VerifiedAssertion, oauth_error::OAuthError> {
         assertion::verify(assertion, &self.keys, &self.audiences, now)
     }
 
     /// The token map. A panic while holding the lock cannot leave it inconsistent (every update
     /// is a single insert or assignment), so a poisoned lock is still usable.
     fn lock_tokens(&self) -> MutexGuard<'_, HashMap<String, IssuedToken>> {
-        self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

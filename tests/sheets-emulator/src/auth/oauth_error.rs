@@ -14,7 +14,10 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(error: &'static str, description: impl Into<String>) -> Self {
-        Self { error, description: description.into() }
+        Self {
+            error,
+            description: description.into(),
+        }
     }
     pub fn invalid_grant(description: impl Into<String>) -> Self {
         Self::new("invalid_grant", description)

@@ -22,7 +22,10 @@ pub struct TokenRequest {
     assertion: Option<String>,
 }
 
-pub async fn token(State(state): State<SharedState>, form: Result<Form<TokenRequest>, FormRejection>) -> Response {
+pub async fn token(
+    State(state): State<SharedState>,
+    form: Result<Form<TokenRequest>, FormRejection>,
+) -> Response {
     match issue(&state, form) {
         Ok(response) => response,
         Err(error) => {
@@ -32,7 +35,10 @@ pub async fn token(State(state): State<SharedState>, form: Result<Form<TokenRequ
     }
 }
 
-fn issue(state: &SharedState, form: Result<Form<TokenRequest>, FormRejection>) -> Result<Response, OAuthError> {
+fn issue(
+    state: &SharedState,
+    form: Result<Form<TokenRequest>, FormRejection>,
+) -> Result<Response, OAuthError> {
     let Form(request) = form.map_err(|rejection| {
         OAuthError::new(
             "invalid_request",
@@ -48,11 +54,22 @@ fn issue(state: &SharedState, form: Result<Form<TokenRequest>, FormRejection>) -
         ));
     }
     let Some(assertion) = request.assertion.filter(|assertion| !assertion.is_empty()) else {
-        return Err(OAuthError::new("invalid_request", "Missing required parameter: assertion"));
+        return Err(OAuthError::new(
+            "invalid_request",
+            "Missing required parameter: assertion",
+        ));
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or_default();
-    let verified = state.auth.verify_assertion(&assertion, i64::try_from(now).unwrap_or(i64::MAX))?;
-    let identity = TokenIdentity { client_email: verified.client_email, scopes: verified.scopes };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default();
+    let verified = state
+        .auth
+        .verify_assertion(&assertion, i64::try_from(now).unwrap_or(i64::MAX))?;
+    let identity = TokenIdentity {
+        client_email: verified.client_email,
+        scopes: verified.scopes,
+    };
     let access_token = state.auth.issue_token(identity, TOKEN_LIFETIME);
     let body = json!({
         "access_token": access_token,

@@ -20,10 +20,16 @@ use crate::SharedState;
 pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/_emulator/quota", get(get_quota).put(put_quota))
-        .route("/_emulator/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route(
+            "/_emulator/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
         .route("/_emulator/faults/{id}", delete(remove_fault))
         .route("/_emulator/latency", get(get_latency).put(put_latency))
-        .route("/_emulator/requests", get(list_requests).delete(clear_requests))
+        .route(
+            "/_emulator/requests",
+            get(list_requests).delete(clear_requests),
+        )
         .route("/_emulator/summary", get(summary))
         .route("/_emulator/reset", post(reset))
 }
@@ -37,7 +43,10 @@ async fn get_quota(State(state): State<SharedState>) -> Json<QuotaSettings> {
     Json(state.control.quota())
 }
 
-async fn put_quota(State(state): State<SharedState>, body: Result<Json<QuotaSettings>, JsonRejection>) -> Response {
+async fn put_quota(
+    State(state): State<SharedState>,
+    body: Result<Json<QuotaSettings>, JsonRejection>,
+) -> Response {
     match body {
         Ok(Json(settings)) if settings.window_ms == 0 => {
             ApiError::invalid_argument("window_ms must be at least 1").into_response()
@@ -54,7 +63,10 @@ async fn list_faults(State(state): State<SharedState>) -> Response {
     Json(json!({ "faults": state.control.faults() })).into_response()
 }
 
-async fn add_fault(State(state): State<SharedState>, body: Result<Json<FaultSpec>, JsonRejection>) -> Response {
+async fn add_fault(
+    State(state): State<SharedState>,
+    body: Result<Json<FaultSpec>, JsonRejection>,
+) -> Response {
     match body {
         Ok(Json(spec)) => match state.control.add_fault(spec) {
             Ok(fault) => (StatusCode::CREATED, Json(fault)).into_response(),
@@ -81,7 +93,10 @@ async fn get_latency(State(state): State<SharedState>) -> Json<LatencySettings> 
     Json(state.control.latency())
 }
 
-async fn put_latency(State(state): State<SharedState>, body: Result<Json<LatencySettings>, JsonRejection>) -> Response {
+async fn put_latency(
+    State(state): State<SharedState>,
+    body: Result<Json<LatencySettings>, JsonRejection>,
+) -> Response {
     match body {
         Ok(Json(settings)) => {
             state.control.set_latency(settings);
@@ -98,7 +113,10 @@ struct RequestFilter {
     status: Option<u16>,
 }
 
-async fn list_requests(State(state): State<SharedState>, Query(filter): Query<RequestFilter>) -> Response {
+async fn list_requests(
+    State(state): State<SharedState>,
+    Query(filter): Query<RequestFilter>,
+) -> Response {
     let requests: Vec<_> = state
         .control
         .requests(filter.since)

@@ -49,12 +49,32 @@ fn default_status() -> u16 {
 impl FaultSpec {
     /// Fail the next `count` writes with `status` at `stage`.
     pub fn next_writes(count: u32, status: u16, stage: FaultStage) -> Self {
-        Self { status, stage, applies_to: ClassFilter::Write, count: Some(count), probability: None, seed: 0 }
+        Self {
+            status,
+            stage,
+            applies_to: ClassFilter::Write,
+            count: Some(count),
+            probability: None,
+            seed: 0,
+        }
     }
 
     /// Fail matching calls with `probability`, drawn from a generator seeded with `seed`.
-    pub fn random(probability: f64, seed: u64, applies_to: ClassFilter, status: u16, stage: FaultStage) -> Self {
-        Self { status, stage, applies_to, count: None, probability: Some(probability), seed }
+    pub fn random(
+        probability: f64,
+        seed: u64,
+        applies_to: ClassFilter,
+        status: u16,
+        stage: FaultStage,
+    ) -> Self {
+        Self {
+            status,
+            stage,
+            applies_to,
+            count: None,
+            probability: Some(probability),
+            seed,
+        }
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -64,7 +84,9 @@ impl FaultSpec {
         match (self.count, self.probability) {
             (Some(_), None) => Ok(()),
             (None, Some(probability)) if (0.0..=1.0).contains(&probability) => Ok(()),
-            (None, Some(probability)) => Err(format!("probability must be within 0.0..=1.0, not {probability}")),
+            (None, Some(probability)) => Err(format!(
+                "probability must be within 0.0..=1.0, not {probability}"
+            )),
             _ => Err("set exactly one of count and probability".to_string()),
         }
     }
@@ -95,14 +117,24 @@ impl Faults {
     pub fn add(&mut self, spec: FaultSpec) -> Result<Fault, String> {
         spec.validate()?;
         self.next_id += 1;
-        let fault = Fault { id: self.next_id, fired: 0, spec };
+        let fault = Fault {
+            id: self.next_id,
+            fired: 0,
+            spec,
+        };
         let random = StdRng::seed_from_u64(fault.spec.seed);
-        self.active.push(ActiveFault { fault: fault.clone(), random });
+        self.active.push(ActiveFault {
+            fault: fault.clone(),
+            random,
+        });
         Ok(fault)
     }
 
     pub fn list(&self) -> Vec<Fault> {
-        self.active.iter().map(|active| active.fault.clone()).collect()
+        self.active
+            .iter()
+            .map(|active| active.fault.clone())
+            .collect()
     }
 
     pub fn remove(&mut self, id: u64) -> bool {
@@ -137,7 +169,11 @@ impl Faults {
         }
         let (index, status) = struck?;
         let active = &self.active[index].fault;
-        if active.spec.count.is_some_and(|count| u64::from(count) <= active.fired) {
+        if active
+            .spec
+            .count
+            .is_some_and(|count| u64::from(count) <= active.fired)
+        {
             self.active.remove(index);
         }
         Some(status)

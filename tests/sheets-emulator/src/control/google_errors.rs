@@ -42,28 +42,38 @@ pub fn unauthenticated(rejection: BearerRejection) -> Response {
         ),
     };
     let mut response = error.into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
     response
 }
 
 /// 403 PERMISSION_DENIED: a read-only token used for a write.
 pub fn insufficient_scopes() -> Response {
-    ApiError::new(StatusCode::FORBIDDEN, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")
-        .with_details(json!([{
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-            "domain": "googleapis.com",
-            "metadata": { "service": SERVICE },
-        }]))
-        .into_response()
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        "Request had insufficient authentication scopes.",
+    )
+    .with_details(json!([{
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        "domain": "googleapis.com",
+        "metadata": { "service": SERVICE },
+    }]))
+    .into_response()
 }
 
 /// 429 RESOURCE_EXHAUSTED, exactly as Google words it. Google sends no `Retry-After`.
 pub fn quota_exceeded(class: RequestClass) -> ApiError {
     let (metric, limit, metric_id, limit_id) = match class {
-        RequestClass::Read => {
-            ("Read requests", "Read requests per minute per user", "read_requests", "ReadRequestsPerMinutePerUser")
-        }
+        RequestClass::Read => (
+            "Read requests",
+            "Read requests per minute per user",
+            "read_requests",
+            "ReadRequestsPerMinutePerUser",
+        ),
         RequestClass::Write => (
             "Write requests",
             "Write requests per minute per user",
@@ -94,7 +104,15 @@ pub fn quota_exceeded(class: RequestClass) -> ApiError {
 /// An injected backend failure: 500 INTERNAL or 503 UNAVAILABLE.
 pub fn backend_failure(status: u16) -> ApiError {
     match status {
-        500 => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "Internal error encountered."),
-        _ => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "The service is currently unavailable."),
+        500 => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "Internal error encountered.",
+        ),
+        _ => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "The service is currently unavailable.",
+        ),
     }
 }

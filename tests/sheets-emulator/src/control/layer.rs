@@ -28,11 +28,19 @@ struct Outcome {
 
 impl Outcome {
     fn plain(response: Response, client_email: Option<String>) -> Self {
-        Self { response, client_email, fault: None }
+        Self {
+            response,
+            client_email,
+            fault: None,
+        }
     }
 }
 
-pub async fn control_layer(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+pub async fn control_layer(
+    State(state): State<SharedState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let class = RequestClass::of(&parts.method, parts.uri.path());
@@ -51,7 +59,10 @@ pub async fn control_layer(State(state): State<SharedState>, request: Request, n
                 "INVALID_ARGUMENT",
                 format!("The request body could not be read: {error}"),
             );
-            (Outcome::plain(refused.into_response(), None), Default::default())
+            (
+                Outcome::plain(refused.into_response(), None),
+                Default::default(),
+            )
         }
     };
     let (text, body_truncated) = body_text(&body);
@@ -77,7 +88,10 @@ async fn handle(state: &SharedState, class: RequestClass, request: Request, next
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
     let identity = match state.auth.authenticate(authorization) {
         Ok(identity) => identity,
         Err(rejection) => return Outcome::plain(google_errors::unauthenticated(rejection), None),
@@ -87,7 +101,10 @@ async fn handle(state: &SharedState, class: RequestClass, request: Request, next
         return Outcome::plain(google_errors::insufficient_scopes(), client_email);
     }
     if !state.control.admit(&identity.client_email, class) {
-        return Outcome::plain(google_errors::quota_exceeded(class).into_response(), client_email);
+        return Outcome::plain(
+            google_errors::quota_exceeded(class).into_response(),
+            client_email,
+        );
     }
     if let Some(status) = state.control.strike(class, FaultStage::Before) {
         return injected(status, "before", client_email);
@@ -105,5 +122,9 @@ async fn handle(state: &SharedState, class: RequestClass, request: Request, next
 fn injected(status: u16, stage: &str, client_email: Option<String>) -> Outcome {
     let response = google_errors::backend_failure(status).into_response();
     let fault = Some(format!("{} {stage} apply", response.status().as_u16()));
-    Outcome { response, client_email, fault }
+    Outcome {
+        response,
+        client_email,
+        fault,
+    }
 }

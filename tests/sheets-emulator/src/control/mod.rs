@@ -174,13 +174,26 @@ impl Control {
     /// Every update under this lock is a few field assignments, so state behind a poisoned
     /// lock is still consistent and the emulator keeps serving.
     fn lock(&self) -> MutexGuard<'_, ControlState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// Put the control layer around every route (and the fallback) of the API router.
+/// Put the control layer around every route and the fallback of the API router.
+///
+/// The layered API becomes the *fallback service* of the returned router: `/token` and
+/// `/_emulator/*`, merged in beside it, match first, and every other request, including paths
+/// the API does not know (404), passes through the control layer. (Layering the API router
+/// itself would lose its layered fallback when `lib.rs` merges the other routers into it.)
 pub fn wrap(api: Router<SharedState>, state: SharedState) -> Router<SharedState> {
-    api.layer(axum::middleware::from_fn_with_state(state, layer::control_layer))
+    let layered = api
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            layer::control_layer,
+        ))
+        .with_state(state);
+    Router::new().fallback_service(layered)
 }
 
 /// The admin API under `/_emulator/` (see the module documentation).

@@ -31,7 +31,11 @@ fn default_window_ms() -> u64 {
 
 impl Default for QuotaSettings {
     fn default() -> Self {
-        Self { read_requests_per_minute: None, write_requests_per_minute: None, window_ms: DEFAULT_WINDOW_MS }
+        Self {
+            read_requests_per_minute: None,
+            write_requests_per_minute: None,
+            window_ms: DEFAULT_WINDOW_MS,
+        }
     }
 }
 
@@ -65,8 +69,14 @@ impl Quota {
             return true;
         };
         let window = Duration::from_millis(self.settings.window_ms);
-        let times = self.admitted.entry((account.to_string(), class)).or_default();
-        while times.front().is_some_and(|admitted| now.duration_since(*admitted) >= window) {
+        let times = self
+            .admitted
+            .entry((account.to_string(), class))
+            .or_default();
+        while times
+            .front()
+            .is_some_and(|admitted| now.duration_since(*admitted) >= window)
+        {
             times.pop_front();
         }
         if times.len() >= limit as usize {

@@ -67,7 +67,12 @@ impl RequestLog {
         summary.total += 1;
         *summary.by_status.entry(status.clone()).or_default() += 1;
         *summary.by_class.entry(class.clone()).or_default() += 1;
-        *summary.by_class_and_status.entry(class).or_default().entry(status).or_default() += 1;
+        *summary
+            .by_class_and_status
+            .entry(class)
+            .or_default()
+            .entry(status)
+            .or_default() += 1;
         if entry.fault.is_some() {
             summary.faults += 1;
         }
@@ -81,7 +86,11 @@ impl RequestLog {
     /// Entries with `seq > since` (all when `None`).
     pub fn since(&self, since: Option<u64>) -> Vec<LoggedRequest> {
         let since = since.unwrap_or(0);
-        self.entries.iter().filter(|entry| entry.seq > since).cloned().collect()
+        self.entries
+            .iter()
+            .filter(|entry| entry.seq > since)
+            .cloned()
+            .collect()
     }
 
     pub fn last_seq(&self) -> u64 {

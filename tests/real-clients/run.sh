@@ -38,8 +38,8 @@ trap cleanup EXIT INT TERM
     --exit-after-secs "${EMULATOR_LIFETIME_SECS:-600}" >"$work/stdout" 2>"$work/stderr" &
 emulator_pid=$!
 
-# Wait (bounded) for the two lines the emulator prints once it is listening.
-for _ in $(seq 1 200); do
+# Wait (bounded, 30 s) for the two lines the emulator prints once it is listening.
+for _ in $(seq 1 600); do
     if grep -q '^service-account key file: ' "$work/stdout" 2>/dev/null; then
         break
     fi

@@ -192,6 +192,10 @@ pub fn update(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, A
         }
         updated.push(metadata.to_json());
     }
+    // proto3 JSON leaves out an empty list.
+    if updated.is_empty() {
+        return Ok(json!({"updateDeveloperMetadata": {}}));
+    }
     Ok(json!({"updateDeveloperMetadata": {"developerMetadata": updated}}))
 }
 
@@ -208,5 +212,8 @@ pub fn delete(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, A
         .filter_map(|id| map.remove(id))
         .map(|metadata| metadata.to_json())
         .collect();
+    if deleted.is_empty() {
+        return Ok(json!({"deleteDeveloperMetadata": {}}));
+    }
     Ok(json!({"deleteDeveloperMetadata": {"deletedDeveloperMetadata": deleted}}))
 }

@@ -14,6 +14,43 @@
 //! | `spreadsheets.rs` | `spreadsheets.create` / `get` / `getByDataFilter` |
 //! | `batch_update.rs`, `batch_cells.rs`, `cells.rs` | `spreadsheets.batchUpdate` |
 //! | `metadata.rs`, `developer_metadata.rs` | developer metadata, data filters, search |
+//!
+//! # Modelled
+//! - Endpoints: `spreadsheets.create`, `get` (`fields`, repeated `ranges`, `includeGridData`;
+//!   a `fields` mask alone decides whether grid data is returned), `getByDataFilter` (A1 and
+//!   grid-range filters), `batchUpdate`; `values.get`, `batchGet`, `update`, `batchUpdate`,
+//!   `append`, `clear`, `batchClear`; `developerMetadata.search` and `.get`. Unknown standard
+//!   query parameters are ignored; `fields` (`.` or `/` paths, `(…)` groups, `*`) trims every
+//!   successful response.
+//! - `batchUpdate` requests: `addSheet`, `deleteSheet`, `updateSheetProperties` (title, index,
+//!   hidden, rowCount, columnCount, frozen counts), `updateSpreadsheetProperties` (title,
+//!   locale, timeZone), `insertDimension`, `deleteDimension`, `appendDimension`, `updateCells`
+//!   (`start` or `range`; `userEnteredValue`, `note`, `userEnteredFormat` masks), `appendCells`,
+//!   `repeatCell`, `createDeveloperMetadata`, `updateDeveloperMetadata`,
+//!   `deleteDeveloperMetadata`; `updateDimensionProperties` and `autoResizeDimensions` are
+//!   validated no-ops. Replies are 1:1; the batch is atomic; errors are prefixed
+//!   `Invalid requests[i].<kind>: `; an unknown request kind gets Google's JSON-payload error.
+//! - A1 notation (quoted and doubled-quote names, open ranges, bare cells on the first visible
+//!   sheet, `$` markers), Google's range normalisation and quoting in responses.
+//! - RAW vs USER_ENTERED (numbers, grouped numbers, percents, dollars, booleans, ISO and US dates
+//!   and date-times, times, leading `'`, `=` formulas); `null` skips, `""` clears; trailing
+//!   empties trimmed on read; FORMATTED_VALUE / UNFORMATTED_VALUE / FORMULA and SERIAL_NUMBER /
+//!   FORMATTED_STRING; number patterns (`0.00`, `#,##0`, `0%`, `"$"#,##0.00`) and date patterns.
+//! - Limits: grid bounds (reads and writes), "Requested writing within range", 50,000 characters
+//!   per cell, 10,000,000 cells per spreadsheet on create, addSheet, append, insert/append
+//!   dimension and updateSheetProperties; `valueInputOption` required.
+//! - Developer metadata on the spreadsheet, a sheet, or one row or column; row and column
+//!   metadata moves with inserts and deletes and is deleted with its row, column or sheet;
+//!   lookups by id, key, value, visibility, location type and location (exact or
+//!   intersecting), and by A1 or grid range.
+//!
+//! # Not modelled
+//! - Formulas are stored, never evaluated: a formula cell reads back as its formula text with
+//!   every render option and has no `effectiveValue`.
+//! - Number formats other than the simple patterns above; locales other than en_US; time zones.
+//! - Named ranges, R1C1 notation, merges, protected ranges, filters, charts, conditional
+//!   formats, data validation, row and column pixel sizes, `*ByDataFilter` value methods, Drive.
+//! - Cell formats are stored as given (`userEnteredFormat`) and echoed as `effectiveFormat`.
 
 pub mod a1;
 mod batch_cells;

@@ -355,3 +355,32 @@ async fn unknown_requests_and_spreadsheets() {
         "Sheet2"
     );
 }
+
+#[tokio::test]
+async fn absurd_indexes_fail_cleanly() {
+    let emulator = start().await;
+    let id = emulator.create(json!({})).await;
+    let limit = "This action would increase the number of cells in the workbook above the limit of 10000000 cells.";
+    let (status, body) = emulator
+        .batch_update(&id, json!([{"insertDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 1, "endIndex": 1_099_511_627_776_i64}}}]))
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(&format!("Invalid requests[0].insertDimension: {limit}"))
+        )
+    );
+    let (status, body) = emulator
+        .batch_update(&id, json!([{"updateCells": {"start": {"sheetId": 0, "rowIndex": 8_589_934_597_i64}, "fields": "*", "rows": [{"values": [{}]}]}}]))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    // A date format on a number far outside the calendar renders without panicking.
+    let (status, _) = emulator
+        .batch_update(&id, json!([{"updateCells": {"start": {"sheetId": 0}, "fields": "userEnteredValue,userEnteredFormat",
+            "rows": [{"values": [{"userEnteredValue": {"numberValue": 1e300}, "userEnteredFormat": {"numberFormat": {"type": "DATE", "pattern": "yyyy"}}}]}]}}]))
+        .await;
+    assert_eq!(status, 200);
+    let (status, read) = emulator.read(&id, "Sheet1!A1", "").await;
+    assert_eq!((status, read["values"].clone()), (200, json!([["1E+300"]])));
+}

@@ -70,8 +70,8 @@ pub fn update_cells(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Va
     let rows = rows_of(request)?;
     if let Some(start) = request.get("start") {
         let sheet_id = integer(start.get("sheetId")).unwrap_or(0);
-        let row = integer(start.get("rowIndex")).unwrap_or(0).max(0) as u32;
-        let column = integer(start.get("columnIndex")).unwrap_or(0).max(0) as u32;
+        let row = ranges::clamp_index(integer(start.get("rowIndex")).unwrap_or(0));
+        let column = ranges::clamp_index(integer(start.get("columnIndex")).unwrap_or(0));
         let sheet = spreadsheet
             .sheet_by_id_mut(sheet_id)
             .ok_or_else(|| no_grid(sheet_id))?;

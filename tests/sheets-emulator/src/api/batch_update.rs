@@ -8,7 +8,7 @@ use super::batch_cells;
 use super::cells::required_mask;
 use super::developer_metadata;
 use super::metadata::{self, parse_dimension_range, Dimension};
-use super::model::Spreadsheet;
+use super::model::{Spreadsheet, MAX_CELLS_PER_SPREADSHEET};
 use super::ranges::{self, integer, no_grid};
 use super::spreadsheets::{
     self, check_cell_limit, duplicate_title, new_sheet, sheet_properties_json,
@@ -202,7 +202,7 @@ fn update_sheet_properties(
             .get("gridProperties")
             .cloned()
             .unwrap_or(json!({}));
-        let value = |name: &str| integer(grid.get(name)).unwrap_or(0).max(0) as u32;
+        let value = |name: &str| ranges::clamp_index(integer(grid.get(name)).unwrap_or(0));
         let sheet = &mut spreadsheet.sheets[index];
         if grid_mask.selects("frozenRowCount") {
             sheet.frozen_row_count = value("frozenRowCount");
@@ -279,6 +279,7 @@ fn insert_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Va
             "Cannot inherit from before when inserting at index 0.",
         ));
     }
+    let cells_before = spreadsheet.total_cells();
     let sheet = spreadsheet
         .sheet_by_id_mut(sheet_id)
         .ok_or_else(|| no_grid(sheet_id))?;
@@ -288,6 +289,15 @@ fn insert_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Va
     } else {
         sheet.column_count
     };
+    // Check the cell limit before inserting: a huge insert must fail, not allocate.
+    let across = if dimension == Dimension::Rows {
+        sheet.column_count
+    } else {
+        sheet.row_count
+    };
+    if cells_before + u64::from(end - start) * u64::from(across) > MAX_CELLS_PER_SPREADSHEET {
+        return Err(spreadsheets::too_many_cells());
+    }
     if start > count {
         return Err(ApiError::invalid_argument(format!(
             "Cannot insert {plural} at {singular} index {start}: the sheet has only {count} {plural}."
@@ -342,7 +352,7 @@ fn append_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Va
     if length <= 0 {
         return Err(ApiError::invalid_argument("length must be greater than 0."));
     }
-    let length = u32::try_from(length).map_err(|_| ranges::unable_to_parse("length"))?;
+    let length = ranges::clamp_index(length);
     let sheet = spreadsheet
         .sheet_by_id_mut(sheet_id)
         .ok_or_else(|| no_grid(sheet_id))?;

@@ -144,7 +144,12 @@ pub fn parse_dimension_range(
             "Invalid dimension range: startIndex ({start}) must be less than endIndex ({end})."
         )));
     }
-    Ok((sheet_id, dimension, start as u32, end as u32))
+    Ok((
+        sheet_id,
+        dimension,
+        ranges::clamp_index(start),
+        ranges::clamp_index(end),
+    ))
 }
 
 #[derive(Debug, Clone, PartialEq)]

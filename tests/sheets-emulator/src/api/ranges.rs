@@ -139,6 +139,16 @@ fn resolve_span(
     })
 }
 
+/// The largest row or column index the emulator accepts from a request. Far beyond any grid
+/// (so such requests fail the grid checks), and small enough that `index + length` cannot
+/// overflow.
+pub const MAX_INDEX: i64 = 1 << 30;
+
+/// A request's index or count as `u32`, clamped to `0..=MAX_INDEX`.
+pub fn clamp_index(value: i64) -> u32 {
+    value.clamp(0, MAX_INDEX) as u32
+}
+
 /// Read an integer that proto3 JSON may send as a number or a string.
 pub fn integer(value: Option<&Value>) -> Option<i64> {
     match value? {
@@ -165,7 +175,7 @@ pub fn resolve_grid_range(spreadsheet: &Spreadsheet, range: &Value) -> Result<Re
             Some(index) if index < 0 => Err(ApiError::invalid_argument(format!(
                 "Invalid {name}: {index}; it must be >= 0"
             ))),
-            Some(index) => Ok(Some(u32::try_from(index).unwrap_or(u32::MAX))),
+            Some(index) => Ok(Some(clamp_index(index))),
         }
     };
     let start_row = bound("startRowIndex")?.unwrap_or(0);

@@ -256,6 +256,10 @@ const WEEKDAYS: [&str; 7] = [
 /// Date and time patterns: `yyyy yy mmmm mmm mm m dddd ddd dd d hh h ss s am/pm`. `m` means
 /// minutes right after an hour token or right before a seconds token, as in Sheets.
 pub fn format_date_time(serial: f64, pattern: &str) -> String {
+    // Beyond year 9999 (or not a number) there is no date to show.
+    if !(-693_593.0..=2_958_466.0).contains(&serial) {
+        return general(serial);
+    }
     let day_number = serial.floor() as i64;
     let mut seconds_of_day = ((serial - serial.floor()) * 86_400.0).round() as i64;
     let mut days = day_number + SERIAL_EPOCH_DAYS;

@@ -83,7 +83,7 @@ pub fn new_sheet(
             Some(value) if value < 0 => Err(ApiError::invalid_argument(format!(
                 "Invalid {name}: {value}"
             ))),
-            Some(value) => Ok(u32::try_from(value).unwrap_or(u32::MAX)),
+            Some(value) => Ok(ranges::clamp_index(value)),
         }
     };
     let mut sheet = Sheet::new(
@@ -97,12 +97,11 @@ pub fn new_sheet(
             "Too many columns: a sheet can have at most 18278 columns.",
         ));
     }
-    sheet.frozen_row_count = integer(grid.and_then(|grid| grid.get("frozenRowCount")))
-        .unwrap_or(0)
-        .max(0) as u32;
-    sheet.frozen_column_count = integer(grid.and_then(|grid| grid.get("frozenColumnCount")))
-        .unwrap_or(0)
-        .max(0) as u32;
+    sheet.frozen_row_count =
+        ranges::clamp_index(integer(grid.and_then(|grid| grid.get("frozenRowCount"))).unwrap_or(0));
+    sheet.frozen_column_count = ranges::clamp_index(
+        integer(grid.and_then(|grid| grid.get("frozenColumnCount"))).unwrap_or(0),
+    );
     sheet.hidden = properties
         .get("hidden")
         .and_then(Value::as_bool)

@@ -483,3 +483,25 @@ async fn field_masks_apply_to_every_response_and_select_grid_data() {
         Some((1005, 26))
     );
 }
+
+#[tokio::test]
+async fn append_to_a_header_range_goes_after_the_whole_table() {
+    let emulator = start().await;
+    let id = emulator.create(json!({})).await;
+    emulator
+        .write(
+            &id,
+            "Sheet1!A1",
+            "RAW",
+            json!([["id", "name"], [1, "a"], [2, "b"]]),
+        )
+        .await;
+    let path = format!(
+        "/v4/spreadsheets/{id}/values/{}:append?valueInputOption=RAW",
+        encode("Sheet1!A1:B1")
+    );
+    let (status, response) = emulator.post(&path, json!({"values": [[3, "c"]]})).await;
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(response["tableRange"], "Sheet1!A1:B3");
+    assert_eq!(response["updates"]["updatedRange"], "Sheet1!A4:B4");
+}

@@ -17,8 +17,8 @@ use super::values_write::{as_rows, update_values_response, write_grid, ResponseO
 use crate::error::ApiError;
 
 /// The "table" `values.append` appends to: the first block of consecutive non-empty rows (looking
-/// only at the range's columns) at or below the range's first row. `(first row, end row,
-/// first column, end column)`.
+/// only at the range's columns) that starts within the range. `(first row, end row, first
+/// column, end column)`.
 fn find_table(sheet: &Sheet, range: &Resolved) -> Option<(u32, u32, u32, u32)> {
     let (start_column, end_column) = if range.single_cell {
         (range.start_column, sheet.column_count)
@@ -39,8 +39,11 @@ fn find_table(sheet: &Sheet, range: &Resolved) -> Option<(u32, u32, u32, u32)> {
     }
     let first = (range.start_row..end_search)
         .find(|row| sheet.row_has_value(*row, start_column, end_column))?;
+    // The table is found within the range but may continue below it (`Sheet1!A1:E1`
+    // appends after the last row of the table that starts there).
+    let stored_rows = sheet.rows.len() as u32;
     let mut end = first;
-    while end < end_search && sheet.row_has_value(end, start_column, end_column) {
+    while end < stored_rows && sheet.row_has_value(end, start_column, end_column) {
         end += 1;
     }
     let (mut left, mut right) = (u32::MAX, 0);

@@ -108,6 +108,19 @@ async fn update_cells_writes_typed_values_notes_and_formats() {
             .as_deref(),
         Some("why")
     );
+    let date_cell = emulator
+        .state
+        .store
+        .cell_data(&id, "Sheet1", 1, 2)
+        .expect("cell");
+    assert_eq!(
+        date_cell["userEnteredFormat"]["numberFormat"]["type"],
+        "DATE"
+    );
+    assert_eq!(
+        emulator.state.store.cell_data(&id, "Sheet1", 50, 20),
+        Some(json!({}))
+    );
     let (_, grid) = emulator
         .get(&format!(
             "/v4/spreadsheets/{id}?includeGridData=true&ranges=Sheet1!B2:C2"

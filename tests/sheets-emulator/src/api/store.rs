@@ -234,6 +234,28 @@ impl Store {
         .flatten()
     }
 
+    /// One cell as `CellData` JSON (`userEnteredValue`, `effectiveValue`, `formattedValue`,
+    /// `userEnteredFormat`, `note`); `{}` for an empty cell. Row and column are 0-based.
+    pub fn cell_data(
+        &self,
+        spreadsheet_id: &str,
+        sheet_title: &str,
+        row: u32,
+        column: u32,
+    ) -> Option<Value> {
+        self.read(spreadsheet_id, |spreadsheet| {
+            let index = spreadsheet
+                .sheet_index_by_title(sheet_title)
+                .ok_or_else(not_found)?;
+            let cell = spreadsheet.sheets[index]
+                .cell(row, column)
+                .cloned()
+                .unwrap_or_default();
+            Ok(super::cells::cell_data_json(&cell))
+        })
+        .ok()
+    }
+
     /// All developer metadata of a spreadsheet as `DeveloperMetadata` JSON, by id.
     pub fn developer_metadata(&self, spreadsheet_id: &str) -> Option<Vec<Value>> {
         self.read(spreadsheet_id, |spreadsheet| {

@@ -82,3 +82,21 @@ async fn get_with_field_mask_ranges_and_grid_data() {
         json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}})
     );
 }
+
+#[tokio::test]
+async fn create_with_initial_grid_data() {
+    let emulator = start().await;
+    let id = emulator
+        .create(json!({"sheets": [{"properties": {"title": "Data"}, "data": [{"startRow": 1, "startColumn": 1, "rowData": [
+            {"values": [{"userEnteredValue": {"stringValue": "x"}, "note": "n"}, {"userEnteredValue": {"numberValue": 2}}]},
+        ]}]}]}))
+        .await;
+    assert_eq!(
+        emulator.state.store.sheet_values(&id, "Data"),
+        Some(vec![vec![], vec![json!(""), json!("x"), json!(2)]])
+    );
+    assert_eq!(
+        emulator.state.store.cell_note(&id, "Data", 1, 1).as_deref(),
+        Some("n")
+    );
+}

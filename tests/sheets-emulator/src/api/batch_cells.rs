@@ -10,7 +10,7 @@ use super::ranges::{self, exceeds_grid, integer, no_grid};
 use super::spreadsheets::check_cell_limit;
 use crate::error::ApiError;
 
-fn rows_of(request: &Value) -> Result<Vec<Vec<Value>>, ApiError> {
+pub(super) fn rows_of(request: &Value) -> Result<Vec<Vec<Value>>, ApiError> {
     let Some(rows) = request.get("rows") else {
         return Ok(Vec::new());
     };
@@ -29,7 +29,7 @@ fn rows_of(request: &Value) -> Result<Vec<Vec<Value>>, ApiError> {
 }
 
 /// Write `rows` of `CellData` with their top-left at `(start_row, start_column)`.
-fn write_rows(
+pub(super) fn write_rows(
     sheet: &mut Sheet,
     rows: &[Vec<Value>],
     start_row: u32,

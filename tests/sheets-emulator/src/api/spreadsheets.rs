@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::batch_cells;
 use super::cells::cell_data_json;
 use super::field_mask::FieldMask;
 use super::http::Query;
@@ -153,7 +154,22 @@ pub fn create(store: &Store, body: &Value) -> Result<Value, ApiError> {
             let sheet_properties = sheet.get("properties").cloned().unwrap_or(json!({}));
             // Google gives the first sheet of a new spreadsheet id 0.
             let default_id = if position == 0 { Some(0) } else { None };
-            let new = new_sheet(&spreadsheet, &sheet_properties, identifiers, default_id)?;
+            let mut new = new_sheet(&spreadsheet, &sheet_properties, identifiers, default_id)?;
+            // Initial cells: `sheets[].data[]` GridData, as Google accepts on create.
+            for grid in sheet
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let rows = batch_cells::rows_of(
+                    &json!({"rows": grid.get("rowData").cloned().unwrap_or(json!([]))}),
+                )?;
+                let start_row = ranges::clamp_index(integer(grid.get("startRow")).unwrap_or(0));
+                let start_column =
+                    ranges::clamp_index(integer(grid.get("startColumn")).unwrap_or(0));
+                batch_cells::write_rows(&mut new, &rows, start_row, start_column, &FieldMask::All)?;
+            }
             let index = insert_position(&spreadsheet, &sheet_properties);
             spreadsheet.sheets.insert(index, new);
         }

@@ -7,7 +7,7 @@
 //! | `store.rs` | the one lock, atomic copy-and-commit writes, public helpers for Rust tests |
 //! | `model.rs` | spreadsheets, sheets, sparse `Arc`-shared rows of cells |
 //! | `a1.rs`, `ranges.rs` | A1 notation and `GridRange` resolution, grid-limit errors |
-//! | `user_entered.rs` | `RAW` / `USER_ENTERED` input parsing, serial dates |
+//! | `user_entered.rs`, `serial_date.rs` | `RAW` / `USER_ENTERED` input parsing, serial dates |
 //! | `render.rs` | `valueRenderOption` / `dateTimeRenderOption`, number and date formats |
 //! | `field_mask.rs` | `fields` masks for responses and update requests |
 //! | `values.rs`, `values_write.rs`, `values_append.rs` | `spreadsheets.values.*` |
@@ -16,7 +16,7 @@
 //! | `metadata.rs`, `developer_metadata.rs` | developer metadata, data filters, search |
 //!
 //! # Modelled
-//! - Endpoints: `spreadsheets.create`, `get` (`fields`, repeated `ranges`, `includeGridData`;
+//! - Endpoints: `spreadsheets.create` (with initial `sheets[].data`), `get` (`fields`, repeated `ranges`, `includeGridData`;
 //!   a `fields` mask alone decides whether grid data is returned), `getByDataFilter` (A1 and
 //!   grid-range filters), `batchUpdate`; `values.get`, `batchGet`, `update`, `batchUpdate`,
 //!   `append`, `clear`, `batchClear`; `developerMetadata.search` and `.get`. Unknown standard
@@ -63,6 +63,7 @@ pub mod metadata;
 pub mod model;
 pub mod ranges;
 pub mod render;
+pub mod serial_date;
 mod spreadsheets;
 mod store;
 pub mod user_entered;

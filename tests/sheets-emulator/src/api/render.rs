@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use super::model::{Cell, CellValue};
-use super::user_entered::{civil_from_days, SERIAL_EPOCH_DAYS};
+use super::serial_date::{civil_from_days, SERIAL_EPOCH_DAYS};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -70,6 +70,7 @@ async fn start_generates_a_complete_key_file_quickly() {
         "key generation took {elapsed:?}"
     );
     assert_eq!(emulator.key_file.as_deref(), Some(path.as_path()));
+    assert!(emulator.state.auth.trusted_accounts().len() == 1);
 
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
@@ -123,6 +124,10 @@ async fn start_generates_a_complete_key_file_quickly() {
         "the real router accepts the token"
     );
     emulator.shutdown().await;
+    assert!(
+        path.exists(),
+        "a key file at a path the caller chose is the caller's to remove"
+    );
 }
 
 #[tokio::test]
@@ -136,8 +141,30 @@ async fn start_without_a_path_writes_the_key_to_the_temp_directory() {
     let path = emulator.key_file.clone().expect("generated key file");
     assert!(path.starts_with(std::env::temp_dir()));
     assert!(path.exists());
+    let token = emulator
+        .state
+        .auth
+        .issue_full_access_token()
+        .expect("a trusted account");
+    let response = control_support::client()
+        .get(format!("{}/v4/spreadsheets/none", emulator.base_url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(
+        response.status().as_u16(),
+        404,
+        "authenticated, and no such spreadsheet"
+    );
     emulator.shutdown().await;
-    let _ = std::fs::remove_file(path);
+    // Once the last reference to the state goes (connection tasks end just after the server),
+    // the Auth removes the key file it put in the temp directory.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while path.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!path.exists(), "the temporary key file was left behind");
 }
 
 #[tokio::test]

@@ -75,6 +75,17 @@ pub struct Auth {
     /// `token_uri`s, then Google's own token endpoint URLs.
     audiences: Vec<String>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
+    /// A generated key file this `Auth` put in the temp directory itself: removed on drop, so
+    /// test runs leave no private keys behind. A file at a path the caller chose is the caller's.
+    temporary_key_file: Option<PathBuf>,
+}
+
+impl Drop for Auth {
+    fn drop(&mut self) {
+        if let Some(path) = &self.temporary_key_file {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 impl Auth {
@@ -84,19 +95,22 @@ impl Auth {
         base_url: &str,
     ) -> anyhow::Result<(Auth, Option<PathBuf>)> {
         let mut keys = Vec::new();
-        let mut generated = None;
         for path in &config.service_account_files {
             keys.push(key_file::load(path)?);
         }
-        if keys.is_empty() {
-            let path = config
-                .generated_key_path
-                .clone()
-                .unwrap_or_else(|| key_file::default_path(base_url));
-            keys.push(key_file::generate(&path, base_url)?);
-            generated = Some(path);
+        if !keys.is_empty() {
+            return Ok((Auth::with_keys(keys, base_url), None));
         }
-        Ok((Auth::with_keys(keys, base_url), generated))
+        let path = config
+            .generated_key_path
+            .clone()
+            .unwrap_or_else(|| key_file::default_path(base_url));
+        keys.push(key_file::generate(&path, base_url)?);
+        let mut auth = Auth::with_keys(keys, base_url);
+        if config.generated_key_path.is_none() {
+            auth.temporary_key_file = Some(path.clone());
+        }
+        Ok((auth, Some(path)))
     }
 
     /// An `Auth` trusting exactly `keys`.
@@ -120,6 +134,7 @@ impl Auth {
             keys,
             audiences,
             tokens: Mutex::new(HashMap::new()),
+            temporary_key_file: None,
         }
     }
 
@@ -143,6 +158,17 @@ impl Auth {
         };
         self.lock_tokens().insert(token.clone(), issued);
         token
+    }
+
+    /// A token for the first trusted account with the `spreadsheets` scope, valid for an hour:
+    /// for tests that exercise the API rather than authentication. `None` with no trusted key.
+    pub fn issue_full_access_token(&self) -> Option<String> {
+        let account = self.keys.first()?.client_email.clone();
+        let identity = TokenIdentity {
+            client_email: account,
+            scopes: vec![assertion::WRITE_SCOPES[0].to_string()],
+        };
+        Some(self.issue_token(identity, TOKEN_LIFETIME))
     }
 
     /// Check an `Authorization` header value.

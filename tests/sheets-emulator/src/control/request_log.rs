@@ -15,7 +15,7 @@ pub const MAX_LOGGED_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoggedRequest {
-    /// 1, 2, 3… in arrival order of completion; `?since=` filters on it.
+    /// 1, 2, 3… in the order the calls completed; `?since=` filters on it.
     pub seq: u64,
     pub method: String,
     pub path: String,

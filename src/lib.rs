@@ -23,6 +23,8 @@
 //! # Modules
 //! - [`config`]: the TOML config with `SHEETSYNC_…` environment overrides; secrets redacted.
 //! - [`preflight`]: checks of the server's binlog settings, each failure with its fix.
+//! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
 
 pub mod config;
 pub mod preflight;
+pub mod webhook;

@@ -21,8 +21,8 @@ use clap::Parser;
 use serde_json::{json, Value};
 use sheetsync::config::{ConflictPolicy, MappingConfig, Secret};
 use sheetsync::webhook::{
-    router, Apply, ApplyError, ApplyFuture, ApplyRequest, ApplyResponse, CellValue, RowResult, RowStatus,
-    WebhookState,
+    router, Apply, ApplyError, ApplyFuture, ApplyRequest, ApplyResponse, CellValue, Message,
+    RowResult, RowStatus, WebhookState,
 };
 
 #[derive(Parser)]
@@ -53,14 +53,23 @@ impl Apply for Recorder {
         Box::pin(async move {
             let unavailable = self
                 .unavailable_remaining
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    left.checked_sub(1)
+                })
                 .is_ok();
             if unavailable {
-                return Err(ApplyError::Unavailable("told to fail by /control/unavailable".into()));
+                return Err(ApplyError::Unavailable(
+                    "told to fail by /control/unavailable".into(),
+                ));
             }
+            // As the `Message` enum, so the record carries `kind` like the body did.
             let message = match &request {
-                ApplyRequest::Edit(edit) => serde_json::to_value(&edit.message),
-                ApplyRequest::Structure(structure) => serde_json::to_value(&structure.message),
+                ApplyRequest::Edit(edit) => {
+                    serde_json::to_value(Message::Edit(edit.message.clone()))
+                }
+                ApplyRequest::Structure(structure) => {
+                    serde_json::to_value(Message::Structure(structure.message.clone()))
+                }
             }
             .map_err(|error| ApplyError::Failed(error.to_string()))?;
             self.recorded
@@ -81,14 +90,22 @@ impl Apply for Recorder {
                             .enumerate()
                             .map(|(index, column)| {
                                 let generated = 1001 + self.next_key.fetch_add(1, Ordering::SeqCst);
-                                let value = if index == 0 { CellValue::Number(generated as f64) } else { CellValue::Empty };
+                                let value = if index == 0 {
+                                    CellValue::Number(generated as f64)
+                                } else {
+                                    CellValue::Empty
+                                };
                                 (column.clone(), value)
                             })
                             .collect()
                     });
                     RowResult {
                         row: row.row,
-                        status: if key.is_some() { RowStatus::Inserted } else { RowStatus::Applied },
+                        status: if key.is_some() {
+                            RowStatus::Inserted
+                        } else {
+                            RowStatus::Applied
+                        },
                         key,
                         errors: Vec::new(),
                     }
@@ -100,13 +117,19 @@ impl Apply for Recorder {
 }
 
 async fn recorded(State(recorder): State<Arc<Recorder>>) -> Json<Value> {
-    let recorded = recorder.recorded.lock().map(|list| list.clone()).unwrap_or_default();
+    let recorded = recorder
+        .recorded
+        .lock()
+        .map(|list| list.clone())
+        .unwrap_or_default();
     Json(Value::Array(recorded))
 }
 
 async fn make_unavailable(State(recorder): State<Arc<Recorder>>, body: String) -> Json<Value> {
     let count = body.trim().parse().unwrap_or(1);
-    recorder.unavailable_remaining.store(count, Ordering::SeqCst);
+    recorder
+        .unavailable_remaining
+        .store(count, Ordering::SeqCst);
     Json(json!({ "unavailable_for": count }))
 }
 

@@ -12,7 +12,8 @@ use super::message::{CellValue, EditMessage, StructureMessage};
 use crate::config::MappingConfig;
 
 /// A boxed future, so that `Apply` can be used as `Arc<dyn Apply>`.
-pub type ApplyFuture<'a> = Pin<Box<dyn Future<Output = Result<ApplyResponse, ApplyError>> + Send + 'a>>;
+pub type ApplyFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<ApplyResponse, ApplyError>> + Send + 'a>>;
 
 /// Applies one authenticated, validated message to the database.
 pub trait Apply: Send + Sync {

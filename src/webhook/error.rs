@@ -70,8 +70,12 @@ impl WebhookError {
     fn public_message(&self) -> String {
         match self {
             // The cause may hold database details; the script only needs to know it failed.
-            WebhookError::Apply(ApplyError::Failed(_)) => "internal error while applying the edit".into(),
-            WebhookError::Apply(ApplyError::Unavailable(_)) => "database unavailable, retry later".into(),
+            WebhookError::Apply(ApplyError::Failed(_)) => {
+                "internal error while applying the edit".into()
+            }
+            WebhookError::Apply(ApplyError::Unavailable(_)) => {
+                "database unavailable, retry later".into()
+            }
             other => other.to_string(),
         }
     }

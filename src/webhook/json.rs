@@ -51,7 +51,12 @@ impl<'a> Fields<'a> {
     }
 
     /// An integer in `minimum..=maximum`; fractions, negatives and huge values are refused.
-    pub(super) fn integer(&self, field: &str, minimum: u64, maximum: u64) -> Result<u64, MessageError> {
+    pub(super) fn integer(
+        &self,
+        field: &str,
+        minimum: u64,
+        maximum: u64,
+    ) -> Result<u64, MessageError> {
         let value = self.required(field)?;
         let Value::Number(number) = value else {
             return Err(self.wrong_type(field, "an integer", value));
@@ -68,7 +73,12 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(super) fn wrong_type(&self, field: &str, expected: &'static str, found: &Value) -> MessageError {
+    pub(super) fn wrong_type(
+        &self,
+        field: &str,
+        expected: &'static str,
+        found: &Value,
+    ) -> MessageError {
         MessageError::WrongType {
             field: self.path_of(field),
             expected,

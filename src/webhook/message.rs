@@ -155,7 +155,10 @@ pub fn parse(raw_body: &[u8]) -> Result<Message, MessageError> {
         "structure" => parse_structure(&fields, envelope).map(Message::Structure),
         other => Err(fields.invalid(
             "kind",
-            format!("expected \"edit\" or \"structure\", found {}", quoted(other)),
+            format!(
+                "expected \"edit\" or \"structure\", found {}",
+                quoted(other)
+            ),
         )),
     }
 }
@@ -315,7 +318,10 @@ fn parse_structure(fields: &Fields, envelope: Envelope) -> Result<StructureMessa
     if !valid_change_type {
         return Err(fields.invalid(
             "change_type",
-            format!("expected an Apps Script change type such as INSERT_ROW, found {}", quoted(change_type)),
+            format!(
+                "expected an Apps Script change type such as INSERT_ROW, found {}",
+                quoted(change_type)
+            ),
         ));
     }
     let changed_at = timestamp(fields, "changed_at")?;
@@ -343,7 +349,11 @@ fn parse_structure(fields: &Fields, envelope: Envelope) -> Result<StructureMessa
         if cells.len() != key_columns.len() {
             return Err(fields.invalid(
                 &field,
-                format!("has {} cells for {} key columns", cells.len(), key_columns.len()),
+                format!(
+                    "has {} cells for {} key columns",
+                    cells.len(),
+                    key_columns.len()
+                ),
             ));
         }
         let row = cells
@@ -385,7 +395,9 @@ fn cell_value(fields: &Fields, field: &str, value: &Value) -> Result<CellValue, 
             .filter(|number| number.is_finite())
             .map(CellValue::Number)
             .ok_or_else(|| fields.invalid(field, "number is out of range".into())),
-        Value::String(text) => cell_text(fields, field, text).map(|text| CellValue::Text(text.to_owned())),
+        Value::String(text) => {
+            cell_text(fields, field, text).map(|text| CellValue::Text(text.to_owned()))
+        }
         other => Err(fields.wrong_type(field, "a string, number, boolean or null", other)),
     }
 }
@@ -421,7 +433,10 @@ fn name(fields: &Fields, field: &str) -> Result<String, MessageError> {
 
 fn bounded_name<'a>(fields: &Fields, field: &str, text: &'a str) -> Result<&'a str, MessageError> {
     if text.chars().count() > MAX_NAME_CHARACTERS {
-        return Err(fields.invalid(field, format!("longer than {MAX_NAME_CHARACTERS} characters")));
+        return Err(fields.invalid(
+            field,
+            format!("longer than {MAX_NAME_CHARACTERS} characters"),
+        ));
     }
     Ok(text)
 }
@@ -432,10 +447,13 @@ fn timestamp(fields: &Fields, field: &str) -> Result<String, MessageError> {
     let bytes = text.as_bytes();
     let shape = b"dddd-dd-ddTdd:dd:dd.dddZ";
     let matches_shape = bytes.len() == shape.len()
-        && bytes.iter().zip(shape).all(|(byte, expected)| match expected {
-            b'd' => byte.is_ascii_digit(),
-            other => byte == other,
-        });
+        && bytes
+            .iter()
+            .zip(shape)
+            .all(|(byte, expected)| match expected {
+                b'd' => byte.is_ascii_digit(),
+                other => byte == other,
+            });
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(0);
     let in_range = matches_shape
         && (1..=12).contains(&number(5..7))
@@ -446,7 +464,10 @@ fn timestamp(fields: &Fields, field: &str) -> Result<String, MessageError> {
     if !in_range {
         return Err(fields.invalid(
             field,
-            format!("expected an ISO 8601 UTC time like 2026-01-01T12:00:00.000Z, found {}", quoted(text)),
+            format!(
+                "expected an ISO 8601 UTC time like 2026-01-01T12:00:00.000Z, found {}",
+                quoted(text)
+            ),
         ));
     }
     Ok(text.to_owned())

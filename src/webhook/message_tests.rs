@@ -20,7 +20,9 @@ fn parse_value(value: &Value) -> Result<Message, MessageError> {
 }
 
 fn error_of(value: &Value) -> String {
-    parse_value(value).expect_err("should be refused").to_string()
+    parse_value(value)
+        .expect_err("should be refused")
+        .to_string()
 }
 
 #[test]
@@ -83,7 +85,10 @@ fn errors_name_the_field() {
         let mut value = edit();
         change(&mut value);
         let message = error_of(&value);
-        assert!(message.contains(expected), "{message:?} should contain {expected:?}");
+        assert!(
+            message.contains(expected),
+            "{message:?} should contain {expected:?}"
+        );
     }
 }
 
@@ -96,9 +101,18 @@ fn a_character_limit_counts_characters_not_bytes() {
 
 #[test]
 fn bytes_that_are_not_utf8_or_json_are_named() {
-    assert_eq!(parse(b"{\"a\":\"\xff\"}"), Err(MessageError::InvalidUtf8 { offset: 6 }));
-    assert!(parse(b"{").expect_err("truncated").to_string().starts_with("body is not valid JSON"));
-    assert!(parse(b"[]").expect_err("array").to_string().contains("expected an object, found an array"));
+    assert_eq!(
+        parse(b"{\"a\":\"\xff\"}"),
+        Err(MessageError::InvalidUtf8 { offset: 6 })
+    );
+    assert!(parse(b"{")
+        .expect_err("truncated")
+        .to_string()
+        .starts_with("body is not valid JSON"));
+    assert!(parse(b"[]")
+        .expect_err("array")
+        .to_string()
+        .contains("expected an object, found an array"));
 }
 
 fn arbitrary_json() -> impl Strategy<Value = Value> {
@@ -108,15 +122,28 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(|number| json!(number)),
         any::<f64>().prop_map(|number| json!(number)),
         ".{0,8}".prop_map(Value::String),
-        prop_oneof![Just("edit"), Just("structure"), Just("d-1"), Just("2026-01-01T12:00:00.000Z")]
-            .prop_map(|text| Value::String(text.into())),
+        prop_oneof![
+            Just("edit"),
+            Just("structure"),
+            Just("d-1"),
+            Just("2026-01-01T12:00:00.000Z")
+        ]
+        .prop_map(|text| Value::String(text.into())),
     ];
     leaf.prop_recursive(4, 64, 8, |inner| {
         let keys = prop_oneof![
-            Just("version".to_string()), Just("kind".to_string()), Just("rows".to_string()),
-            Just("row".to_string()), Just("key".to_string()), Just("values".to_string()),
-            Just("keys".to_string()), Just("key_columns".to_string()), Just("header".to_string()),
-            Just("old_values".to_string()), Just("delivery_id".to_string()), ".{0,4}",
+            Just("version".to_string()),
+            Just("kind".to_string()),
+            Just("rows".to_string()),
+            Just("row".to_string()),
+            Just("key".to_string()),
+            Just("values".to_string()),
+            Just("keys".to_string()),
+            Just("key_columns".to_string()),
+            Just("header".to_string()),
+            Just("old_values".to_string()),
+            Just("delivery_id".to_string()),
+            ".{0,4}",
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),

@@ -21,7 +21,11 @@ pub mod replay;
 pub mod router;
 pub mod signature;
 
-pub use apply::{Apply, ApplyError, ApplyFuture, ApplyRequest, ApplyResponse, CellError, RowResult, RowStatus};
+pub use apply::{
+    Apply, ApplyError, ApplyFuture, ApplyRequest, ApplyResponse, CellError, RowResult, RowStatus,
+};
 pub use error::WebhookError;
-pub use message::{parse, CellValue, EditMessage, EditedRow, Message, MessageError, StructureMessage};
+pub use message::{
+    parse, CellValue, EditMessage, EditedRow, Message, MessageError, StructureMessage,
+};
 pub use router::{router, Clock, SystemClock, WebhookState};

@@ -47,7 +47,10 @@ impl ReplayStore {
     /// The slot for `delivery_id`: empty if never answered, else holding the first answer.
     pub fn slot(&self, delivery_id: &str, now_unix_seconds: i64) -> ReplaySlot {
         // A poisoned lock only means another request panicked mid-update; the map is still whole.
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         self.expire(&mut state, now_unix_seconds);
         if let Some((_, slot)) = state.slots.get(delivery_id) {
             return slot.clone();
@@ -56,12 +59,17 @@ impl ReplayStore {
         state
             .slots
             .insert(delivery_id.to_owned(), (now_unix_seconds, slot.clone()));
-        state.order.push_back((now_unix_seconds, delivery_id.to_owned()));
+        state
+            .order
+            .push_back((now_unix_seconds, delivery_id.to_owned()));
         slot
     }
 
     pub fn len(&self) -> usize {
-        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.slots.len()
     }
 
@@ -101,7 +109,10 @@ mod tests {
             .get_or_init(|| async { ApplyResponse::default() })
             .await;
         assert!(store.slot("a", 1_059).initialized());
-        assert!(!store.slot("a", 1_061).initialized(), "expired after the window");
+        assert!(
+            !store.slot("a", 1_061).initialized(),
+            "expired after the window"
+        );
     }
 
     #[test]

@@ -92,13 +92,21 @@ pub fn router(state: WebhookState) -> Router {
         .with_state(Arc::new(state))
 }
 
-async fn receive(State(state): State<Arc<WebhookState>>, headers: HeaderMap, body: Body) -> Response {
+async fn receive(
+    State(state): State<Arc<WebhookState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     handle(&state, &headers, body).await.1
 }
 
 /// One request, answered. Also returns the outcome label (`applied`, `replayed`, or the error's
 /// label) so a metrics layer can count requests by outcome without parsing responses.
-pub async fn handle(state: &WebhookState, headers: &HeaderMap, body: Body) -> (&'static str, Response) {
+pub async fn handle(
+    state: &WebhookState,
+    headers: &HeaderMap,
+    body: Body,
+) -> (&'static str, Response) {
     match process(state, headers, body).await {
         Ok((response, replayed)) => {
             let outcome = if replayed { "replayed" } else { "applied" };
@@ -141,7 +149,11 @@ async fn process(
     Ok((response.clone(), !applied.load(Ordering::Relaxed)))
 }
 
-async fn read_body(headers: &HeaderMap, body: Body, limit_bytes: usize) -> Result<Vec<u8>, WebhookError> {
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit_bytes: usize,
+) -> Result<Vec<u8>, WebhookError> {
     let too_large = WebhookError::PayloadTooLarge { limit_bytes };
     // Refuse a declared oversize body before reading any of it.
     let declared = headers
@@ -203,6 +215,8 @@ pub fn route(mappings: &[MappingConfig], message: Message) -> Result<ApplyReques
     let mapping = mapping.clone();
     Ok(match message {
         Message::Edit(message) => ApplyRequest::Edit(ValidatedEdit { mapping, message }),
-        Message::Structure(message) => ApplyRequest::Structure(ValidatedStructure { mapping, message }),
+        Message::Structure(message) => {
+            ApplyRequest::Structure(ValidatedStructure { mapping, message })
+        }
     })
 }

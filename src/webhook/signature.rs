@@ -43,7 +43,10 @@ pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("{SIGNATURE_SCHEME}{}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "{SIGNATURE_SCHEME}{}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 /// Check the headers of one request. Returns the timestamp (unix seconds) on success.
@@ -66,7 +69,7 @@ pub fn verify(
         .map_err(|_| SignatureError::Mismatch)?;
     // Freshness after authenticity: a forged request learns nothing about our clock.
     let skew_seconds = now_unix_seconds.saturating_sub(timestamp);
-    if skew_seconds.abs() > MAX_CLOCK_SKEW_SECONDS {
+    if skew_seconds.unsigned_abs() > MAX_CLOCK_SKEW_SECONDS.unsigned_abs() {
         return Err(SignatureError::StaleTimestamp { skew_seconds });
     }
     Ok(timestamp)
@@ -74,12 +77,13 @@ pub fn verify(
 
 fn keyed(secret: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length (long keys are hashed first), so this cannot fail.
-    <HmacSha256 as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    <HmacSha256 as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
 }
 
 fn parse_timestamp(text: &[u8]) -> Result<i64, SignatureError> {
-    // At most 12 digits: far beyond any real date, and no overflow in the skew arithmetic.
-    if text.is_empty() || text.len() > 12 || !text.iter().all(u8::is_ascii_digit) {
+    // At most 18 digits: fits an i64, so the skew arithmetic cannot overflow.
+    if text.is_empty() || text.len() > 18 || !text.iter().all(u8::is_ascii_digit) {
         return Err(SignatureError::InvalidTimestamp);
     }
     std::str::from_utf8(text)
@@ -108,7 +112,13 @@ mod tests {
     const NOW: i64 = 1_767_225_600;
 
     fn check(timestamp: &str, signature: &str, body: &[u8]) -> Result<i64, SignatureError> {
-        verify(SECRET, Some(timestamp.as_bytes()), Some(signature.as_bytes()), body, NOW)
+        verify(
+            SECRET,
+            Some(timestamp.as_bytes()),
+            Some(signature.as_bytes()),
+            body,
+            NOW,
+        )
     }
 
     #[test]
@@ -127,13 +137,11 @@ mod tests {
         mac.update(b"The quick brown fox jumps over the lazy dog.");
         assert_eq!(signature, hex::encode(mac.finalize().into_bytes()));
         assert_eq!(
-            hex::encode(
-                {
-                    let mut mac = keyed(b"key");
-                    mac.update(b"The quick brown fox jumps over the lazy dog");
-                    mac.finalize().into_bytes()
-                }
-            ),
+            hex::encode({
+                let mut mac = keyed(b"key");
+                mac.update(b"The quick brown fox jumps over the lazy dog");
+                mac.finalize().into_bytes()
+            }),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
         );
     }
@@ -157,13 +165,41 @@ mod tests {
     fn malformed_headers_are_named() {
         let timestamp = NOW.to_string();
         let good = sign(SECRET, &timestamp, b"x");
-        assert_eq!(check("12a", &good, b"x"), Err(SignatureError::InvalidTimestamp));
-        assert_eq!(check("-5", &good, b"x"), Err(SignatureError::InvalidTimestamp));
-        assert_eq!(check(&timestamp, &good.replace("sha256=", "sha1="), b"x"), Err(SignatureError::WrongScheme));
-        assert_eq!(check(&timestamp, &good.to_uppercase().replace("SHA256=", "sha256="), b"x"), Err(SignatureError::MalformedSignature));
-        assert_eq!(check(&timestamp, &good[..good.len() - 2], b"x"), Err(SignatureError::MalformedSignature));
-        assert_eq!(check(&timestamp, &good, b"y"), Err(SignatureError::Mismatch));
-        assert_eq!(verify(SECRET, None, Some(good.as_bytes()), b"x", NOW), Err(SignatureError::MissingTimestamp));
-        assert_eq!(verify(SECRET, Some(timestamp.as_bytes()), None, b"x", NOW), Err(SignatureError::MissingSignature));
+        assert_eq!(
+            check("12a", &good, b"x"),
+            Err(SignatureError::InvalidTimestamp)
+        );
+        assert_eq!(
+            check("-5", &good, b"x"),
+            Err(SignatureError::InvalidTimestamp)
+        );
+        assert_eq!(
+            check(&timestamp, &good.replace("sha256=", "sha1="), b"x"),
+            Err(SignatureError::WrongScheme)
+        );
+        assert_eq!(
+            check(
+                &timestamp,
+                &good.to_uppercase().replace("SHA256=", "sha256="),
+                b"x"
+            ),
+            Err(SignatureError::MalformedSignature)
+        );
+        assert_eq!(
+            check(&timestamp, &good[..good.len() - 2], b"x"),
+            Err(SignatureError::MalformedSignature)
+        );
+        assert_eq!(
+            check(&timestamp, &good, b"y"),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(SECRET, None, Some(good.as_bytes()), b"x", NOW),
+            Err(SignatureError::MissingTimestamp)
+        );
+        assert_eq!(
+            verify(SECRET, Some(timestamp.as_bytes()), None, b"x", NOW),
+            Err(SignatureError::MissingSignature)
+        );
     }
 }

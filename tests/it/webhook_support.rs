@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use sheetsync::config::{ConflictPolicy, MappingConfig, Secret};
 use sheetsync::webhook::signature::sign;
 use sheetsync::webhook::{
-    router, Apply, ApplyError, ApplyFuture, ApplyRequest, ApplyResponse, Clock, RowResult, RowStatus, WebhookState,
+    router, Apply, ApplyError, ApplyFuture, ApplyRequest, ApplyResponse, Clock, RowResult,
+    RowStatus, WebhookState,
 };
 
 pub const SECRET: &str = "test-secret-\u{1F511}";
@@ -40,7 +41,9 @@ impl Apply for RecordingApply {
         Box::pin(async move {
             if self
                 .unavailable
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    left.checked_sub(1)
+                })
                 .is_ok()
             {
                 return Err(ApplyError::Unavailable("connection refused".into()));
@@ -50,7 +53,12 @@ impl Apply for RecordingApply {
                     .message
                     .rows
                     .iter()
-                    .map(|row| RowResult { row: row.row, status: RowStatus::Applied, key: None, errors: Vec::new() })
+                    .map(|row| RowResult {
+                        row: row.row,
+                        status: RowStatus::Applied,
+                        key: None,
+                        errors: Vec::new(),
+                    })
                     .collect(),
                 ApplyRequest::Structure(_) => Vec::new(),
             };
@@ -92,15 +100,31 @@ impl TestServer {
         let state = WebhookState::new(Secret::new(SECRET.into()), &mappings, apply.clone())
             .with_clock(clock.clone())
             .with_body_limit_bytes(BODY_LIMIT_BYTES);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}/webhook", listener.local_addr().expect("address"));
         tokio::spawn(async move { axum::serve(listener, router(state)).await.expect("serve") });
-        TestServer { url, apply, clock, client: reqwest::Client::new() }
+        TestServer {
+            url,
+            apply,
+            clock,
+            client: reqwest::Client::new(),
+        }
     }
 
     /// Send raw parts; `None` leaves a header out.
-    pub async fn send_raw(&self, timestamp: Option<&str>, signature: Option<&str>, body: Vec<u8>) -> (u16, Value, bool) {
-        let mut request = self.client.post(&self.url).header("content-type", "application/json").body(body);
+    pub async fn send_raw(
+        &self,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: Vec<u8>,
+    ) -> (u16, Value, bool) {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(timestamp) = timestamp {
             request = request.header("x-sheetsync-timestamp", timestamp);
         }
@@ -118,7 +142,8 @@ impl TestServer {
     pub async fn send_signed(&self, body: Vec<u8>) -> (u16, Value, bool) {
         let timestamp = self.clock.now_unix_seconds().to_string();
         let signature = sign(SECRET.as_bytes(), &timestamp, &body);
-        self.send_raw(Some(&timestamp), Some(&signature), body).await
+        self.send_raw(Some(&timestamp), Some(&signature), body)
+            .await
     }
 }
 
@@ -134,5 +159,8 @@ pub fn edit_message(delivery_id: &str) -> Value {
 }
 
 pub fn error_message(body: &Value) -> String {
-    body["error"]["message"].as_str().unwrap_or_default().to_string()
+    body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -61,9 +61,12 @@ fn a_structure_message_parses() {
     assert_eq!(structure.keys[2], vec![CellValue::Empty]);
 }
 
+/// A change to a valid message that makes it invalid.
+type Change = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn errors_name_the_field() {
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|v| { v.as_object_mut().map(|o| o.remove("delivery_id")); }), "field `delivery_id` is missing"),
         (Box::new(|v| v["version"] = json!(2)), "unsupported version 2"),
         (Box::new(|v| v["version"] = json!("1")), "field `version`: expected an integer, found a string"),

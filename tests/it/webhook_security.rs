@@ -30,6 +30,39 @@ fn body_with(change: impl FnOnce(&mut Value)) -> Vec<u8> {
     message.to_string().into_bytes()
 }
 
+/// A valid edit with the value at a JSON pointer replaced, correctly signed.
+fn set(pointer: &str, value: Value) -> Request {
+    Request::Signed(body_with(|message| {
+        *message.pointer_mut(pointer).expect("pointer into the edit") = value;
+    }))
+}
+
+/// A valid edit with the field at a JSON pointer removed, correctly signed.
+fn remove(pointer: &str) -> Request {
+    Request::Signed(body_with(|message| remove_field(message, pointer)))
+}
+
+fn remove_field(message: &mut Value, pointer: &str) {
+    let (parent, field) = pointer.rsplit_once('/').expect("pointer with a parent");
+    message
+        .pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .expect("parent object")
+        .remove(field);
+}
+
+/// The first row's values replaced (and its old values dropped, which must match them).
+fn set_values(values: Value) -> Request {
+    Request::Signed(body_with(|message| {
+        message["rows"][0]["values"] = values;
+        remove_field(message, "/rows/0/old_values");
+    }))
+}
+
+fn bytes(body: &[u8]) -> Request {
+    Request::Signed(body.to_vec())
+}
+
 fn signed_at(timestamp: i64, body: &[u8]) -> (Option<String>, Option<String>) {
     let timestamp = timestamp.to_string();
     let signature = sign(SECRET.as_bytes(), &timestamp, body);
@@ -41,9 +74,11 @@ fn corpus() -> Vec<Case> {
     let now = NOW.to_string();
     let good_signature = sign(SECRET.as_bytes(), &now, &good);
     let hex = good_signature.trim_start_matches("sha256=").to_string();
-    let raw = |timestamp: Option<&str>, signature: Option<String>, body: &[u8]| {
-        Request::Raw(timestamp.map(str::to_string), signature, body.to_vec())
+    // The good body with these headers.
+    let headers = |timestamp: Option<&str>, signature: Option<String>| {
+        Request::Raw(timestamp.map(str::to_string), signature, good.clone())
     };
+    let signed = |signature: String| headers(Some(&now), Some(signature));
     let at = |timestamp: i64| {
         let (timestamp, signature) = signed_at(timestamp, &good);
         Request::Raw(timestamp, signature, good.clone())
@@ -54,56 +89,64 @@ fn corpus() -> Vec<Case> {
         status,
         message,
     };
+    let mismatch = "signature does not match the body";
+    let no_scheme = "must start with \"sha256=\"";
+    let duplicate_row = Request::Signed(body_with(|message| {
+        let row = message["rows"][0].clone();
+        if let Some(rows) = message["rows"].as_array_mut() {
+            rows.push(row);
+        }
+    }));
     vec![
         // 401: authentication.
-        case("missing signature", raw(Some(&now), None, &good), 401, "missing header X-Sheetsync-Signature"),
-        case("missing timestamp", raw(None, Some(good_signature.clone()), &good), 401, "missing header X-Sheetsync-Timestamp"),
-        case("empty signature", raw(Some(&now), Some(String::new()), &good), 401, "must start with \"sha256=\""),
-        case("wrong scheme", raw(Some(&now), Some(format!("sha1={hex}")), &good), 401, "must start with \"sha256=\""),
-        case("no scheme", raw(Some(&now), Some(hex.clone()), &good), 401, "must start with \"sha256=\""),
-        case("uppercase hex", raw(Some(&now), Some(format!("sha256={}", hex.to_uppercase())), &good), 401, "64 lowercase hex digits"),
-        case("truncated signature", raw(Some(&now), Some(format!("sha256={}", &hex[..63])), &good), 401, "64 lowercase hex digits"),
-        case("signature over another body", raw(Some(&now), Some(sign(SECRET.as_bytes(), &now, b"{}")), &good), 401, "signature does not match the body"),
-        case("signature with another secret", raw(Some(&now), Some(sign(b"guess", &now, &good)), &good), 401, "signature does not match the body"),
-        case("signed timestamp differs from header", raw(Some(&(NOW + 1).to_string()), Some(good_signature.clone()), &good), 401, "signature does not match the body"),
+        case("missing signature", headers(Some(&now), None), 401, "missing header X-Sheetsync-Signature"),
+        case("missing timestamp", headers(None, Some(good_signature.clone())), 401, "missing header X-Sheetsync-Timestamp"),
+        case("empty signature", signed(String::new()), 401, no_scheme),
+        case("wrong scheme", signed(format!("sha1={hex}")), 401, no_scheme),
+        case("no scheme", signed(hex.clone()), 401, no_scheme),
+        case("uppercase hex", signed(format!("sha256={}", hex.to_uppercase())), 401, "64 lowercase hex digits"),
+        case("truncated signature", signed(format!("sha256={}", &hex[..63])), 401, "64 lowercase hex digits"),
+        case("signature over another body", signed(sign(SECRET.as_bytes(), &now, b"{}")), 401, mismatch),
+        case("signature with another secret", signed(sign(b"guess", &now, &good)), 401, mismatch),
+        case("signed time differs from header", headers(Some(&(NOW + 1).to_string()), Some(good_signature.clone())), 401, mismatch),
         case("stale timestamp", at(NOW - 301), 401, "timestamp is 301 s away"),
         case("future timestamp", at(NOW + 301), 401, "timestamp is -301 s away"),
-        case("non-numeric timestamp", raw(Some("yesterday"), Some(good_signature.clone()), &good), 401, "not unix seconds"),
-        case("negative timestamp", raw(Some("-1767225600"), Some(good_signature.clone()), &good), 401, "not unix seconds"),
+        case("non-numeric timestamp", headers(Some("yesterday"), Some(good_signature.clone())), 401, "not unix seconds"),
+        case("negative timestamp", headers(Some("-1767225600"), Some(good_signature.clone())), 401, "not unix seconds"),
         case("timestamp in milliseconds", at(NOW * 1000), 401, "away from the server's clock"),
         // 400: the body.
-        case("malformed JSON", Request::Signed(b"{\"version\":1,".to_vec()), 400, "body is not valid JSON"),
-        case("empty body", Request::Signed(Vec::new()), 400, "body is not valid JSON"),
-        case("invalid UTF-8", Request::Signed(b"{\"sheet\":\"Ord\xc3\x28rs\"}".to_vec()), 400, "not valid UTF-8 (invalid byte at offset 13)"),
-        case("body is an array", Request::Signed(b"[1,2]".to_vec()), 400, "expected an object, found an array"),
-        case("deeply nested JSON", Request::Signed("[".repeat(100_000).into_bytes()), 400, "recursion limit exceeded"),
-        case("missing delivery_id", Request::Signed(body_with(|m| { m.as_object_mut().map(|o| o.remove("delivery_id")); })), 400, "field `delivery_id` is missing"),
-        case("missing rows", Request::Signed(body_with(|m| { m.as_object_mut().map(|o| o.remove("rows")); })), 400, "field `rows` is missing"),
-        case("missing row key", Request::Signed(body_with(|m| { m["rows"][0].as_object_mut().map(|o| o.remove("key")); })), 400, "field `rows[0].key` is missing"),
-        case("sheet_id is a string", Request::Signed(body_with(|m| m["sheet_id"] = json!("0"))), 400, "field `sheet_id`: expected an integer, found a string"),
-        case("unknown version", Request::Signed(body_with(|m| m["version"] = json!(2))), 400, "unsupported version 2; this service speaks version 1"),
-        case("unknown kind", Request::Signed(body_with(|m| m["kind"] = json!("truncate"))), 400, "field `kind`: expected \"edit\" or \"structure\", found \"truncate\""),
-        case("row zero", Request::Signed(body_with(|m| m["rows"][0]["row"] = json!(0))), 400, "field `rows[0].row`: 0 is out of range 1..=10000000"),
-        case("negative row", Request::Signed(body_with(|m| m["rows"][0]["row"] = json!(-5))), 400, "field `rows[0].row`: -5 is out of range"),
-        case("huge row", Request::Signed(body_with(|m| m["rows"][0]["row"] = json!(10_000_001))), 400, "field `rows[0].row`: 10000001 is out of range"),
-        case("astronomic row", Request::Signed(body_with(|m| m["rows"][0]["row"] = json!(1e300))), 400, "field `rows[0].row`"),
-        case("row 1 is the header", Request::Signed(body_with(|m| m["rows"][0]["row"] = json!(1))), 400, "row 1 is the header"),
-        case("duplicate rows", Request::Signed(body_with(|m| { let row = m["rows"][0].clone(); m["rows"].as_array_mut().map(|rows| rows.push(row)); })), 400, "field `rows[1].row`: row 2 appears more than once"),
-        case("row is a string", Request::Signed(body_with(|m| m["rows"][0] = json!("2"))), 400, "field `rows[0]`: expected an object, found a string"),
-        case("value is an object", Request::Signed(body_with(|m| m["rows"][0]["values"]["total"] = json!({"$gt": 1}))), 400, "field `rows[0].values.total`: expected a string, number, boolean or null, found an object"),
-        case("50,001-character value", Request::Signed(body_with(|m| m["rows"][0]["values"]["total"] = json!("9".repeat(50_001)))), 400, "field `rows[0].values.total`: 50001 characters, at most 50000 per cell"),
-        case("old value is a number", Request::Signed(body_with(|m| m["rows"][0]["old_values"]["total"] = json!(10))), 400, "field `rows[0].old_values.total`: expected a string, found a number"),
-        case("edited_at is not ISO 8601", Request::Signed(body_with(|m| m["edited_at"] = json!("1767225600"))), 400, "field `edited_at`: expected an ISO 8601 UTC time"),
-        case("delivery_id with spaces", Request::Signed(body_with(|m| m["delivery_id"] = json!("a b"))), 400, "field `delivery_id`: expected 1 to 128 characters"),
+        case("malformed JSON", bytes(b"{\"version\":1,"), 400, "body is not valid JSON"),
+        case("empty body", bytes(b""), 400, "body is not valid JSON"),
+        case("invalid UTF-8", bytes(b"{\"sheet\":\"Ord\xc3\x28rs\"}"), 400, "not valid UTF-8 (invalid byte at offset 13)"),
+        case("body is an array", bytes(b"[1,2]"), 400, "expected an object, found an array"),
+        case("deeply nested JSON", bytes("[".repeat(100_000).as_bytes()), 400, "recursion limit exceeded"),
+        case("missing delivery_id", remove("/delivery_id"), 400, "field `delivery_id` is missing"),
+        case("missing rows", remove("/rows"), 400, "field `rows` is missing"),
+        case("missing row key", remove("/rows/0/key"), 400, "field `rows[0].key` is missing"),
+        case("sheet_id is a string", set("/sheet_id", json!("0")), 400, "field `sheet_id`: expected an integer, found a string"),
+        case("unknown version", set("/version", json!(2)), 400, "unsupported version 2; this service speaks version 1"),
+        case("unknown kind", set("/kind", json!("truncate")), 400, "field `kind`: expected \"edit\" or \"structure\", found \"truncate\""),
+        case("row zero", set("/rows/0/row", json!(0)), 400, "field `rows[0].row`: 0 is out of range 1..=10000000"),
+        case("negative row", set("/rows/0/row", json!(-5)), 400, "field `rows[0].row`: -5 is out of range"),
+        case("huge row", set("/rows/0/row", json!(10_000_001)), 400, "field `rows[0].row`: 10000001 is out of range"),
+        case("astronomic row", set("/rows/0/row", json!(1e300)), 400, "field `rows[0].row`: 1e+300 is out of range"),
+        case("row 1 is the header", set("/rows/0/row", json!(1)), 400, "row 1 is the header"),
+        case("duplicate rows", duplicate_row, 400, "field `rows[1].row`: row 2 appears more than once"),
+        case("row is a string", set("/rows/0", json!("2")), 400, "field `rows[0]`: expected an object, found a string"),
+        case("value is an object", set("/rows/0/values/total", json!({"$gt": 1})), 400, "field `rows[0].values.total`: expected a string, number, boolean or null, found an object"),
+        case("50,001-character value", set("/rows/0/values/total", json!("9".repeat(50_001))), 400, "field `rows[0].values.total`: 50001 characters, at most 50000 per cell"),
+        case("old value is a number", set("/rows/0/old_values/total", json!(10)), 400, "field `rows[0].old_values.total`: expected a string, found a number"),
+        case("edited_at is not ISO 8601", set("/edited_at", json!("1767225600")), 400, "field `edited_at`: expected an ISO 8601 UTC time"),
+        case("delivery_id with spaces", set("/delivery_id", json!("a b")), 400, "field `delivery_id`: expected 1 to 128 characters"),
         // 413.
-        case("oversize body", Request::Signed(vec![b' '; BODY_LIMIT_BYTES + 1]), 413, "body is larger than the limit of 262144 bytes"),
-        // 422: well-formed, but not ours.
-        case("unknown spreadsheet", Request::Signed(body_with(|m| m["spreadsheet_id"] = json!("someone-else"))), 422, "unknown spreadsheet \"someone-else\""),
-        case("unknown tab", Request::Signed(body_with(|m| m["sheet"] = json!("Invoices"))), 422, "unknown tab \"Invoices\" in spreadsheet \"sheet-1\""),
-        case("unknown column", Request::Signed(body_with(|m| { m["rows"][0]["values"] = json!({"discount": 1}); m["rows"][0].as_object_mut().map(|row| row.remove("old_values")); })), 422, "mapping \"orders\" does not sync column(s) \"discount\""),
-        case("SQL-looking tab", Request::Signed(body_with(|m| m["sheet"] = json!("Orders'; DROP TABLE orders; --"))), 422, "unknown tab \"Orders'; DROP TABLE orders; --\""),
-        case("SQL-looking column", Request::Signed(body_with(|m| { m["rows"][0]["values"] = json!({"total = 0 WHERE 1=1; --": 1}); m["rows"][0].as_object_mut().map(|row| row.remove("old_values")); })), 422, "does not sync column(s) \"total = 0 WHERE 1=1; --\""),
-        case("SQL-looking key column", Request::Signed(body_with(|m| m["rows"][0]["key"] = json!({"id` OR 1=1 --": 1}))), 422, "\"id` OR 1=1 --\""),
+        case("oversize body", bytes(&vec![b' '; BODY_LIMIT_BYTES + 1]), 413, "body is larger than the limit of 262144 bytes"),
+        // 422: well-formed, but not ours. Names that look like SQL are just names here.
+        case("unknown spreadsheet", set("/spreadsheet_id", json!("someone-else")), 422, "unknown spreadsheet \"someone-else\""),
+        case("unknown tab", set("/sheet", json!("Invoices")), 422, "unknown tab \"Invoices\" in spreadsheet \"sheet-1\""),
+        case("unknown column", set_values(json!({"discount": 1})), 422, "mapping \"orders\" does not sync column(s) \"discount\""),
+        case("SQL-looking tab", set("/sheet", json!("Orders'; DROP TABLE orders; --")), 422, "unknown tab \"Orders'; DROP TABLE orders; --\""),
+        case("SQL-looking column", set_values(json!({"total = 0 WHERE 1=1; --": 1})), 422, "does not sync column(s) \"total = 0 WHERE 1=1; --\""),
+        case("SQL-looking key column", set("/rows/0/key", json!({"id` OR 1=1 --": 1})), 422, "\"id` OR 1=1 --\""),
     ]
 }
 

@@ -11,7 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::json::{describe, Fields};
+use super::fields::{
+    bounded_name, cell_map, cell_text, cell_value, column_name, describe, name, quoted, timestamp,
+    Fields,
+};
 
 /// The only protocol version this service speaks.
 pub const PROTOCOL_VERSION: u64 = 1;
@@ -24,7 +27,6 @@ pub const MAX_ROW_NUMBER: u64 = 10_000_000;
 /// Rows listed in a structure message's key snapshot.
 pub const MAX_KEY_ROWS: usize = 10_000_000;
 const MAX_DELIVERY_ID_CHARACTERS: usize = 128;
-const MAX_NAME_CHARACTERS: usize = 1_000;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MessageError {
@@ -370,117 +372,6 @@ fn parse_structure(fields: &Fields, envelope: Envelope) -> Result<StructureMessa
         key_columns,
         keys,
     })
-}
-
-fn cell_map(fields: &Fields, name: &str) -> Result<BTreeMap<String, CellValue>, MessageError> {
-    let value = fields.required(name)?;
-    let Value::Object(object) = value else {
-        return Err(fields.wrong_type(name, "an object", value));
-    };
-    let mut cells = BTreeMap::new();
-    for (column, cell) in object {
-        let field = format!("{name}.{column}");
-        column_name(fields, &field, column)?;
-        cells.insert(column.clone(), cell_value(fields, &field, cell)?);
-    }
-    Ok(cells)
-}
-
-fn cell_value(fields: &Fields, field: &str, value: &Value) -> Result<CellValue, MessageError> {
-    match value {
-        Value::Null => Ok(CellValue::Empty),
-        Value::Bool(flag) => Ok(CellValue::Boolean(*flag)),
-        Value::Number(number) => number
-            .as_f64()
-            .filter(|number| number.is_finite())
-            .map(CellValue::Number)
-            .ok_or_else(|| fields.invalid(field, "number is out of range".into())),
-        Value::String(text) => {
-            cell_text(fields, field, text).map(|text| CellValue::Text(text.to_owned()))
-        }
-        other => Err(fields.wrong_type(field, "a string, number, boolean or null", other)),
-    }
-}
-
-fn cell_text<'a>(fields: &Fields, field: &str, text: &'a str) -> Result<&'a str, MessageError> {
-    // Count characters only when the byte length could exceed the limit (4 bytes per char at most).
-    if text.len() > MAX_CELL_CHARACTERS && text.chars().count() > MAX_CELL_CHARACTERS {
-        return Err(fields.invalid(
-            field,
-            format!(
-                "{} characters, at most {MAX_CELL_CHARACTERS} per cell",
-                text.chars().count()
-            ),
-        ));
-    }
-    Ok(text)
-}
-
-fn column_name(fields: &Fields, field: &str, column: &str) -> Result<String, MessageError> {
-    if column.is_empty() {
-        return Err(fields.invalid(field, "column name is empty".into()));
-    }
-    cell_text(fields, field, column).map(str::to_owned)
-}
-
-fn name(fields: &Fields, field: &str) -> Result<String, MessageError> {
-    let text = fields.string(field)?;
-    if text.is_empty() {
-        return Err(fields.invalid(field, "is empty".into()));
-    }
-    bounded_name(fields, field, text).map(str::to_owned)
-}
-
-fn bounded_name<'a>(fields: &Fields, field: &str, text: &'a str) -> Result<&'a str, MessageError> {
-    if text.chars().count() > MAX_NAME_CHARACTERS {
-        return Err(fields.invalid(
-            field,
-            format!("longer than {MAX_NAME_CHARACTERS} characters"),
-        ));
-    }
-    Ok(text)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.sssZ`, what JavaScript's `Date.prototype.toISOString` produces.
-fn timestamp(fields: &Fields, field: &str) -> Result<String, MessageError> {
-    let text = fields.string(field)?;
-    let bytes = text.as_bytes();
-    let shape = b"dddd-dd-ddTdd:dd:dd.dddZ";
-    let matches_shape = bytes.len() == shape.len()
-        && bytes
-            .iter()
-            .zip(shape)
-            .all(|(byte, expected)| match expected {
-                b'd' => byte.is_ascii_digit(),
-                other => byte == other,
-            });
-    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(0);
-    let in_range = matches_shape
-        && (1..=12).contains(&number(5..7))
-        && (1..=31).contains(&number(8..10))
-        && number(11..13) < 24
-        && number(14..16) < 60
-        && number(17..19) < 61;
-    if !in_range {
-        return Err(fields.invalid(
-            field,
-            format!(
-                "expected an ISO 8601 UTC time like 2026-01-01T12:00:00.000Z, found {}",
-                quoted(text)
-            ),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-/// A value from the request, quoted and cut short so an error message stays small.
-fn quoted(text: &str) -> String {
-    let short: String = text.chars().take(64).collect();
-    if short.len() < text.len() {
-        format!("{short:?}…")
-    } else {
-        format!("{short:?}")
-    }
 }
 
 #[cfg(test)]

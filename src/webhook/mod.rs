@@ -15,7 +15,7 @@
 
 pub mod apply;
 pub mod error;
-mod json;
+mod fields;
 pub mod message;
 pub mod replay;
 pub mod router;

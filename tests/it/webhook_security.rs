@@ -228,6 +228,35 @@ async fn a_repeated_delivery_gets_the_first_answer_and_is_applied_once() {
 }
 
 #[tokio::test]
+async fn concurrent_copies_of_one_delivery_are_applied_once() {
+    let server = TestServer::start().await;
+    server
+        .apply
+        .delay_milliseconds
+        .store(200, std::sync::atomic::Ordering::SeqCst);
+    let body = edit_message("delivery-11").to_string().into_bytes();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let server = server.clone();
+            let body = body.clone();
+            tokio::spawn(async move { server.send_signed(body).await })
+        })
+        .collect();
+    let mut replayed_count = 0;
+    for task in tasks {
+        let (status, answer, replayed) = task.await.expect("request task");
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            answer,
+            json!({"results": [{"row": 2, "status": "applied"}]})
+        );
+        replayed_count += usize::from(replayed);
+    }
+    assert_eq!(replayed_count, 7);
+    assert_eq!(server.apply.calls(), 1);
+}
+
+#[tokio::test]
 async fn a_database_outage_is_503_and_the_retry_applies() {
     let server = TestServer::start().await;
     server

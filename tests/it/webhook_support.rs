@@ -28,6 +28,8 @@ impl Clock for TestClock {
 pub struct RecordingApply {
     pub requests: Mutex<Vec<ApplyRequest>>,
     pub unavailable: AtomicUsize,
+    /// How long each apply takes, to hold requests in flight together.
+    pub delay_milliseconds: std::sync::atomic::AtomicU64,
 }
 
 impl RecordingApply {
@@ -39,6 +41,8 @@ impl RecordingApply {
 impl Apply for RecordingApply {
     fn apply(&self, request: ApplyRequest) -> ApplyFuture<'_> {
         Box::pin(async move {
+            let delay = self.delay_milliseconds.load(Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
             if self
                 .unavailable
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
@@ -68,6 +72,7 @@ impl Apply for RecordingApply {
     }
 }
 
+#[derive(Clone)]
 pub struct TestServer {
     pub url: String,
     pub apply: Arc<RecordingApply>,

@@ -12,23 +12,52 @@
 var QUEUE_PREFIX = 'QUEUED_';
 /** Script property values are limited to about 9 KB; bodies are stored in parts. */
 var QUEUE_PART_CHARACTERS = 8000;
+/** All script properties together may hold 500 KB; one delivery may take a fifth of that. */
+var MAX_QUEUED_BODY_CHARACTERS = 100000;
 var EDIT_FLUSH_BUDGET_MILLISECONDS = 20000;
 var RETRY_FLUSH_BUDGET_MILLISECONDS = 240000;
 var queuedInThisExecution_ = 0;
 
 /** Queue the messages, then send the queue if no other execution is sending it. */
 function deliver_(messages, settings) {
-  messages.forEach(function (message) { queuePush_(JSON.stringify(message)); });
+  // Bodies too big for script properties (a big paste, a long key snapshot) are sent once,
+  // after the queue, and not kept: reconcile repairs them if that one attempt fails.
+  var unqueued = [];
+  messages.forEach(function (message) {
+    var body = JSON.stringify(message);
+    try {
+      queuePush_(body);
+    } catch (error) {
+      console.warn('sheetsync: delivery not kept for retry (' + error.message + '); sending it once');
+      unqueued.push(body);
+    }
+  });
   var lock = LockService.getScriptLock();
   // Another execution holding the lock is sending the queue, ours included, or will on its
   // next run; waiting longer would only hold this edit's execution open.
-  if (!lock.tryLock(5000)) {
+  var locked = lock.tryLock(5000);
+  try {
+    if (locked) {
+      flushQueue_(settings, EDIT_FLUSH_BUDGET_MILLISECONDS);
+    }
+    unqueued.forEach(function (body) { sendOnce_(settings, body); });
+  } finally {
+    if (locked) {
+      lock.releaseLock();
+    }
+  }
+}
+
+function sendOnce_(settings, body) {
+  var answer = post_(settings, body);
+  if (answer.status !== 200) {
+    console.error('sheetsync: delivery lost (' + describeAnswer_(answer) + '); `sheetsync reconcile` repairs the drift');
     return;
   }
   try {
-    flushQueue_(settings, EDIT_FLUSH_BUDGET_MILLISECONDS);
-  } finally {
-    lock.releaseLock();
+    writeInsertedKeys_(JSON.parse(body), JSON.parse(answer.text));
+  } catch (error) {
+    console.error('sheetsync: could not write returned keys: ' + error);
   }
 }
 
@@ -147,6 +176,9 @@ function rowStillHolds_(sheet, header, rowNumber, sent, timeZone) {
 
 /** Store one body in the queue; the key orders entries by time and never collides. */
 function queuePush_(body) {
+  if (body.length > MAX_QUEUED_BODY_CHARACTERS) {
+    throw new Error('body of ' + body.length + ' characters exceeds the queue limit of ' + MAX_QUEUED_BODY_CHARACTERS);
+  }
   // Time, then a counter for messages queued in the same millisecond (the chunks of a paste).
   queuedInThisExecution_ += 1;
   var id = QUEUE_PREFIX + ('0000000000000' + now_().getTime()).slice(-13) + '_' +

@@ -85,6 +85,20 @@ test('a delivery sent twice (answer lost) is applied once and answered alike', a
   assert.equal((await recordedIds()).filter((id) => id === message.delivery_id).length, 1);
 });
 
+test('a key snapshot too big for the queue is sent directly', async () => {
+  const { script } = setUp();
+  const sheet = script.spreadsheet.getSheetByName('Orders');
+  for (let row = 4; row <= 20001; row++) sheet.set(row, 1, 100000 + row);
+  script.context.onChangeInstalled({ changeType: 'REMOVE_ROW', source: script.spreadsheet });
+  assert.equal(script.context.queuedDeliveryCount(), 0);
+  assert.equal(script.requests.length, 1);
+  assert.ok(script.requests[0].body.length > 100000);
+  const id = JSON.parse(script.requests[0].body).delivery_id;
+  const [entry] = (await recorder.recorded()).filter((recorded) => recorded.message.delivery_id === id);
+  assert.equal(entry.message.keys.length, 20000);
+  assert.match(script.logs.find((log) => log.level === 'warn').text, /not kept for retry/);
+});
+
 test('setup() twice installs each trigger once', () => {
   const { script } = setUp();
   assert.deepEqual(Array.from(script.context.setup()), [], 'second run creates nothing');

@@ -103,3 +103,60 @@ fn quoted_list(columns: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_has_its_status_and_a_bounded_outcome_label() {
+        let cases = [
+            (
+                WebhookError::PayloadTooLarge { limit_bytes: 1 },
+                413,
+                "too_large",
+            ),
+            (
+                WebhookError::Signature(SignatureError::Mismatch),
+                401,
+                "bad_signature",
+            ),
+            (
+                WebhookError::Signature(SignatureError::StaleTimestamp { skew_seconds: 301 }),
+                401,
+                "stale_timestamp",
+            ),
+            (
+                WebhookError::Message(MessageError::MissingField {
+                    field: "rows".into(),
+                }),
+                400,
+                "malformed",
+            ),
+            (
+                WebhookError::UnknownSheet {
+                    spreadsheet_id: "s".into(),
+                    sheet: "t".into(),
+                },
+                422,
+                "unknown_target",
+            ),
+            (
+                WebhookError::Apply(ApplyError::Unavailable("down".into())),
+                503,
+                "unavailable",
+            ),
+            (
+                WebhookError::Apply(ApplyError::Failed("secret detail".into())),
+                500,
+                "apply_failed",
+            ),
+        ];
+        for (error, status, outcome) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error}");
+            assert_eq!(error.outcome(), outcome);
+        }
+        let internal = WebhookError::Apply(ApplyError::Failed("secret detail".into()));
+        assert!(!internal.public_message().contains("secret detail"));
+    }
+}

@@ -175,3 +175,19 @@ proptest! {
         let _ = parse(message.to_string().as_bytes());
     }
 }
+
+#[test]
+fn the_apps_script_fixture_message_parses() {
+    // The same file the Node tests compare the script's output with: one format, both sides.
+    let fixture = include_str!("../../apps-script/test/fixtures/edit-message.json");
+    let Message::Edit(edit) = parse(fixture.as_bytes()).expect("the fixture is valid") else {
+        panic!("not an edit")
+    };
+    assert_eq!(edit.envelope.sheet_id, 1234);
+    assert_eq!(
+        edit.rows[0].values["ordered_on"],
+        CellValue::Number(46081.5)
+    );
+    assert_eq!(edit.rows[1].values["ordered_on"], CellValue::Empty);
+    assert_eq!(edit.rows[1].values["paid"], CellValue::Boolean(true));
+}

@@ -27,6 +27,8 @@ pub const MAX_ROW_NUMBER: u64 = 10_000_000;
 /// Rows listed in a structure message's key snapshot.
 pub const MAX_KEY_ROWS: usize = 10_000_000;
 const MAX_DELIVERY_ID_CHARACTERS: usize = 128;
+/// Sheets tab ids (gids) are positive 32-bit integers.
+const MAX_SHEET_ID: u64 = i32::MAX as u64;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MessageError {
@@ -198,7 +200,7 @@ fn parse_envelope(fields: &Fields) -> Result<Envelope, MessageError> {
         delivery_id: delivery_id.to_owned(),
         spreadsheet_id: name(fields, "spreadsheet_id")?,
         sheet: name(fields, "sheet")?,
-        sheet_id: fields.integer("sheet_id", 0, u64::from(u32::MAX) * 2)?,
+        sheet_id: fields.integer("sheet_id", 0, MAX_SHEET_ID)?,
         sent_at: timestamp(fields, "sent_at")?,
         user,
     })

@@ -27,9 +27,11 @@
 //!   with the position after each, reconnecting from the last committed position.
 //! - [`position`]: binlog positions (MariaDB GTID list, MySQL GTID set, file:offset).
 //! - [`value`]: the typed value a binlog column decodes to.
+//! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
 
 pub mod binlog;
 pub mod config;
 pub mod position;
 pub mod preflight;
 pub mod value;
+pub mod webhook;

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # sheetsync's one test command. On a fresh Debian machine it installs what is missing
-# (mariadb-server, python3-venv, ca-certificates), then runs everything:
+# (mariadb-server, python3-venv, ca-certificates, nodejs), then runs everything:
 #   1. cargo fmt --check and cargo clippy -D warnings (the code standard),
 #   2. every Rust test of the workspace: unit tests, the test bed, the Sheets emulator's tests,
 #      and the integration scenarios against a real MariaDB and the emulator,
-#   3. the real-client proof: Google's own Python clients against the emulator.
+#   3. the Apps Script's Node tests (the real script against the real webhook router),
+#   4. the real-client proof: Google's own Python clients against the emulator.
 # Every server a test starts listens on 127.0.0.1 only and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ install_packages() {
   [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null || missing+=(mariadb-server)
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  command -v node >/dev/null || missing+=(nodejs)
   if [ ${#missing[@]} -gt 0 ]; then
     section "installing ${missing[*]}"
     local sudo=""
@@ -33,6 +35,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 section "Rust tests (unit, test bed, emulator, integration against MariaDB)"
 cargo test --workspace 2>&1
+
+section "Apps Script: the real script in Node, against the real webhook router"
+./tests/run-apps-script.sh
 
 if [ -x tests/real-clients/run.sh ]; then
   section "real clients: google-api-python-client and gspread against the emulator"

@@ -13,3 +13,5 @@ mod check;
 mod grants;
 mod mysql_conf;
 mod support;
+mod webhook_security;
+mod webhook_support;

@@ -1,0 +1,225 @@
+/**
+ * Signing, sending and the retry queue.
+ *
+ * Every message is first written to the queue in script properties, then the queue is sent in
+ * order. A delivery leaves the queue when the service answered it (200, or a 4xx that a retry
+ * cannot fix). On a network error, 408, 429 or 5xx it stays, and so does everything behind it,
+ * so edits reach the service in the order they were made. The one-minute trigger retries.
+ * A retry sends the same body (same delivery_id) re-signed with a fresh timestamp; the service
+ * answers a delivery it already applied with its first answer.
+ */
+
+var QUEUE_PREFIX = 'QUEUED_';
+/** Script property values are limited to about 9 KB; bodies are stored in parts. */
+var QUEUE_PART_CHARACTERS = 8000;
+/** All script properties together may hold 500 KB; one delivery may take a fifth of that. */
+var MAX_QUEUED_BODY_CHARACTERS = 100000;
+var EDIT_FLUSH_BUDGET_MILLISECONDS = 20000;
+var RETRY_FLUSH_BUDGET_MILLISECONDS = 240000;
+var queuedInThisExecution_ = 0;
+
+/** Queue the messages, then send the queue if no other execution is sending it. */
+function deliver_(messages, settings) {
+  // Bodies too big for script properties (a big paste, a long key snapshot) are sent once,
+  // after the queue, and not kept: reconcile repairs them if that one attempt fails.
+  var unqueued = [];
+  messages.forEach(function (message) {
+    var body = JSON.stringify(message);
+    try {
+      queuePush_(body);
+    } catch (error) {
+      console.warn('sheetsync: delivery not kept for retry (' + error.message + '); sending it once');
+      unqueued.push(body);
+    }
+  });
+  var lock = LockService.getScriptLock();
+  // Another execution holding the lock is sending the queue, ours included, or will on its
+  // next run; waiting longer would only hold this edit's execution open.
+  var locked = lock.tryLock(5000);
+  try {
+    if (locked) {
+      flushQueue_(settings, EDIT_FLUSH_BUDGET_MILLISECONDS);
+    }
+    unqueued.forEach(function (body) { sendOnce_(settings, body); });
+  } finally {
+    if (locked) {
+      lock.releaseLock();
+    }
+  }
+}
+
+function sendOnce_(settings, body) {
+  var answer = post_(settings, body);
+  if (answer.status !== 200) {
+    console.error('sheetsync: delivery lost (' + describeAnswer_(answer) + '); `sheetsync reconcile` repairs the drift');
+    return;
+  }
+  try {
+    writeInsertedKeys_(JSON.parse(body), JSON.parse(answer.text));
+  } catch (error) {
+    console.error('sheetsync: could not write returned keys: ' + error);
+  }
+}
+
+/** Send queued deliveries oldest first; stop at the first one that must be retried. */
+function flushQueue_(settings, budgetMilliseconds) {
+  var deadline = Date.now() + budgetMilliseconds;
+  var entries = queueEntries_();
+  for (var index = 0; index < entries.length && Date.now() < deadline; index++) {
+    var entry = entries[index];
+    var answer = post_(settings, entry.body);
+    if (isRetryable_(answer.status)) {
+      console.warn('sheetsync: delivery kept for retry (' + describeAnswer_(answer) + ')');
+      return false;
+    }
+    if (answer.status === 200) {
+      try {
+        writeInsertedKeys_(JSON.parse(entry.body), JSON.parse(answer.text));
+      } catch (error) {
+        console.error('sheetsync: could not write returned keys: ' + error);
+      }
+    } else {
+      // The service refused it for good (it reverts the cells and notes why); log and move on.
+      console.warn('sheetsync: delivery refused, not retried (' + describeAnswer_(answer) + ')');
+    }
+    queueRemove_(entry);
+  }
+  return true;
+}
+
+/** POST one body, signed now. status 0 means the request did not complete. */
+function post_(settings, body) {
+  var timestamp = String(Math.floor(now_().getTime() / 1000));
+  try {
+    var response = UrlFetchApp.fetch(settings.webhookUrl, {
+      method: 'post',
+      contentType: 'application/json',
+      // Bytes, so the body sent is exactly the UTF-8 that was signed.
+      payload: Utilities.newBlob(body, 'application/json').getBytes(),
+      headers: {
+        'X-Sheetsync-Timestamp': timestamp,
+        'X-Sheetsync-Signature': signature_(settings.secret, timestamp, body),
+      },
+      muteHttpExceptions: true,
+      followRedirects: false,
+    });
+    return { status: response.getResponseCode(), text: response.getContentText() };
+  } catch (error) {
+    return { status: 0, text: String(error) };
+  }
+}
+
+/** `sha256=` + lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>"). */
+function signature_(secret, timestamp, body) {
+  var bytes = Utilities.computeHmacSha256Signature(timestamp + '.' + body, secret, Utilities.Charset.UTF_8);
+  // Apps Script bytes are signed (-128..127).
+  return 'sha256=' + bytes.map(function (byte) { return ('0' + (byte & 0xff).toString(16)).slice(-2); }).join('');
+}
+
+function isRetryable_(status) {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+function describeAnswer_(answer) {
+  return (answer.status === 0 ? 'no response' : 'HTTP ' + answer.status) + ': ' + String(answer.text).slice(0, 300);
+}
+
+/** Write keys the service gave to inserted rows, where the row is still the one that was sent. */
+function writeInsertedKeys_(message, answer) {
+  var inserted = (answer.results || []).filter(function (result) {
+    return result.status === 'inserted' && result.key;
+  });
+  if (inserted.length === 0 || message.kind !== 'edit') {
+    return;
+  }
+  var lock = LockService.getDocumentLock();
+  lock.waitLock(10000);
+  try {
+    var spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
+    var sheet = spreadsheet.getSheets().filter(function (candidate) {
+      return candidate.getSheetId() === message.sheet_id;
+    })[0];
+    if (!sheet) {
+      return;
+    }
+    var timeZone = spreadsheet.getSpreadsheetTimeZone();
+    var header = readHeader_(sheet, sheet.getLastColumn());
+    inserted.forEach(function (result) {
+      var sent = message.rows.filter(function (row) { return row.row === result.row; })[0];
+      if (!sent || !rowStillHolds_(sheet, header, result.row, sent, timeZone)) {
+        console.warn('sheetsync: row ' + result.row + ' changed before its key arrived; reconcile will fix it');
+        return;
+      }
+      Object.keys(result.key).forEach(function (column) {
+        var index = header.indexOf(column);
+        if (index < 0 || result.key[column] === null) {
+          return;
+        }
+        var cell = sheet.getRange(result.row, index + 1);
+        if (cellValue_(cell.getValue(), timeZone) === null) {
+          cell.setValue(result.key[column]); // script writes fire no trigger: no echo
+        }
+      });
+    });
+  } finally {
+    lock.releaseLock();
+  }
+}
+
+/** Whether the row still holds the values that were sent (rows may move meanwhile). */
+function rowStillHolds_(sheet, header, rowNumber, sent, timeZone) {
+  return Object.keys(sent.values).every(function (column) {
+    var index = header.indexOf(column);
+    return index >= 0 && cellValue_(sheet.getRange(rowNumber, index + 1).getValue(), timeZone) === sent.values[column];
+  });
+}
+
+/** Store one body in the queue; the key orders entries by time and never collides. */
+function queuePush_(body) {
+  if (body.length > MAX_QUEUED_BODY_CHARACTERS) {
+    throw new Error('body of ' + body.length + ' characters exceeds the queue limit of ' + MAX_QUEUED_BODY_CHARACTERS);
+  }
+  // Time, then a counter for messages queued in the same millisecond (the chunks of a paste).
+  queuedInThisExecution_ += 1;
+  var id = QUEUE_PREFIX + ('0000000000000' + now_().getTime()).slice(-13) + '_' +
+    ('000' + queuedInThisExecution_).slice(-4) + '_' + Utilities.getUuid();
+  var parts = {};
+  var count = Math.max(1, Math.ceil(body.length / QUEUE_PART_CHARACTERS));
+  for (var part = 0; part < count; part++) {
+    var text = body.slice(part * QUEUE_PART_CHARACTERS, (part + 1) * QUEUE_PART_CHARACTERS);
+    parts[id + '_' + ('00' + part).slice(-3) + '_' + ('00' + count).slice(-3)] = text;
+  }
+  // One call writes all parts, so a concurrent flush never sees half a delivery.
+  PropertiesService.getScriptProperties().setProperties(parts);
+}
+
+/** Queued deliveries, oldest first: [{ keys, body }]. Incomplete entries are skipped. */
+function queueEntries_() {
+  var properties = PropertiesService.getScriptProperties().getProperties();
+  var keys = Object.keys(properties).filter(function (key) { return key.indexOf(QUEUE_PREFIX) === 0; }).sort();
+  var entries = [];
+  var byId = {};
+  keys.forEach(function (key) {
+    var id = key.slice(0, key.length - 8);
+    if (!byId[id]) {
+      byId[id] = { id: id, keys: [], count: +key.slice(-3) };
+      entries.push(byId[id]);
+    }
+    byId[id].keys.push(key);
+  });
+  return entries
+    .filter(function (entry) { return entry.keys.length === entry.count; })
+    .map(function (entry) {
+      return { keys: entry.keys, body: entry.keys.map(function (key) { return properties[key]; }).join('') };
+    });
+}
+
+function queueRemove_(entry) {
+  var properties = PropertiesService.getScriptProperties();
+  entry.keys.forEach(function (key) { properties.deleteProperty(key); });
+}
+
+/** How many deliveries wait for a retry (for a menu, a test or a curious owner). */
+function queuedDeliveryCount() {
+  return queueEntries_().length;
+}

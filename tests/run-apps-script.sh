@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the Apps Script's Node tests against the real webhook router.
+#   1. builds examples/webhook-recorder (the real sheetsync::webhook::router with a recording Apply),
+#   2. runs `node --test apps-script/test/` (Node 18+; the tests start the recorder themselves).
+# Needs only node and cargo; on Debian, installs nodejs when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v node >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs >/dev/null
+fi
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 18 ]; then
+  echo "node $(node --version) is too old: the tests need Node 18+ (node:test, fetch)" >&2
+  exit 1
+fi
+
+cargo build -p sheetsync --example webhook-recorder --quiet
+target_directory=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+export WEBHOOK_RECORDER="$target_directory/debug/examples/webhook-recorder"
+# The glob leaves out the harness module, which is not a test file.
+node --test apps-script/test/*.test.js

@@ -8,7 +8,9 @@ use serde_json::json;
 #[tokio::test]
 async fn add_update_and_delete_sheets() {
     let emulator = start().await;
-    let id = emulator.create(json!({"properties": {"title": "Book"}})).await;
+    let id = emulator
+        .create(json!({"properties": {"title": "Book"}}))
+        .await;
     let (status, response) = emulator
         .batch_update(&id, json!([
             {"addSheet": {"properties": {"title": "Orders", "gridProperties": {"rowCount": 10, "columnCount": 3}}}},
@@ -19,10 +21,17 @@ async fn add_update_and_delete_sheets() {
     let properties = &response["replies"][0]["addSheet"]["properties"];
     assert_eq!(properties["title"], "Orders");
     assert_eq!(properties["index"], 1);
-    assert_eq!(properties["gridProperties"], json!({"rowCount": 10, "columnCount": 3}));
+    assert_eq!(
+        properties["gridProperties"],
+        json!({"rowCount": 10, "columnCount": 3})
+    );
     assert_eq!(response["replies"][1], json!({}));
     let orders_id = properties["sheetId"].as_i64().expect("sheetId");
-    let (_, got) = emulator.get(&format!("/v4/spreadsheets/{id}?fields=sheets.properties(sheetId,title,gridProperties)")).await;
+    let (_, got) = emulator
+        .get(&format!(
+            "/v4/spreadsheets/{id}?fields=sheets.properties(sheetId,title,gridProperties)"
+        ))
+        .await;
     assert_eq!(
         got,
         json!({"sheets": [
@@ -30,14 +39,39 @@ async fn add_update_and_delete_sheets() {
             {"properties": {"sheetId": orders_id, "title": "Orders", "gridProperties": {"rowCount": 10, "columnCount": 3}}},
         ]})
     );
-    let (status, body) = emulator.batch_update(&id, json!([{"addSheet": {"properties": {"title": "Orders"}}}])).await;
+    let (status, body) = emulator
+        .batch_update(
+            &id,
+            json!([{"addSheet": {"properties": {"title": "Orders"}}}]),
+        )
+        .await;
     assert_eq!((status, body), (400, invalid("Invalid requests[0].addSheet: A sheet with the name \"Orders\" already exists. Please enter another name.")));
-    let (status, _) = emulator.batch_update(&id, json!([{"deleteSheet": {"sheetId": orders_id}}])).await;
+    let (status, _) = emulator
+        .batch_update(&id, json!([{"deleteSheet": {"sheetId": orders_id}}]))
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = emulator.batch_update(&id, json!([{"deleteSheet": {"sheetId": 0}}])).await;
-    assert_eq!((status, body), (400, invalid("Invalid requests[0].deleteSheet: You can't remove all the sheets in a document.")));
-    let (status, body) = emulator.batch_update(&id, json!([{"deleteSheet": {"sheetId": 999}}])).await;
-    assert_eq!((status, body), (400, invalid("Invalid requests[0].deleteSheet: No sheet with id: 999")));
+    let (status, body) = emulator
+        .batch_update(&id, json!([{"deleteSheet": {"sheetId": 0}}]))
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "Invalid requests[0].deleteSheet: You can't remove all the sheets in a document."
+            )
+        )
+    );
+    let (status, body) = emulator
+        .batch_update(&id, json!([{"deleteSheet": {"sheetId": 999}}]))
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid("Invalid requests[0].deleteSheet: No sheet with id: 999")
+        )
+    );
 }
 
 #[tokio::test]
@@ -56,19 +90,46 @@ async fn update_cells_writes_typed_values_notes_and_formats() {
             ]}],
         }}]))
         .await;
-    assert_eq!((status, &response["replies"]), (200, &json!([{}])), "{response}");
+    assert_eq!(
+        (status, &response["replies"]),
+        (200, &json!([{}])),
+        "{response}"
+    );
     let (_, values) = emulator.read(&id, "Sheet1!B2:E2", "").await;
-    assert_eq!(values["values"], json!([["=not a formula", "2024-01-31", "FALSE", "=B2"]]));
-    assert_eq!(emulator.state.store.cell_note(&id, "Sheet1", 1, 1).as_deref(), Some("why"));
-    let (_, grid) = emulator.get(&format!("/v4/spreadsheets/{id}?includeGridData=true&ranges=Sheet1!B2:C2")).await;
+    assert_eq!(
+        values["values"],
+        json!([["=not a formula", "2024-01-31", "FALSE", "=B2"]])
+    );
+    assert_eq!(
+        emulator
+            .state
+            .store
+            .cell_note(&id, "Sheet1", 1, 1)
+            .as_deref(),
+        Some("why")
+    );
+    let (_, grid) = emulator
+        .get(&format!(
+            "/v4/spreadsheets/{id}?includeGridData=true&ranges=Sheet1!B2:C2"
+        ))
+        .await;
     let data = &grid["sheets"][0]["data"][0];
-    assert_eq!((data["startRow"].clone(), data["startColumn"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (data["startRow"].clone(), data["startColumn"].clone()),
+        (json!(1), json!(1))
+    );
     let cells = &data["rowData"][0]["values"];
-    assert_eq!(cells[0]["userEnteredValue"], json!({"stringValue": "=not a formula"}));
+    assert_eq!(
+        cells[0]["userEnteredValue"],
+        json!({"stringValue": "=not a formula"})
+    );
     assert_eq!(cells[0]["note"], "why");
     assert_eq!(cells[1]["effectiveValue"], json!({"numberValue": 45322}));
     assert_eq!(cells[1]["formattedValue"], "2024-01-31");
-    assert_eq!(cells[1]["userEnteredFormat"]["numberFormat"]["type"], "DATE");
+    assert_eq!(
+        cells[1]["userEnteredFormat"]["numberFormat"]["type"],
+        "DATE"
+    );
 
     // With a range, cells the rows do not cover lose the masked fields.
     let (status, _) = emulator
@@ -81,12 +142,30 @@ async fn update_cells_writes_typed_values_notes_and_formats() {
     assert_eq!(status, 200);
     let (_, values) = emulator.read(&id, "Sheet1!B2:E2", "").await;
     assert_eq!(values["values"], json!([["only"]]));
-    assert_eq!(emulator.state.store.cell_note(&id, "Sheet1", 1, 1).as_deref(), Some("why"));
+    assert_eq!(
+        emulator
+            .state
+            .store
+            .cell_note(&id, "Sheet1", 1, 1)
+            .as_deref(),
+        Some("why")
+    );
 
-    let (status, body) = emulator.batch_update(&id, json!([{"updateCells": {"start": {"sheetId": 0}, "rows": []}}])).await;
+    let (status, body) = emulator
+        .batch_update(
+            &id,
+            json!([{"updateCells": {"start": {"sheetId": 0}, "rows": []}}]),
+        )
+        .await;
     assert_eq!((status, body), (400, invalid("Invalid requests[0].updateCells: At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")));
     let (status, body) = emulator.batch_update(&id, json!([{"updateCells": {"start": {"sheetId": 7}, "fields": "*", "rows": [{"values": [{}]}]}}])).await;
-    assert_eq!((status, body), (400, invalid("Invalid requests[0].updateCells: No grid with id: 7")));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid("Invalid requests[0].updateCells: No grid with id: 7")
+        )
+    );
     let huge = "x".repeat(50_001);
     let (status, body) = emulator
         .batch_update(&id, json!([{"updateCells": {"start": {"sheetId": 0}, "fields": "userEnteredValue", "rows": [{"values": [{"userEnteredValue": {"stringValue": huge}}]}]}}]))
@@ -102,7 +181,9 @@ async fn update_cells_writes_typed_values_notes_and_formats() {
 async fn dimensions_insert_delete_append() {
     let emulator = start().await;
     let id = emulator.create(json!({"sheets": [{"properties": {"title": "S", "gridProperties": {"rowCount": 4, "columnCount": 2}}}]})).await;
-    emulator.write(&id, "S!A1", "RAW", json!([["r1"], ["r2"], ["r3"], ["r4"]])).await;
+    emulator
+        .write(&id, "S!A1", "RAW", json!([["r1"], ["r2"], ["r3"], ["r4"]]))
+        .await;
     let (status, response) = emulator
         .batch_update(&id, json!([
             {"insertDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 1, "endIndex": 3}, "inheritFromBefore": true}},
@@ -115,22 +196,49 @@ async fn dimensions_insert_delete_append() {
     assert_eq!(response["replies"], json!([{}, {}, {}, {}]));
     assert_eq!(emulator.state.store.grid_size(&id, "S"), Some((5, 6)));
     let values = emulator.state.store.sheet_values(&id, "S").expect("values");
-    assert_eq!(values, vec![vec![json!(""), json!("r1")], vec![], vec![], vec![json!(""), json!("r2")], vec![json!(""), json!("r4")]]);
+    assert_eq!(
+        values,
+        vec![
+            vec![json!(""), json!("r1")],
+            vec![],
+            vec![],
+            vec![json!(""), json!("r2")],
+            vec![json!(""), json!("r4")]
+        ]
+    );
     let (status, body) = emulator.batch_update(&id, json!([{"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 4, "endIndex": 6}}}])).await;
     assert_eq!((status, body), (400, invalid("Invalid requests[0].deleteDimension: Cannot delete a row that doesn't exist. Tried to delete row index 5 but there are only 5 rows.")));
     let (status, body) = emulator.batch_update(&id, json!([{"deleteDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 0, "endIndex": 5}}}])).await;
-    assert_eq!((status, body), (400, invalid("Invalid requests[0].deleteDimension: You can't delete all the rows on the sheet.")));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "Invalid requests[0].deleteDimension: You can't delete all the rows on the sheet."
+            )
+        )
+    );
 }
 
 #[tokio::test]
 async fn append_cells_adds_after_the_last_row_with_data() {
     let emulator = start().await;
     let id = emulator.create(json!({"sheets": [{"properties": {"gridProperties": {"rowCount": 2, "columnCount": 2}}}]})).await;
-    emulator.write(&id, "Sheet1!A1", "RAW", json!([["header"]])).await;
+    emulator
+        .write(&id, "Sheet1!A1", "RAW", json!([["header"]]))
+        .await;
     let rows = json!([{"values": [{"userEnteredValue": {"numberValue": 1}}]}, {"values": [{"userEnteredValue": {"numberValue": 2}}]}]);
-    let (status, _) = emulator.batch_update(&id, json!([{"appendCells": {"sheetId": 0, "rows": rows, "fields": "userEnteredValue"}}])).await;
+    let (status, _) = emulator
+        .batch_update(
+            &id,
+            json!([{"appendCells": {"sheetId": 0, "rows": rows, "fields": "userEnteredValue"}}]),
+        )
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(emulator.state.store.sheet_values(&id, "Sheet1"), Some(vec![vec![json!("header")], vec![json!(1)], vec![json!(2)]]));
+    assert_eq!(
+        emulator.state.store.sheet_values(&id, "Sheet1"),
+        Some(vec![vec![json!("header")], vec![json!(1)], vec![json!(2)]])
+    );
     assert_eq!(emulator.state.store.grid_size(&id, "Sheet1"), Some((3, 2)));
 }
 
@@ -138,7 +246,9 @@ async fn append_cells_adds_after_the_last_row_with_data() {
 async fn a_failing_request_applies_nothing() {
     let emulator = start().await;
     let id = emulator.create(json!({})).await;
-    emulator.write(&id, "Sheet1!A1", "RAW", json!([["before"]])).await;
+    emulator
+        .write(&id, "Sheet1!A1", "RAW", json!([["before"]]))
+        .await;
     let (status, body) = emulator
         .batch_update(&id, json!([
             {"updateCells": {"start": {"sheetId": 0}, "fields": "userEnteredValue", "rows": [{"values": [{"userEnteredValue": {"stringValue": "after"}}]}]}},
@@ -148,9 +258,18 @@ async fn a_failing_request_applies_nothing() {
             {"deleteDimension": {"range": {"sheetId": 42, "dimension": "ROWS", "startIndex": 0, "endIndex": 1}}},
         ]))
         .await;
-    assert_eq!((status, body), (400, invalid("Invalid requests[4].deleteDimension: No grid with id: 42")));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid("Invalid requests[4].deleteDimension: No grid with id: 42")
+        )
+    );
     let store = &emulator.state.store;
-    assert_eq!(store.sheet_values(&id, "Sheet1"), Some(vec![vec![json!("before")]]));
+    assert_eq!(
+        store.sheet_values(&id, "Sheet1"),
+        Some(vec![vec![json!("before")]])
+    );
     assert_eq!(store.sheet_titles(&id), Some(vec!["Sheet1".to_string()]));
     assert_eq!(store.grid_size(&id, "Sheet1"), Some((1000, 26)));
     assert_eq!(store.developer_metadata(&id), Some(vec![]));
@@ -161,14 +280,39 @@ async fn ten_million_cell_limit() {
     let emulator = start().await;
     let id = emulator.create(json!({"sheets": [{"properties": {"gridProperties": {"rowCount": 1_000_000, "columnCount": 10}}}]})).await;
     let limit = "This action would increase the number of cells in the workbook above the limit of 10000000 cells.";
-    let (status, body) = emulator.batch_update(&id, json!([{"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 1}}])).await;
-    assert_eq!((status, body), (400, invalid(&format!("Invalid requests[0].appendDimension: {limit}"))));
+    let (status, body) = emulator
+        .batch_update(
+            &id,
+            json!([{"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 1}}]),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(&format!("Invalid requests[0].appendDimension: {limit}"))
+        )
+    );
     let (status, body) = emulator.batch_update(&id, json!([{"addSheet": {}}])).await;
-    assert_eq!((status, body), (400, invalid(&format!("Invalid requests[0].addSheet: {limit}"))));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(&format!("Invalid requests[0].addSheet: {limit}"))
+        )
+    );
     let (status, body) = emulator
         .batch_update(&id, json!([{"updateSheetProperties": {"properties": {"sheetId": 0, "gridProperties": {"columnCount": 11}}, "fields": "gridProperties.columnCount"}}]))
         .await;
-    assert_eq!((status, body), (400, invalid(&format!("Invalid requests[0].updateSheetProperties: {limit}"))));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(&format!(
+                "Invalid requests[0].updateSheetProperties: {limit}"
+            ))
+        )
+    );
     let (status, body) = emulator.post("/v4/spreadsheets", json!({"sheets": [{"properties": {"gridProperties": {"rowCount": 1_000_001, "columnCount": 10}}}]})).await;
     assert_eq!((status, body), (400, invalid(limit)));
     // Shrinking first makes room within the same batch.
@@ -185,16 +329,29 @@ async fn ten_million_cell_limit() {
 async fn unknown_requests_and_spreadsheets() {
     let emulator = start().await;
     let id = emulator.create(json!({})).await;
-    let (status, body) = emulator.batch_update(&id, json!([{"frobnicate": {}}])).await;
+    let (status, body) = emulator
+        .batch_update(&id, json!([{"frobnicate": {}}]))
+        .await;
     assert_eq!((status, body), (400, invalid("Invalid JSON payload received. Unknown name \"frobnicate\" at 'requests[0]': Cannot find field.")));
     let (status, body) = emulator.batch_update(&id, json!([])).await;
-    assert_eq!((status, body), (400, invalid("Must specify at least one request.")));
-    let (status, body) = emulator.batch_update("nope", json!([{"addSheet": {}}])).await;
+    assert_eq!(
+        (status, body),
+        (400, invalid("Must specify at least one request."))
+    );
+    let (status, body) = emulator
+        .batch_update("nope", json!([{"addSheet": {}}]))
+        .await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["status"], "NOT_FOUND");
     let (status, response) = emulator
-        .post(&format!("/v4/spreadsheets/{id}:batchUpdate"), json!({"requests": [{"addSheet": {}}], "includeSpreadsheetInResponse": true}))
+        .post(
+            &format!("/v4/spreadsheets/{id}:batchUpdate"),
+            json!({"requests": [{"addSheet": {}}], "includeSpreadsheetInResponse": true}),
+        )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(response["updatedSpreadsheet"]["sheets"][1]["properties"]["title"], "Sheet2");
+    assert_eq!(
+        response["updatedSpreadsheet"]["sheets"][1]["properties"]["title"],
+        "Sheet2"
+    );
 }

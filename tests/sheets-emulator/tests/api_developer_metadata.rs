@@ -27,7 +27,11 @@ async fn create_search_get_update_delete() {
         json!({"createDeveloperMetadata": {"developerMetadata": {"metadataId": 10, "metadataKey": "checkpoint", "metadataValue": "gtid:1",
             "location": {"locationType": "SPREADSHEET", "spreadsheet": true}, "visibility": "DOCUMENT"}}})
     );
-    assert!(response["replies"][1]["createDeveloperMetadata"]["developerMetadata"]["metadataId"].as_i64().is_some_and(|id| id > 0));
+    assert!(
+        response["replies"][1]["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
+            .as_i64()
+            .is_some_and(|id| id > 0)
+    );
     assert_eq!(
         response["replies"][2]["createDeveloperMetadata"]["developerMetadata"]["location"],
         json!({"locationType": "ROW", "dimensionRange": {"sheetId": 0, "dimension": "ROWS", "startIndex": 4, "endIndex": 5}})
@@ -35,43 +39,94 @@ async fn create_search_get_update_delete() {
 
     let search_path = format!("/v4/spreadsheets/{id}/developerMetadata:search");
     let search = |filters: Value| emulator.post(&search_path, json!({"dataFilters": filters}));
-    let (_, found) = search(json!([{"developerMetadataLookup": {"metadataKey": "checkpoint"}}])).await;
-    assert_eq!(found["matchedDeveloperMetadata"].as_array().map(Vec::len), Some(1));
-    assert_eq!(found["matchedDeveloperMetadata"][0]["dataFilters"], json!([{"developerMetadataLookup": {"metadataKey": "checkpoint"}}]));
+    let (_, found) =
+        search(json!([{"developerMetadataLookup": {"metadataKey": "checkpoint"}}])).await;
+    assert_eq!(
+        found["matchedDeveloperMetadata"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        found["matchedDeveloperMetadata"][0]["dataFilters"],
+        json!([{"developerMetadataLookup": {"metadataKey": "checkpoint"}}])
+    );
     let (_, by_type) = search(json!([{"developerMetadataLookup": {"locationType": "ROW"}}])).await;
-    assert_eq!(by_type["matchedDeveloperMetadata"][0]["developerMetadata"]["metadataKey"], "row");
+    assert_eq!(
+        by_type["matchedDeveloperMetadata"][0]["developerMetadata"]["metadataKey"],
+        "row"
+    );
     let (_, by_range) = search(json!([{"a1Range": "Sheet1!A5:B9"}])).await;
-    assert_eq!(by_range["matchedDeveloperMetadata"][0]["developerMetadata"]["metadataValue"], "7");
+    assert_eq!(
+        by_range["matchedDeveloperMetadata"][0]["developerMetadata"]["metadataValue"],
+        "7"
+    );
     let (_, by_location) = search(json!([{"developerMetadataLookup": {"metadataLocation": {"sheetId": 0}, "locationMatchingStrategy": "INTERSECTING_LOCATION"}}])).await;
-    assert_eq!(by_location["matchedDeveloperMetadata"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        by_location["matchedDeveloperMetadata"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
     let (_, none) = search(json!([{"developerMetadataLookup": {"metadataKey": "missing"}}])).await;
     assert_eq!(none, json!({}));
 
-    let (_, single) = emulator.get(&format!("/v4/spreadsheets/{id}/developerMetadata/10")).await;
+    let (_, single) = emulator
+        .get(&format!("/v4/spreadsheets/{id}/developerMetadata/10"))
+        .await;
     assert_eq!(single["metadataValue"], "gtid:1");
-    let (status, _) = emulator.get(&format!("/v4/spreadsheets/{id}/developerMetadata/11")).await;
+    let (status, _) = emulator
+        .get(&format!("/v4/spreadsheets/{id}/developerMetadata/11"))
+        .await;
     assert_eq!(status, 404);
 
     let (status, updated) = emulator
-        .batch_update(&id, json!([{"updateDeveloperMetadata": {
-            "dataFilters": [{"developerMetadataLookup": {"metadataId": 10}}],
-            "developerMetadata": {"metadataValue": "gtid:2"},
-            "fields": "metadataValue",
-        }}]))
+        .batch_update(
+            &id,
+            json!([{"updateDeveloperMetadata": {
+                "dataFilters": [{"developerMetadataLookup": {"metadataId": 10}}],
+                "developerMetadata": {"metadataValue": "gtid:2"},
+                "fields": "metadataValue",
+            }}]),
+        )
         .await;
     assert_eq!(status, 200, "{updated}");
-    assert_eq!(updated["replies"][0]["updateDeveloperMetadata"]["developerMetadata"][0]["metadataValue"], "gtid:2");
-    let (_, single) = emulator.get(&format!("/v4/spreadsheets/{id}/developerMetadata/10")).await;
+    assert_eq!(
+        updated["replies"][0]["updateDeveloperMetadata"]["developerMetadata"][0]["metadataValue"],
+        "gtid:2"
+    );
+    let (_, single) = emulator
+        .get(&format!("/v4/spreadsheets/{id}/developerMetadata/10"))
+        .await;
     assert_eq!(single["metadataValue"], "gtid:2");
 
-    let (_, spreadsheet) = emulator.get(&format!("/v4/spreadsheets/{id}?fields=developerMetadata,sheets.developerMetadata")).await;
-    assert_eq!(spreadsheet["developerMetadata"][0]["metadataKey"], "checkpoint");
-    assert_eq!(spreadsheet["sheets"][0]["developerMetadata"][0]["metadataKey"], "tab");
+    let (_, spreadsheet) = emulator
+        .get(&format!(
+            "/v4/spreadsheets/{id}?fields=developerMetadata,sheets.developerMetadata"
+        ))
+        .await;
+    assert_eq!(
+        spreadsheet["developerMetadata"][0]["metadataKey"],
+        "checkpoint"
+    );
+    assert_eq!(
+        spreadsheet["sheets"][0]["developerMetadata"][0]["metadataKey"],
+        "tab"
+    );
 
     let (status, deleted) = emulator.batch_update(&id, json!([{"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {"metadataKey": "tab"}}}}])).await;
     assert_eq!(status, 200);
-    assert_eq!(deleted["replies"][0]["deleteDeveloperMetadata"]["deletedDeveloperMetadata"][0]["metadataKey"], "tab");
-    assert_eq!(emulator.state.store.developer_metadata(&id).map(|all| all.len()), Some(2));
+    assert_eq!(
+        deleted["replies"][0]["deleteDeveloperMetadata"]["deletedDeveloperMetadata"][0]
+            ["metadataKey"],
+        "tab"
+    );
+    assert_eq!(
+        emulator
+            .state
+            .store
+            .developer_metadata(&id)
+            .map(|all| all.len()),
+        Some(2)
+    );
 
     let (status, body) = emulator
         .batch_update(&id, json!([{"createDeveloperMetadata": {"developerMetadata": {"metadataKey": "x", "location": {"dimensionRange": {"sheetId": 0, "dimension": "ROWS", "startIndex": 1, "endIndex": 3}}}}}]))
@@ -102,10 +157,22 @@ async fn row_metadata_moves_with_its_row() {
         .developer_metadata(&id)
         .unwrap_or_default()
         .iter()
-        .map(|metadata| (metadata["metadataId"].as_i64().unwrap_or(0), metadata["location"]["dimensionRange"]["startIndex"].as_i64().unwrap_or(-1)))
+        .map(|metadata| {
+            (
+                metadata["metadataId"].as_i64().unwrap_or(0),
+                metadata["location"]["dimensionRange"]["startIndex"]
+                    .as_i64()
+                    .unwrap_or(-1),
+            )
+        })
         .collect();
     assert_eq!(rows, vec![(100, 0), (102, 3), (103, 4)]);
-    let (status, _) = emulator.batch_update(&id, json!([{"addSheet": {"properties": {"sheetId": 5}}}, {"deleteSheet": {"sheetId": 0}}])).await;
+    let (status, _) = emulator
+        .batch_update(
+            &id,
+            json!([{"addSheet": {"properties": {"sheetId": 5}}}, {"deleteSheet": {"sheetId": 0}}]),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(emulator.state.store.developer_metadata(&id), Some(vec![]));
 }

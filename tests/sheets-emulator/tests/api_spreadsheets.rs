@@ -8,11 +8,19 @@ use serde_json::json;
 #[tokio::test]
 async fn create_defaults_and_explicit_sheets() {
     let emulator = start().await;
-    let (status, created) = emulator.post("/v4/spreadsheets?alt=json&prettyPrint=false", json!({"properties": {"title": "Plain"}})).await;
+    let (status, created) = emulator
+        .post(
+            "/v4/spreadsheets?alt=json&prettyPrint=false",
+            json!({"properties": {"title": "Plain"}}),
+        )
+        .await;
     assert_eq!(status, 200);
     let id = created["spreadsheetId"].as_str().expect("id");
     assert_eq!(created["properties"]["title"], "Plain");
-    assert_eq!(created["spreadsheetUrl"], format!("https://docs.google.com/spreadsheets/d/{id}/edit"));
+    assert_eq!(
+        created["spreadsheetUrl"],
+        format!("https://docs.google.com/spreadsheets/d/{id}/edit")
+    );
     assert_eq!(
         created["sheets"],
         json!([{"properties": {"sheetId": 0, "title": "Sheet1", "index": 0, "sheetType": "GRID", "gridProperties": {"rowCount": 1000, "columnCount": 26}}}])
@@ -24,7 +32,10 @@ async fn create_defaults_and_explicit_sheets() {
         ]}))
         .await;
     assert_eq!(created["properties"]["title"], "Untitled spreadsheet");
-    assert_eq!(created["sheets"][0]["properties"]["gridProperties"], json!({"rowCount": 5, "columnCount": 2}));
+    assert_eq!(
+        created["sheets"][0]["properties"]["gridProperties"],
+        json!({"rowCount": 5, "columnCount": 2})
+    );
     assert_eq!(created["sheets"][1]["properties"]["sheetId"], 77);
     assert_eq!(created["sheets"][1]["properties"]["index"], 1);
 }
@@ -33,9 +44,23 @@ async fn create_defaults_and_explicit_sheets() {
 async fn get_with_field_mask_ranges_and_grid_data() {
     let emulator = start().await;
     let id = emulator.create(json!({"properties": {"title": "Book"}, "sheets": [{"properties": {"title": "A"}}, {"properties": {"title": "B"}}]})).await;
-    emulator.write(&id, "B!A1", "USER_ENTERED", json!([["x", "1"], [null, "true"]])).await;
-    let (_, masked) = emulator.get(&format!("/v4/spreadsheets/{id}?fields=spreadsheetId,properties.title,sheets.properties.title")).await;
-    assert_eq!(masked, json!({"spreadsheetId": id, "properties": {"title": "Book"}, "sheets": [{"properties": {"title": "A"}}, {"properties": {"title": "B"}}]}));
+    emulator
+        .write(
+            &id,
+            "B!A1",
+            "USER_ENTERED",
+            json!([["x", "1"], [null, "true"]]),
+        )
+        .await;
+    let (_, masked) = emulator
+        .get(&format!(
+            "/v4/spreadsheets/{id}?fields=spreadsheetId,properties.title,sheets.properties.title"
+        ))
+        .await;
+    assert_eq!(
+        masked,
+        json!({"spreadsheetId": id, "properties": {"title": "Book"}, "sheets": [{"properties": {"title": "A"}}, {"properties": {"title": "B"}}]})
+    );
     let (_, grid) = emulator.get(&format!("/v4/spreadsheets/{id}?ranges=B!A1:B2&ranges=B!B2&includeGridData=true&fields=sheets(properties.title,data)")).await;
     assert_eq!(
         grid,
@@ -52,5 +77,8 @@ async fn get_with_field_mask_ranges_and_grid_data() {
     );
     let (status, missing) = emulator.get("/v4/spreadsheets/does-not-exist").await;
     assert_eq!(status, 404);
-    assert_eq!(missing, json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}}));
+    assert_eq!(
+        missing,
+        json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}})
+    );
 }

@@ -34,17 +34,26 @@ pub fn parse(text: &str) -> Option<A1Range> {
     if let Some(rest) = text.strip_prefix('\'') {
         let (name, after) = parse_quoted(rest)?;
         if after.is_empty() {
-            return Some(A1Range { sheet: Some(name), cells: None });
+            return Some(A1Range {
+                sheet: Some(name),
+                cells: None,
+            });
         }
         let cells = after.strip_prefix('!')?;
-        return Some(A1Range { sheet: Some(name), cells: Some(parse_cells(cells)?) });
+        return Some(A1Range {
+            sheet: Some(name),
+            cells: Some(parse_cells(cells)?),
+        });
     }
     match text.split_once('!') {
         Some((name, cells)) => {
             if name.is_empty() {
                 return None;
             }
-            Some(A1Range { sheet: Some(name.to_string()), cells: Some(parse_cells(cells)?) })
+            Some(A1Range {
+                sheet: Some(name.to_string()),
+                cells: Some(parse_cells(cells)?),
+            })
         }
         None => None,
     }
@@ -79,12 +88,18 @@ fn parse_quoted(rest: &str) -> Option<(String, &str)> {
 /// One endpoint: optional column letters then optional row digits, `$` markers ignored.
 fn parse_endpoint(text: &str) -> Option<(Option<u32>, Option<u32>)> {
     let text: String = text.chars().filter(|character| *character != '$').collect();
-    let letters_end = text.find(|character: char| !character.is_ascii_alphabetic()).unwrap_or(text.len());
+    let letters_end = text
+        .find(|character: char| !character.is_ascii_alphabetic())
+        .unwrap_or(text.len());
     let (letters, digits) = text.split_at(letters_end);
     if letters.is_empty() && digits.is_empty() {
         return None;
     }
-    let column = if letters.is_empty() { None } else { Some(column_from_letters(letters)?) };
+    let column = if letters.is_empty() {
+        None
+    } else {
+        Some(column_from_letters(letters)?)
+    };
     let row = if digits.is_empty() {
         None
     } else {
@@ -119,10 +134,18 @@ fn parse_cells(text: &str) -> Option<CellSpan> {
             // `A:1` mixes a column-only and a row-only endpoint: Google rejects it.
             let columns_given = start_column.is_some() || end_column.is_some();
             let rows_given = start_row.is_some() || end_row.is_some();
-            if start_column.is_none() && end_column.is_some() && start_row.is_some() && end_row.is_none() {
+            if start_column.is_none()
+                && end_column.is_some()
+                && start_row.is_some()
+                && end_row.is_none()
+            {
                 return None;
             }
-            if start_row.is_none() && end_row.is_some() && start_column.is_some() && end_column.is_none() {
+            if start_row.is_none()
+                && end_row.is_some()
+                && start_column.is_some()
+                && end_column.is_none()
+            {
                 return None;
             }
             if !columns_given && !rows_given {
@@ -130,7 +153,13 @@ fn parse_cells(text: &str) -> Option<CellSpan> {
             }
             let (start_row, end_row) = ordered(start_row, end_row);
             let (start_column, end_column) = ordered(start_column, end_column);
-            Some(CellSpan { start_row, start_column, end_row, end_column, single_cell: false })
+            Some(CellSpan {
+                start_row,
+                start_column,
+                end_row,
+                end_column,
+                single_cell: false,
+            })
         }
     }
 }
@@ -178,8 +207,13 @@ pub fn column_letters(index: u32) -> String {
 /// inner quotes doubled.
 pub fn quote_sheet_title(title: &str) -> String {
     let plain = !title.is_empty()
-        && title.chars().all(|character| character.is_alphanumeric() || character == '_')
-        && !title.chars().next().is_some_and(|character| character.is_ascii_digit())
+        && title
+            .chars()
+            .all(|character| character.is_alphanumeric() || character == '_')
+        && !title
+            .chars()
+            .next()
+            .is_some_and(|character| character.is_ascii_digit())
         && parse_bare(title).is_none();
     if plain {
         title.to_string()
@@ -189,13 +223,23 @@ pub fn quote_sheet_title(title: &str) -> String {
 }
 
 /// `Sheet1!A1` for one cell, `Sheet1!A1:B2` otherwise. Ends are exclusive, 0-based.
-pub fn format_range(title: &str, start_row: u32, end_row: u32, start_column: u32, end_column: u32) -> String {
+pub fn format_range(
+    title: &str,
+    start_row: u32,
+    end_row: u32,
+    start_column: u32,
+    end_column: u32,
+) -> String {
     let sheet = quote_sheet_title(title);
     let first = format!("{}{}", column_letters(start_column), start_row + 1);
     if end_row <= start_row + 1 && end_column <= start_column + 1 {
         return format!("{sheet}!{first}");
     }
-    let last = format!("{}{}", column_letters(end_column.saturating_sub(1)), end_row.max(start_row + 1));
+    let last = format!(
+        "{}{}",
+        column_letters(end_column.saturating_sub(1)),
+        end_row.max(start_row + 1)
+    );
     format!("{sheet}!{first}:{last}")
 }
 
@@ -203,8 +247,19 @@ pub fn format_range(title: &str, start_row: u32, end_row: u32, start_column: u32
 mod tests {
     use super::*;
 
-    fn span(start_row: Option<u32>, start_column: Option<u32>, end_row: Option<u32>, end_column: Option<u32>) -> CellSpan {
-        CellSpan { start_row, start_column, end_row, end_column, single_cell: false }
+    fn span(
+        start_row: Option<u32>,
+        start_column: Option<u32>,
+        end_row: Option<u32>,
+        end_column: Option<u32>,
+    ) -> CellSpan {
+        CellSpan {
+            start_row,
+            start_column,
+            end_row,
+            end_column,
+            single_cell: false,
+        }
     }
 
     #[test]
@@ -212,10 +267,22 @@ mod tests {
         let range = parse("Sheet1!A1:B2").unwrap();
         assert_eq!(range.sheet.as_deref(), Some("Sheet1"));
         assert_eq!(range.cells, Some(span(Some(0), Some(0), Some(1), Some(1))));
-        assert_eq!(parse("Sheet1!A:A").unwrap().cells, Some(span(None, Some(0), None, Some(0))));
-        assert_eq!(parse("Sheet1!1:2").unwrap().cells, Some(span(Some(0), None, Some(1), None)));
-        assert_eq!(parse("Sheet1!A5:A").unwrap().cells, Some(span(Some(4), Some(0), None, Some(0))));
-        assert_eq!(parse("Sheet1!$B$2:a1").unwrap().cells, Some(span(Some(0), Some(0), Some(1), Some(1))));
+        assert_eq!(
+            parse("Sheet1!A:A").unwrap().cells,
+            Some(span(None, Some(0), None, Some(0)))
+        );
+        assert_eq!(
+            parse("Sheet1!1:2").unwrap().cells,
+            Some(span(Some(0), None, Some(1), None))
+        );
+        assert_eq!(
+            parse("Sheet1!A5:A").unwrap().cells,
+            Some(span(Some(4), Some(0), None, Some(0)))
+        );
+        assert_eq!(
+            parse("Sheet1!$B$2:a1").unwrap().cells,
+            Some(span(Some(0), Some(0), Some(1), Some(1)))
+        );
         let single = parse("Sheet1!C3").unwrap().cells.unwrap();
         assert!(single.single_cell);
         assert_eq!((single.start_row, single.start_column), (Some(2), Some(2)));
@@ -225,7 +292,10 @@ mod tests {
     fn parses_quoted_names() {
         let range = parse("'My Tab'!A1").unwrap();
         assert_eq!(range.sheet.as_deref(), Some("My Tab"));
-        assert_eq!(parse("'Bob''s'!A1").unwrap().sheet.as_deref(), Some("Bob's"));
+        assert_eq!(
+            parse("'Bob''s'!A1").unwrap().sheet.as_deref(),
+            Some("Bob's")
+        );
         let whole = parse("'Bob''s'").unwrap();
         assert_eq!(whole.sheet.as_deref(), Some("Bob's"));
         assert_eq!(whole.cells, None);
@@ -246,7 +316,14 @@ mod tests {
 
     #[test]
     fn column_letters_round_trip() {
-        for (index, letters) in [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA"), (18_277, "ZZZ")] {
+        for (index, letters) in [
+            (0, "A"),
+            (25, "Z"),
+            (26, "AA"),
+            (701, "ZZ"),
+            (702, "AAA"),
+            (18_277, "ZZZ"),
+        ] {
             assert_eq!(column_letters(index), letters);
             assert_eq!(column_from_letters(letters), Some(index));
         }

@@ -10,12 +10,18 @@ use super::developer_metadata;
 use super::metadata::{self, parse_dimension_range, Dimension};
 use super::model::Spreadsheet;
 use super::ranges::{self, integer, no_grid};
-use super::spreadsheets::{self, check_cell_limit, duplicate_title, new_sheet, sheet_properties_json};
+use super::spreadsheets::{
+    self, check_cell_limit, duplicate_title, new_sheet, sheet_properties_json,
+};
 use super::store::{Identifiers, Store};
 use crate::error::ApiError;
 
 pub fn batch_update(store: &Store, spreadsheet_id: &str, body: &Value) -> Result<Value, ApiError> {
-    let requests = body.get("requests").and_then(Value::as_array).cloned().unwrap_or_default();
+    let requests = body
+        .get("requests")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     store.write(spreadsheet_id, |spreadsheet, identifiers| {
         if requests.is_empty() {
             return Err(ApiError::invalid_argument("Must specify at least one request."));
@@ -71,7 +77,12 @@ fn empty() -> Value {
     Value::Object(Map::new())
 }
 
-fn apply(spreadsheet: &mut Spreadsheet, identifiers: &mut Identifiers, kind: &str, request: &Value) -> Result<Value, Failure> {
+fn apply(
+    spreadsheet: &mut Spreadsheet,
+    identifiers: &mut Identifiers,
+    kind: &str,
+    request: &Value,
+) -> Result<Value, Failure> {
     Ok(match kind {
         "addSheet" => add_sheet(spreadsheet, identifiers, request)?,
         "deleteSheet" => delete_sheet(spreadsheet, request)?,
@@ -88,7 +99,10 @@ fn apply(spreadsheet: &mut Spreadsheet, identifiers: &mut Identifiers, kind: &st
         "deleteDeveloperMetadata" => developer_metadata::delete(spreadsheet, request)?,
         // Row heights and column widths are not modelled: validate the range, change nothing.
         "updateDimensionProperties" | "autoResizeDimensions" => {
-            let range = request.get("range").or_else(|| request.get("dimensions")).unwrap_or(&Value::Null);
+            let range = request
+                .get("range")
+                .or_else(|| request.get("dimensions"))
+                .unwrap_or(&Value::Null);
             parse_dimension_range(spreadsheet, range)?;
             empty()
         }
@@ -96,13 +110,19 @@ fn apply(spreadsheet: &mut Spreadsheet, identifiers: &mut Identifiers, kind: &st
     })
 }
 
-fn add_sheet(spreadsheet: &mut Spreadsheet, identifiers: &mut Identifiers, request: &Value) -> Result<Value, ApiError> {
+fn add_sheet(
+    spreadsheet: &mut Spreadsheet,
+    identifiers: &mut Identifiers,
+    request: &Value,
+) -> Result<Value, ApiError> {
     let properties = request.get("properties").cloned().unwrap_or(json!({}));
     let sheet = new_sheet(spreadsheet, &properties, identifiers, None)?;
     let index = spreadsheets::insert_position(spreadsheet, &properties);
     spreadsheet.sheets.insert(index, sheet);
     check_cell_limit(spreadsheet)?;
-    Ok(json!({"addSheet": {"properties": sheet_properties_json(&spreadsheet.sheets[index], index)}}))
+    Ok(
+        json!({"addSheet": {"properties": sheet_properties_json(&spreadsheet.sheets[index], index)}}),
+    )
 }
 
 fn delete_sheet(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
@@ -113,32 +133,60 @@ fn delete_sheet(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value,
         .position(|sheet| sheet.sheet_id == sheet_id)
         .ok_or_else(|| ApiError::invalid_argument(format!("No sheet with id: {sheet_id}")))?;
     if spreadsheet.sheets.len() == 1 {
-        return Err(ApiError::invalid_argument("You can't remove all the sheets in a document."));
+        return Err(ApiError::invalid_argument(
+            "You can't remove all the sheets in a document.",
+        ));
     }
     spreadsheet.sheets.remove(index);
     metadata::remove_for_sheet(spreadsheet, sheet_id);
     Ok(empty())
 }
 
-fn update_sheet_properties(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
+fn update_sheet_properties(
+    spreadsheet: &mut Spreadsheet,
+    request: &Value,
+) -> Result<Value, ApiError> {
     let mask = required_mask(request.get("fields"))?;
     let properties = request.get("properties").cloned().unwrap_or(json!({}));
     let sheet_id = integer(properties.get("sheetId")).unwrap_or(0);
-    let mut index = spreadsheet.sheets.iter().position(|sheet| sheet.sheet_id == sheet_id).ok_or_else(|| no_grid(sheet_id))?;
+    let mut index = spreadsheet
+        .sheets
+        .iter()
+        .position(|sheet| sheet.sheet_id == sheet_id)
+        .ok_or_else(|| no_grid(sheet_id))?;
     if mask.selects("title") {
-        let title = properties.get("title").and_then(Value::as_str).unwrap_or_default();
+        let title = properties
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if title.trim().is_empty() {
-            return Err(ApiError::invalid_argument("The sheet title cannot be empty."));
+            return Err(ApiError::invalid_argument(
+                "The sheet title cannot be empty.",
+            ));
         }
-        if spreadsheet.sheet_index_by_title(title).is_some_and(|other| other != index) {
+        if spreadsheet
+            .sheet_index_by_title(title)
+            .is_some_and(|other| other != index)
+        {
             return Err(duplicate_title(title));
         }
         spreadsheet.sheets[index].title = title.to_string();
     }
     if mask.selects("hidden") {
-        let hidden = properties.get("hidden").and_then(Value::as_bool).unwrap_or(false);
-        if hidden && spreadsheet.sheets.iter().enumerate().all(|(other, sheet)| other == index || sheet.hidden) {
-            return Err(ApiError::invalid_argument("You can't hide all the sheets in a document."));
+        let hidden = properties
+            .get("hidden")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if hidden
+            && spreadsheet
+                .sheets
+                .iter()
+                .enumerate()
+                .all(|(other, sheet)| other == index || sheet.hidden)
+        {
+            return Err(ApiError::invalid_argument(
+                "You can't hide all the sheets in a document.",
+            ));
         }
         spreadsheet.sheets[index].hidden = hidden;
     }
@@ -150,7 +198,10 @@ fn update_sheet_properties(spreadsheet: &mut Spreadsheet, request: &Value) -> Re
         }
     }
     if let Some(grid_mask) = mask.child("gridProperties") {
-        let grid = properties.get("gridProperties").cloned().unwrap_or(json!({}));
+        let grid = properties
+            .get("gridProperties")
+            .cloned()
+            .unwrap_or(json!({}));
         let value = |name: &str| integer(grid.get(name)).unwrap_or(0).max(0) as u32;
         let sheet = &mut spreadsheet.sheets[index];
         if grid_mask.selects("frozenRowCount") {
@@ -173,17 +224,32 @@ fn update_sheet_properties(spreadsheet: &mut Spreadsheet, request: &Value) -> Re
             metadata::shift_for_delete(spreadsheet, sheet_id, Dimension::Rows, new_rows, old_rows);
         }
         if new_columns < old_columns {
-            metadata::shift_for_delete(spreadsheet, sheet_id, Dimension::Columns, new_columns, old_columns);
+            metadata::shift_for_delete(
+                spreadsheet,
+                sheet_id,
+                Dimension::Columns,
+                new_columns,
+                old_columns,
+            );
         }
         check_cell_limit(spreadsheet)?;
     }
     Ok(empty())
 }
 
-fn update_spreadsheet_properties(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
+fn update_spreadsheet_properties(
+    spreadsheet: &mut Spreadsheet,
+    request: &Value,
+) -> Result<Value, ApiError> {
     let mask = required_mask(request.get("fields"))?;
     let properties = request.get("properties").cloned().unwrap_or(json!({}));
-    let text = |name: &str| properties.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |name: &str| {
+        properties
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     if mask.selects("title") {
         spreadsheet.title = text("title");
     }
@@ -204,14 +270,24 @@ fn dimension_words(dimension: Dimension) -> (&'static str, &'static str) {
 }
 
 fn insert_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
-    let range = request.get("range").ok_or_else(|| ApiError::invalid_argument("range must be specified."))?;
+    let range = request
+        .get("range")
+        .ok_or_else(|| ApiError::invalid_argument("range must be specified."))?;
     let (sheet_id, dimension, start, end) = parse_dimension_range(spreadsheet, range)?;
     if request.get("inheritFromBefore").and_then(Value::as_bool) == Some(true) && start == 0 {
-        return Err(ApiError::invalid_argument("Cannot inherit from before when inserting at index 0."));
+        return Err(ApiError::invalid_argument(
+            "Cannot inherit from before when inserting at index 0.",
+        ));
     }
-    let sheet = spreadsheet.sheet_by_id_mut(sheet_id).ok_or_else(|| no_grid(sheet_id))?;
+    let sheet = spreadsheet
+        .sheet_by_id_mut(sheet_id)
+        .ok_or_else(|| no_grid(sheet_id))?;
     let (singular, plural) = dimension_words(dimension);
-    let count = if dimension == Dimension::Rows { sheet.row_count } else { sheet.column_count };
+    let count = if dimension == Dimension::Rows {
+        sheet.row_count
+    } else {
+        sheet.column_count
+    };
     if start > count {
         return Err(ApiError::invalid_argument(format!(
             "Cannot insert {plural} at {singular} index {start}: the sheet has only {count} {plural}."
@@ -227,11 +303,19 @@ fn insert_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Va
 }
 
 fn delete_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
-    let range = request.get("range").ok_or_else(|| ApiError::invalid_argument("range must be specified."))?;
+    let range = request
+        .get("range")
+        .ok_or_else(|| ApiError::invalid_argument("range must be specified."))?;
     let (sheet_id, dimension, start, end) = parse_dimension_range(spreadsheet, range)?;
-    let sheet = spreadsheet.sheet_by_id_mut(sheet_id).ok_or_else(|| no_grid(sheet_id))?;
+    let sheet = spreadsheet
+        .sheet_by_id_mut(sheet_id)
+        .ok_or_else(|| no_grid(sheet_id))?;
     let (singular, plural) = dimension_words(dimension);
-    let count = if dimension == Dimension::Rows { sheet.row_count } else { sheet.column_count };
+    let count = if dimension == Dimension::Rows {
+        sheet.row_count
+    } else {
+        sheet.column_count
+    };
     if end > count {
         return Err(ApiError::invalid_argument(format!(
             "Cannot delete a {singular} that doesn't exist. Tried to delete {singular} index {} but there are only {count} {plural}.",
@@ -239,7 +323,9 @@ fn delete_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Va
         )));
     }
     if start == 0 && end == count {
-        return Err(ApiError::invalid_argument(format!("You can't delete all the {plural} on the sheet.")));
+        return Err(ApiError::invalid_argument(format!(
+            "You can't delete all the {plural} on the sheet."
+        )));
     }
     match dimension {
         Dimension::Rows => sheet.delete_rows(start, end),
@@ -257,7 +343,9 @@ fn append_dimension(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Va
         return Err(ApiError::invalid_argument("length must be greater than 0."));
     }
     let length = u32::try_from(length).map_err(|_| ranges::unable_to_parse("length"))?;
-    let sheet = spreadsheet.sheet_by_id_mut(sheet_id).ok_or_else(|| no_grid(sheet_id))?;
+    let sheet = spreadsheet
+        .sheet_by_id_mut(sheet_id)
+        .ok_or_else(|| no_grid(sheet_id))?;
     match dimension {
         Dimension::Rows => sheet.row_count = sheet.row_count.saturating_add(length),
         Dimension::Columns => sheet.column_count = sheet.column_count.saturating_add(length),

@@ -49,9 +49,13 @@ fn check_length(text: &str) -> Result<(), ApiError> {
 
 /// An `ExtendedValue` object. `{}` or `null` means no value.
 pub fn parse_extended_value(value: Option<&Value>) -> Result<Option<CellValue>, ApiError> {
-    let Some(Value::Object(object)) = value else { return Ok(None) };
+    let Some(Value::Object(object)) = value else {
+        return Ok(None);
+    };
     if let Some(text) = object.get("stringValue") {
-        let text = text.as_str().ok_or_else(|| ApiError::invalid_argument(format!("Invalid value at 'stringValue', {text}")))?;
+        let text = text.as_str().ok_or_else(|| {
+            ApiError::invalid_argument(format!("Invalid value at 'stringValue', {text}"))
+        })?;
         check_length(text)?;
         return Ok(Some(CellValue::Text(text.to_string())));
     }
@@ -62,15 +66,21 @@ pub fn parse_extended_value(value: Option<&Value>) -> Result<Option<CellValue>, 
             Value::String(text) => text.parse::<f64>().ok(),
             _ => None,
         }
-        .ok_or_else(|| ApiError::invalid_argument(format!("Invalid value at 'numberValue', {number}")))?;
+        .ok_or_else(|| {
+            ApiError::invalid_argument(format!("Invalid value at 'numberValue', {number}"))
+        })?;
         return Ok(Some(CellValue::Number(number)));
     }
     if let Some(flag) = object.get("boolValue") {
-        let flag = flag.as_bool().ok_or_else(|| ApiError::invalid_argument(format!("Invalid value at 'boolValue', {flag}")))?;
+        let flag = flag.as_bool().ok_or_else(|| {
+            ApiError::invalid_argument(format!("Invalid value at 'boolValue', {flag}"))
+        })?;
         return Ok(Some(CellValue::Bool(flag)));
     }
     if let Some(formula) = object.get("formulaValue") {
-        let formula = formula.as_str().ok_or_else(|| ApiError::invalid_argument(format!("Invalid value at 'formulaValue', {formula}")))?;
+        let formula = formula.as_str().ok_or_else(|| {
+            ApiError::invalid_argument(format!("Invalid value at 'formulaValue', {formula}"))
+        })?;
         check_length(formula)?;
         return Ok(Some(CellValue::Formula(formula.to_string())));
     }
@@ -92,10 +102,17 @@ pub fn apply_cell_data(cell: &mut Cell, data: &Value, mask: &FieldMask) -> Resul
         };
     }
     if let Some(format_mask) = mask.child("userEnteredFormat") {
-        let incoming = data.get("userEnteredFormat").cloned().unwrap_or(Value::Null);
+        let incoming = data
+            .get("userEnteredFormat")
+            .cloned()
+            .unwrap_or(Value::Null);
         let merged = match format_mask {
             FieldMask::All => incoming,
-            FieldMask::Fields(_) => merge_masked(cell.format.as_deref().cloned().unwrap_or(json!({})), &incoming, format_mask),
+            FieldMask::Fields(_) => merge_masked(
+                cell.format.as_deref().cloned().unwrap_or(json!({})),
+                &incoming,
+                format_mask,
+            ),
         };
         cell.format = match merged {
             Value::Object(object) if !object.is_empty() => Some(Box::new(Value::Object(object))),
@@ -121,7 +138,8 @@ fn merge_masked(existing: Value, incoming: &Value, mask: &FieldMask) -> Value {
                     None if matches!(child, FieldMask::All) => Value::Null,
                     None => merge_masked(previous, &Value::Null, child),
                 };
-                let empty = replacement.is_null() || replacement.as_object().is_some_and(Map::is_empty);
+                let empty =
+                    replacement.is_null() || replacement.as_object().is_some_and(Map::is_empty);
                 if !empty {
                     object.insert(name.clone(), replacement);
                 }
@@ -135,6 +153,8 @@ fn merge_masked(existing: Value, incoming: &Value, mask: &FieldMask) -> Value {
 pub fn required_mask(fields: Option<&Value>) -> Result<FieldMask, ApiError> {
     match fields.and_then(Value::as_str) {
         Some(text) if !text.trim().is_empty() => FieldMask::parse(text),
-        _ => Err(ApiError::invalid_argument("At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")),
+        _ => Err(ApiError::invalid_argument(
+            "At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)",
+        )),
     }
 }

@@ -11,7 +11,10 @@ use super::store::{not_found, Identifiers, Store};
 use crate::error::ApiError;
 
 /// Metadata ids selected by any of `filters`, each with the filters that selected it.
-fn select(spreadsheet: &Spreadsheet, filters: &[Value]) -> Result<Vec<(i64, Vec<Value>)>, ApiError> {
+fn select(
+    spreadsheet: &Spreadsheet,
+    filters: &[Value],
+) -> Result<Vec<(i64, Vec<Value>)>, ApiError> {
     let mut matched = Vec::new();
     for metadata in spreadsheet.metadata.values() {
         let mut selecting = Vec::new();
@@ -28,7 +31,11 @@ fn select(spreadsheet: &Spreadsheet, filters: &[Value]) -> Result<Vec<(i64, Vec<
 }
 
 pub fn search(store: &Store, spreadsheet_id: &str, body: &Value) -> Result<Value, ApiError> {
-    let filters = body.get("dataFilters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let filters = body
+        .get("dataFilters")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     store.read(spreadsheet_id, |spreadsheet| {
         let matched: Vec<Value> = select(spreadsheet, &filters)?
             .into_iter()
@@ -45,19 +52,37 @@ pub fn search(store: &Store, spreadsheet_id: &str, body: &Value) -> Result<Value
 
 pub fn get(store: &Store, spreadsheet_id: &str, metadata_id: &str) -> Result<Value, ApiError> {
     store.read(spreadsheet_id, |spreadsheet| {
-        let id: i64 = metadata_id.parse().map_err(|_| ApiError::invalid_argument(format!("Invalid metadataId: {metadata_id}")))?;
-        spreadsheet.metadata.get(&id).map(DeveloperMetadata::to_json).ok_or_else(not_found)
+        let id: i64 = metadata_id.parse().map_err(|_| {
+            ApiError::invalid_argument(format!("Invalid metadataId: {metadata_id}"))
+        })?;
+        spreadsheet
+            .metadata
+            .get(&id)
+            .map(DeveloperMetadata::to_json)
+            .ok_or_else(not_found)
     })
 }
 
 /// `createDeveloperMetadata`.
-pub fn create(spreadsheet: &mut Spreadsheet, identifiers: &mut Identifiers, request: &Value) -> Result<Value, ApiError> {
-    let wanted = request.get("developerMetadata").ok_or_else(|| ApiError::invalid_argument("developerMetadata must be specified."))?;
+pub fn create(
+    spreadsheet: &mut Spreadsheet,
+    identifiers: &mut Identifiers,
+    request: &Value,
+) -> Result<Value, ApiError> {
+    let wanted = request
+        .get("developerMetadata")
+        .ok_or_else(|| ApiError::invalid_argument("developerMetadata must be specified."))?;
     let metadata_id = match integer(wanted.get("metadataId")) {
-        Some(id) if id <= 0 => return Err(ApiError::invalid_argument(format!("Invalid metadataId: {id}. It must be a positive integer."))),
+        Some(id) if id <= 0 => {
+            return Err(ApiError::invalid_argument(format!(
+                "Invalid metadataId: {id}. It must be a positive integer."
+            )))
+        }
         Some(id) => {
             if spreadsheet.metadata.contains_key(&id) {
-                return Err(ApiError::invalid_argument(format!("Developer metadata with ID {id} already exists.")));
+                return Err(ApiError::invalid_argument(format!(
+                    "Developer metadata with ID {id} already exists."
+                )));
             }
             id
         }
@@ -70,13 +95,20 @@ pub fn create(spreadsheet: &mut Spreadsheet, identifiers: &mut Identifiers, requ
     };
     let key = match wanted.get("metadataKey").and_then(Value::as_str) {
         Some(key) if !key.is_empty() => key.to_string(),
-        _ => return Err(ApiError::invalid_argument("Developer metadata must have a metadataKey.")),
+        _ => {
+            return Err(ApiError::invalid_argument(
+                "Developer metadata must have a metadataKey.",
+            ))
+        }
     };
     let location = Location::parse(spreadsheet, wanted.get("location").unwrap_or(&Value::Null))?;
     let metadata = DeveloperMetadata {
         metadata_id,
         key,
-        value: wanted.get("metadataValue").and_then(Value::as_str).map(str::to_string),
+        value: wanted
+            .get("metadataValue")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         location,
         visibility: parse_visibility(wanted.get("visibility"))?,
     };
@@ -89,7 +121,9 @@ fn filters_of(request: &Value, name: &str) -> Result<Vec<Value>, ApiError> {
     match request.get(name) {
         Some(Value::Array(filters)) if !filters.is_empty() => Ok(filters.clone()),
         Some(filter @ Value::Object(_)) => Ok(vec![filter.clone()]),
-        _ => Err(ApiError::invalid_argument(format!("{name} must be specified."))),
+        _ => Err(ApiError::invalid_argument(format!(
+            "{name} must be specified."
+        ))),
     }
 }
 
@@ -97,25 +131,58 @@ fn filters_of(request: &Value, name: &str) -> Result<Vec<Value>, ApiError> {
 pub fn update(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
     let filters = filters_of(request, "dataFilters")?;
     let mask = required_mask(request.get("fields"))?;
-    let wanted = request.get("developerMetadata").cloned().unwrap_or(json!({}));
+    let wanted = request
+        .get("developerMetadata")
+        .cloned()
+        .unwrap_or(json!({}));
     if mask.selects("metadataId") && integer(wanted.get("metadataId")).is_some() {
         return Err(ApiError::invalid_argument("metadataId cannot be updated."));
     }
-    let new_location = if mask.selects("location") { Some(Location::parse(spreadsheet, wanted.get("location").unwrap_or(&Value::Null))?) } else { None };
-    let new_visibility = if mask.selects("visibility") { Some(parse_visibility(wanted.get("visibility"))?) } else { None };
-    if mask.selects("metadataKey") && wanted.get("metadataKey").and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(ApiError::invalid_argument("Developer metadata must have a metadataKey."));
+    let new_location = if mask.selects("location") {
+        Some(Location::parse(
+            spreadsheet,
+            wanted.get("location").unwrap_or(&Value::Null),
+        )?)
+    } else {
+        None
+    };
+    let new_visibility = if mask.selects("visibility") {
+        Some(parse_visibility(wanted.get("visibility"))?)
+    } else {
+        None
+    };
+    if mask.selects("metadataKey")
+        && wanted
+            .get("metadataKey")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
+        return Err(ApiError::invalid_argument(
+            "Developer metadata must have a metadataKey.",
+        ));
     }
-    let ids: Vec<i64> = select(spreadsheet, &filters)?.into_iter().map(|(id, _)| id).collect();
+    let ids: Vec<i64> = select(spreadsheet, &filters)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let map = spreadsheet.metadata_mut();
     let mut updated = Vec::new();
     for id in ids {
-        let Some(metadata) = map.get_mut(&id) else { continue };
+        let Some(metadata) = map.get_mut(&id) else {
+            continue;
+        };
         if mask.selects("metadataKey") {
-            metadata.key = wanted.get("metadataKey").and_then(Value::as_str).unwrap_or_default().to_string();
+            metadata.key = wanted
+                .get("metadataKey")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
         }
         if mask.selects("metadataValue") {
-            metadata.value = wanted.get("metadataValue").and_then(Value::as_str).map(str::to_string);
+            metadata.value = wanted
+                .get("metadataValue")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
         if let Some(location) = &new_location {
             metadata.location = location.clone();
@@ -131,8 +198,15 @@ pub fn update(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, A
 /// `deleteDeveloperMetadata`: every entry matched by `dataFilter` is removed.
 pub fn delete(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
     let filters = filters_of(request, "dataFilter")?;
-    let ids: Vec<i64> = select(spreadsheet, &filters)?.into_iter().map(|(id, _)| id).collect();
+    let ids: Vec<i64> = select(spreadsheet, &filters)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let map = spreadsheet.metadata_mut();
-    let deleted: Vec<Value> = ids.iter().filter_map(|id| map.remove(id)).map(|metadata| metadata.to_json()).collect();
+    let deleted: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| map.remove(id))
+        .map(|metadata| metadata.to_json())
+        .collect();
     Ok(json!({"deleteDeveloperMetadata": {"deletedDeveloperMetadata": deleted}}))
 }

@@ -16,7 +16,10 @@ pub enum FieldMask {
 
 impl FieldMask {
     pub fn parse(text: &str) -> Result<FieldMask, ApiError> {
-        let characters: Vec<char> = text.chars().filter(|character| !character.is_whitespace()).collect();
+        let characters: Vec<char> = text
+            .chars()
+            .filter(|character| !character.is_whitespace())
+            .collect();
         let mut position = 0;
         let mask = parse_list(&characters, &mut position)?;
         if position != characters.len() {
@@ -38,7 +41,9 @@ impl FieldMask {
                 }
                 Value::Object(kept)
             }
-            (FieldMask::Fields(_), Value::Array(items)) => Value::Array(items.iter().map(|item| self.apply(item)).collect()),
+            (FieldMask::Fields(_), Value::Array(items)) => {
+                Value::Array(items.iter().map(|item| self.apply(item)).collect())
+            }
             (FieldMask::Fields(_), other) => other.clone(),
         }
     }
@@ -56,8 +61,12 @@ impl FieldMask {
     }
 
     fn merge(&mut self, path: &[String], leaf: FieldMask) {
-        let FieldMask::Fields(children) = self else { return };
-        let Some((first, rest)) = path.split_first() else { return };
+        let FieldMask::Fields(children) = self else {
+            return;
+        };
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
         if rest.is_empty() {
             match children.get_mut(first) {
                 Some(existing) => existing.union(leaf),
@@ -67,7 +76,10 @@ impl FieldMask {
             }
             return;
         }
-        children.entry(first.clone()).or_insert_with(|| FieldMask::Fields(BTreeMap::new())).merge(rest, leaf);
+        children
+            .entry(first.clone())
+            .or_insert_with(|| FieldMask::Fields(BTreeMap::new()))
+            .merge(rest, leaf);
     }
 
     fn union(&mut self, other: FieldMask) {
@@ -110,19 +122,26 @@ fn parse_list(characters: &[char], position: &mut usize) -> Result<FieldMask, Ap
 }
 
 /// `a.b.c` optionally followed by `(list)`.
-fn parse_item(characters: &[char], position: &mut usize) -> Result<(Vec<String>, FieldMask), ApiError> {
+fn parse_item(
+    characters: &[char],
+    position: &mut usize,
+) -> Result<(Vec<String>, FieldMask), ApiError> {
     let text: String = characters.iter().collect();
     let mut path = Vec::new();
     loop {
         let start = *position;
-        while *position < characters.len() && (characters[*position].is_alphanumeric() || matches!(characters[*position], '_' | '*' | '@')) {
+        while *position < characters.len()
+            && (characters[*position].is_alphanumeric()
+                || matches!(characters[*position], '_' | '*' | '@'))
+        {
             *position += 1;
         }
         if start == *position {
             return Err(invalid(&text));
         }
         path.push(characters[start..*position].iter().collect());
-        if characters.get(*position) == Some(&'.') {
+        // Google accepts both `a.b` and `a/b` (gspread sends `gridProperties/rowCount`).
+        if matches!(characters.get(*position), Some('.' | '/')) {
             *position += 1;
             continue;
         }
@@ -153,16 +172,25 @@ mod tests {
             "sheets": [{"properties": {"sheetId": 0, "title": "Sheet1", "index": 0,
                 "gridProperties": {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1}}}],
         });
-        let mask = FieldMask::parse("sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))").unwrap();
+        let mask = FieldMask::parse(
+            "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))",
+        )
+        .unwrap();
         assert_eq!(
             mask.apply(&value),
             json!({"sheets": [{"properties": {"sheetId": 0, "title": "Sheet1", "gridProperties": {"rowCount": 1000, "columnCount": 26}}}]})
         );
-        let mask = FieldMask::parse("spreadsheetId,properties.title").unwrap();
-        assert_eq!(mask.apply(&value), json!({"spreadsheetId": "x", "properties": {"title": "T"}}));
+        let mask = FieldMask::parse("spreadsheetId,properties/title").unwrap();
+        assert_eq!(
+            mask.apply(&value),
+            json!({"spreadsheetId": "x", "properties": {"title": "T"}})
+        );
         assert_eq!(FieldMask::parse("*").unwrap().apply(&value), value);
         let mask = FieldMask::parse("sheets(properties.title),sheets.properties.index").unwrap();
-        assert_eq!(mask.apply(&value), json!({"sheets": [{"properties": {"title": "Sheet1", "index": 0}}]}));
+        assert_eq!(
+            mask.apply(&value),
+            json!({"sheets": [{"properties": {"title": "Sheet1", "index": 0}}]})
+        );
     }
 
     #[test]

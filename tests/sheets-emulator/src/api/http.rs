@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::field_mask::FieldMask;
-use super::{batch_update, developer_metadata, spreadsheets, values};
+use super::{batch_update, developer_metadata, spreadsheets, values, values_append, values_write};
 use crate::error::ApiError;
 use crate::SharedState;
 
@@ -43,11 +43,19 @@ impl Query {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.pairs.iter().filter(|(key, _)| key == name).map(|(_, value)| value.clone()).collect()
+        self.pairs
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .collect()
     }
 
     pub fn flag(&self, name: &str) -> bool {
@@ -63,7 +71,9 @@ pub fn decode(text: &str, plus_is_space: bool) -> String {
     while index < bytes.len() {
         match bytes[index] {
             b'%' if index + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok());
+                let hex = std::str::from_utf8(&bytes[index + 1..index + 3])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok());
                 match hex {
                     Some(byte) => {
                         output.push(byte);
@@ -92,7 +102,9 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|error| ApiError::invalid_argument(format!("Invalid JSON payload received. {error}")))
+    serde_json::from_slice(body).map_err(|error| {
+        ApiError::invalid_argument(format!("Invalid JSON payload received. {error}"))
+    })
 }
 
 fn respond(result: Result<Value, ApiError>, query: &Query) -> Response {
@@ -116,16 +128,33 @@ fn method_not_found() -> ApiError {
     ApiError::not_found("Requested entity was not found.")
 }
 
-async fn dispatch(State(state): State<SharedState>, method: Method, uri: Uri, body: Bytes) -> Response {
+async fn dispatch(
+    State(state): State<SharedState>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let query = Query::parse(uri.query());
     let result = parse_body(&body).and_then(|body| route(&state, &method, &uri, &query, &body));
     respond(result, &query)
 }
 
-fn route(state: &SharedState, method: &Method, uri: &Uri, query: &Query, body: &Value) -> Result<Value, ApiError> {
+fn route(
+    state: &SharedState,
+    method: &Method,
+    uri: &Uri,
+    query: &Query,
+    body: &Value,
+) -> Result<Value, ApiError> {
     let store = &state.store;
-    let rest = uri.path().strip_prefix("/v4/spreadsheets/").ok_or_else(method_not_found)?;
-    let segments: Vec<String> = rest.split('/').map(|segment| decode(segment, false)).collect();
+    let rest = uri
+        .path()
+        .strip_prefix("/v4/spreadsheets/")
+        .ok_or_else(method_not_found)?;
+    let segments: Vec<String> = rest
+        .split('/')
+        .map(|segment| decode(segment, false))
+        .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (method.as_str(), segments.as_slice()) {
         ("GET", [id]) if !id.contains(':') => spreadsheets::get(store, id, query),
@@ -135,21 +164,23 @@ fn route(state: &SharedState, method: &Method, uri: &Uri, query: &Query, body: &
             _ => Err(method_not_found()),
         },
         ("GET", [id, "values:batchGet"]) => values::batch_get(store, id, query),
-        ("POST", [id, "values:batchUpdate"]) => values::batch_update(store, id, body),
-        ("POST", [id, "values:batchClear"]) => values::batch_clear(store, id, body),
+        ("POST", [id, "values:batchUpdate"]) => values_write::batch_update(store, id, body),
+        ("POST", [id, "values:batchClear"]) => values_append::batch_clear(store, id, body),
         ("GET", [id, "values", range]) => values::get(store, id, range, query),
-        ("PUT", [id, "values", range]) => values::update(store, id, range, query, body),
+        ("PUT", [id, "values", range]) => values_write::update(store, id, range, query, body),
         ("POST", [id, "values", range_verb]) => {
             if let Some(range) = range_verb.strip_suffix(":append") {
-                values::append(store, id, range, query, body)
+                values_append::append(store, id, range, query, body)
             } else if let Some(range) = range_verb.strip_suffix(":clear") {
-                values::clear(store, id, range)
+                values_append::clear(store, id, range)
             } else {
                 Err(method_not_found())
             }
         }
         ("POST", [id, "developerMetadata:search"]) => developer_metadata::search(store, id, body),
-        ("GET", [id, "developerMetadata", metadata_id]) => developer_metadata::get(store, id, metadata_id),
+        ("GET", [id, "developerMetadata", metadata_id]) => {
+            developer_metadata::get(store, id, metadata_id)
+        }
         _ => Err(method_not_found()),
     }
 }
@@ -165,8 +196,13 @@ mod tests {
         assert_eq!(decode("My+Tab", true), "My Tab");
         assert_eq!(decode("%27My%20Tab%27", false), "'My Tab'");
         assert_eq!(decode("100%", false), "100%");
-        let query = Query::parse(Some("ranges=A1&ranges=Sheet1%21B2&alt=json&prettyPrint=false"));
-        assert_eq!(query.all("ranges"), vec!["A1".to_string(), "Sheet1!B2".to_string()]);
+        let query = Query::parse(Some(
+            "ranges=A1&ranges=Sheet1%21B2&alt=json&prettyPrint=false",
+        ));
+        assert_eq!(
+            query.all("ranges"),
+            vec!["A1".to_string(), "Sheet1!B2".to_string()]
+        );
         assert_eq!(query.get("alt"), Some("json"));
     }
 }

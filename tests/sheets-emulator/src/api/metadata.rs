@@ -38,7 +38,11 @@ pub enum Location {
     Spreadsheet,
     Sheet(i64),
     /// One row or column (Google allows exactly one).
-    Dimension { sheet_id: i64, dimension: Dimension, index: u32 },
+    Dimension {
+        sheet_id: i64,
+        dimension: Dimension,
+        index: u32,
+    },
 }
 
 impl Location {
@@ -46,7 +50,11 @@ impl Location {
         match self {
             Location::Spreadsheet => json!({"locationType": "SPREADSHEET", "spreadsheet": true}),
             Location::Sheet(sheet_id) => json!({"locationType": "SHEET", "sheetId": sheet_id}),
-            Location::Dimension { sheet_id, dimension, index } => json!({
+            Location::Dimension {
+                sheet_id,
+                dimension,
+                index,
+            } => json!({
                 "locationType": if *dimension == Dimension::Rows { "ROW" } else { "COLUMN" },
                 "dimensionRange": {
                     "sheetId": sheet_id,
@@ -62,8 +70,14 @@ impl Location {
         match self {
             Location::Spreadsheet => "SPREADSHEET",
             Location::Sheet(_) => "SHEET",
-            Location::Dimension { dimension: Dimension::Rows, .. } => "ROW",
-            Location::Dimension { dimension: Dimension::Columns, .. } => "COLUMN",
+            Location::Dimension {
+                dimension: Dimension::Rows,
+                ..
+            } => "ROW",
+            Location::Dimension {
+                dimension: Dimension::Columns,
+                ..
+            } => "COLUMN",
         }
     }
 
@@ -80,7 +94,9 @@ impl Location {
             return Ok(Location::Spreadsheet);
         }
         if let Some(sheet_id) = integer(value.get("sheetId")) {
-            spreadsheet.sheet_by_id(sheet_id).ok_or_else(|| ranges::no_grid(sheet_id))?;
+            spreadsheet
+                .sheet_by_id(sheet_id)
+                .ok_or_else(|| ranges::no_grid(sheet_id))?;
             return Ok(Location::Sheet(sheet_id));
         }
         if let Some(range) = value.get("dimensionRange") {
@@ -90,16 +106,27 @@ impl Location {
                     "Developer metadata may only be associated with a single row or column.",
                 ));
             }
-            return Ok(Location::Dimension { sheet_id, dimension, index: start });
+            return Ok(Location::Dimension {
+                sheet_id,
+                dimension,
+                index: start,
+            });
         }
-        Err(ApiError::invalid_argument("A developer metadata location must be specified."))
+        Err(ApiError::invalid_argument(
+            "A developer metadata location must be specified.",
+        ))
     }
 }
 
 /// A `DimensionRange`: `(sheetId, dimension, startIndex, endIndex)`, checked against the grid.
-pub fn parse_dimension_range(spreadsheet: &Spreadsheet, range: &Value) -> Result<(i64, Dimension, u32, u32), ApiError> {
+pub fn parse_dimension_range(
+    spreadsheet: &Spreadsheet,
+    range: &Value,
+) -> Result<(i64, Dimension, u32, u32), ApiError> {
     let sheet_id = integer(range.get("sheetId")).unwrap_or(0);
-    let sheet = spreadsheet.sheet_by_id(sheet_id).ok_or_else(|| ranges::no_grid(sheet_id))?;
+    let sheet = spreadsheet
+        .sheet_by_id(sheet_id)
+        .ok_or_else(|| ranges::no_grid(sheet_id))?;
     let dimension = Dimension::parse(range.get("dimension").and_then(Value::as_str))?;
     let limit = match dimension {
         Dimension::Rows => sheet.row_count,
@@ -108,7 +135,9 @@ pub fn parse_dimension_range(spreadsheet: &Spreadsheet, range: &Value) -> Result
     let start = integer(range.get("startIndex")).unwrap_or(0);
     let end = integer(range.get("endIndex")).unwrap_or(limit as i64);
     if start < 0 || end < 0 {
-        return Err(ApiError::invalid_argument("Dimension range indexes must be >= 0."));
+        return Err(ApiError::invalid_argument(
+            "Dimension range indexes must be >= 0.",
+        ));
     }
     if start >= end {
         return Err(ApiError::invalid_argument(format!(
@@ -153,7 +182,11 @@ pub fn parse_visibility(value: Option<&Value>) -> Result<String, ApiError> {
 }
 
 /// Whether `metadata` is selected by one `DataFilter`.
-pub fn matches_filter(spreadsheet: &Spreadsheet, metadata: &DeveloperMetadata, filter: &Value) -> Result<bool, ApiError> {
+pub fn matches_filter(
+    spreadsheet: &Spreadsheet,
+    metadata: &DeveloperMetadata,
+    filter: &Value,
+) -> Result<bool, ApiError> {
     if let Some(lookup) = filter.get("developerMetadataLookup") {
         return matches_lookup(spreadsheet, metadata, lookup);
     }
@@ -162,12 +195,18 @@ pub fn matches_filter(spreadsheet: &Spreadsheet, metadata: &DeveloperMetadata, f
     } else if let Some(range) = filter.get("gridRange") {
         ranges::resolve_grid_range(spreadsheet, range)?
     } else {
-        return Err(ApiError::invalid_argument("A data filter must specify a developerMetadataLookup, a1Range or gridRange."));
+        return Err(ApiError::invalid_argument(
+            "A data filter must specify a developerMetadataLookup, a1Range or gridRange.",
+        ));
     };
     let sheet_id = spreadsheet.sheets[resolved.sheet_index].sheet_id;
     // A range selects the row and column metadata of the rows and columns it covers.
     Ok(match &metadata.location {
-        Location::Dimension { sheet_id: metadata_sheet, dimension, index } if *metadata_sheet == sheet_id => match dimension {
+        Location::Dimension {
+            sheet_id: metadata_sheet,
+            dimension,
+            index,
+        } if *metadata_sheet == sheet_id => match dimension {
             Dimension::Rows => resolved.start_row <= *index && *index < resolved.end_row,
             Dimension::Columns => resolved.start_column <= *index && *index < resolved.end_column,
         },
@@ -175,7 +214,11 @@ pub fn matches_filter(spreadsheet: &Spreadsheet, metadata: &DeveloperMetadata, f
     })
 }
 
-fn matches_lookup(spreadsheet: &Spreadsheet, metadata: &DeveloperMetadata, lookup: &Value) -> Result<bool, ApiError> {
+fn matches_lookup(
+    spreadsheet: &Spreadsheet,
+    metadata: &DeveloperMetadata,
+    lookup: &Value,
+) -> Result<bool, ApiError> {
     if let Some(id) = integer(lookup.get("metadataId")) {
         if id != metadata.metadata_id {
             return Ok(false);
@@ -202,7 +245,10 @@ fn matches_lookup(spreadsheet: &Spreadsheet, metadata: &DeveloperMetadata, looku
         }
     }
     if let Some(location) = lookup.get("metadataLocation") {
-        let intersecting = lookup.get("locationMatchingStrategy").and_then(Value::as_str) == Some("INTERSECTING_LOCATION");
+        let intersecting = lookup
+            .get("locationMatchingStrategy")
+            .and_then(Value::as_str)
+            == Some("INTERSECTING_LOCATION");
         if !location_matches(spreadsheet, &metadata.location, location, intersecting)? {
             return Ok(false);
         }
@@ -210,7 +256,12 @@ fn matches_lookup(spreadsheet: &Spreadsheet, metadata: &DeveloperMetadata, looku
     Ok(true)
 }
 
-fn location_matches(spreadsheet: &Spreadsheet, actual: &Location, wanted: &Value, intersecting: bool) -> Result<bool, ApiError> {
+fn location_matches(
+    spreadsheet: &Spreadsheet,
+    actual: &Location,
+    wanted: &Value,
+    intersecting: bool,
+) -> Result<bool, ApiError> {
     if wanted.get("spreadsheet").and_then(Value::as_bool) == Some(true) {
         return Ok(intersecting || *actual == Location::Spreadsheet);
     }
@@ -224,10 +275,18 @@ fn location_matches(spreadsheet: &Spreadsheet, actual: &Location, wanted: &Value
     if let Some(range) = wanted.get("dimensionRange") {
         let (sheet_id, dimension, start, end) = parse_dimension_range(spreadsheet, range)?;
         return Ok(match actual {
-            Location::Dimension { sheet_id: id, dimension: actual_dimension, index } => {
+            Location::Dimension {
+                sheet_id: id,
+                dimension: actual_dimension,
+                index,
+            } => {
                 *id == sheet_id
                     && *actual_dimension == dimension
-                    && if intersecting { start <= *index && *index < end } else { start == *index && end == index + 1 }
+                    && if intersecting {
+                        start <= *index && *index < end
+                    } else {
+                        start == *index && end == index + 1
+                    }
             }
             _ => false,
         });
@@ -236,13 +295,27 @@ fn location_matches(spreadsheet: &Spreadsheet, actual: &Location, wanted: &Value
 }
 
 /// Rows or columns `[start, start+count)` were inserted: metadata at or after `start` moves down.
-pub fn shift_for_insert(spreadsheet: &mut Spreadsheet, sheet_id: i64, dimension: Dimension, start: u32, count: u32) {
-    let affected = spreadsheet.metadata.values().any(|metadata| on_dimension_from(metadata, sheet_id, dimension, start));
+pub fn shift_for_insert(
+    spreadsheet: &mut Spreadsheet,
+    sheet_id: i64,
+    dimension: Dimension,
+    start: u32,
+    count: u32,
+) {
+    let affected = spreadsheet
+        .metadata
+        .values()
+        .any(|metadata| on_dimension_from(metadata, sheet_id, dimension, start));
     if !affected {
         return;
     }
     for metadata in spreadsheet.metadata_mut().values_mut() {
-        if let Location::Dimension { sheet_id: id, dimension: actual, index } = &mut metadata.location {
+        if let Location::Dimension {
+            sheet_id: id,
+            dimension: actual,
+            index,
+        } = &mut metadata.location
+        {
             if *id == sheet_id && *actual == dimension && *index >= start {
                 *index += count;
             }
@@ -251,20 +324,36 @@ pub fn shift_for_insert(spreadsheet: &mut Spreadsheet, sheet_id: i64, dimension:
 }
 
 /// Rows or columns `[start, end)` were deleted: their metadata goes, later metadata moves up.
-pub fn shift_for_delete(spreadsheet: &mut Spreadsheet, sheet_id: i64, dimension: Dimension, start: u32, end: u32) {
-    let affected = spreadsheet.metadata.values().any(|metadata| on_dimension_from(metadata, sheet_id, dimension, start));
+pub fn shift_for_delete(
+    spreadsheet: &mut Spreadsheet,
+    sheet_id: i64,
+    dimension: Dimension,
+    start: u32,
+    end: u32,
+) {
+    let affected = spreadsheet
+        .metadata
+        .values()
+        .any(|metadata| on_dimension_from(metadata, sheet_id, dimension, start));
     if !affected {
         return;
     }
     let map = spreadsheet.metadata_mut();
     map.retain(|_, metadata| match &metadata.location {
-        Location::Dimension { sheet_id: id, dimension: actual, index } => {
-            !(*id == sheet_id && *actual == dimension && start <= *index && *index < end)
-        }
+        Location::Dimension {
+            sheet_id: id,
+            dimension: actual,
+            index,
+        } => !(*id == sheet_id && *actual == dimension && start <= *index && *index < end),
         _ => true,
     });
     for metadata in map.values_mut() {
-        if let Location::Dimension { sheet_id: id, dimension: actual, index } = &mut metadata.location {
+        if let Location::Dimension {
+            sheet_id: id,
+            dimension: actual,
+            index,
+        } = &mut metadata.location
+        {
             if *id == sheet_id && *actual == dimension && *index >= end {
                 *index -= end - start;
             }
@@ -274,12 +363,23 @@ pub fn shift_for_delete(spreadsheet: &mut Spreadsheet, sheet_id: i64, dimension:
 
 /// A sheet was deleted: its sheet, row and column metadata goes with it.
 pub fn remove_for_sheet(spreadsheet: &mut Spreadsheet, sheet_id: i64) {
-    if spreadsheet.metadata.values().any(|metadata| metadata.location.sheet_id() == Some(sheet_id)) {
-        spreadsheet.metadata_mut().retain(|_, metadata| metadata.location.sheet_id() != Some(sheet_id));
+    if spreadsheet
+        .metadata
+        .values()
+        .any(|metadata| metadata.location.sheet_id() == Some(sheet_id))
+    {
+        spreadsheet
+            .metadata_mut()
+            .retain(|_, metadata| metadata.location.sheet_id() != Some(sheet_id));
     }
 }
 
-fn on_dimension_from(metadata: &DeveloperMetadata, sheet_id: i64, dimension: Dimension, start: u32) -> bool {
+fn on_dimension_from(
+    metadata: &DeveloperMetadata,
+    sheet_id: i64,
+    dimension: Dimension,
+    start: u32,
+) -> bool {
     matches!(&metadata.location, Location::Dimension { sheet_id: id, dimension: actual, index }
         if *id == sheet_id && *actual == dimension && *index >= start)
 }

@@ -10,7 +10,7 @@
 //! | `user_entered.rs` | `RAW` / `USER_ENTERED` input parsing, serial dates |
 //! | `render.rs` | `valueRenderOption` / `dateTimeRenderOption`, number and date formats |
 //! | `field_mask.rs` | `fields` masks for responses and update requests |
-//! | `values.rs` | `spreadsheets.values.*` |
+//! | `values.rs`, `values_write.rs`, `values_append.rs` | `spreadsheets.values.*` |
 //! | `spreadsheets.rs` | `spreadsheets.create` / `get` / `getByDataFilter` |
 //! | `batch_update.rs`, `batch_cells.rs`, `cells.rs` | `spreadsheets.batchUpdate` |
 //! | `metadata.rs`, `developer_metadata.rs` | developer metadata, data filters, search |
@@ -30,6 +30,8 @@ mod spreadsheets;
 mod store;
 pub mod user_entered;
 mod values;
+mod values_append;
+mod values_write;
 
 use axum::Router;
 

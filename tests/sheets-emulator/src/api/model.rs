@@ -43,8 +43,14 @@ impl Cell {
     /// `numberFormat.type` and `numberFormat.pattern`, when the cell has a number format.
     pub fn number_format(&self) -> Option<(&str, &str)> {
         let number_format = self.format.as_ref()?.get("numberFormat")?;
-        let kind = number_format.get("type").and_then(Value::as_str).unwrap_or("NUMBER");
-        let pattern = number_format.get("pattern").and_then(Value::as_str).unwrap_or("");
+        let kind = number_format
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("NUMBER");
+        let pattern = number_format
+            .get("pattern")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         Some((kind, pattern))
     }
 }
@@ -194,7 +200,9 @@ impl Spreadsheet {
     }
 
     pub fn sheet_by_id_mut(&mut self, sheet_id: i64) -> Option<&mut Sheet> {
-        self.sheets.iter_mut().find(|sheet| sheet.sheet_id == sheet_id)
+        self.sheets
+            .iter_mut()
+            .find(|sheet| sheet.sheet_id == sheet_id)
     }
 
     pub fn sheet_index_by_title(&self, title: &str) -> Option<usize> {
@@ -202,7 +210,11 @@ impl Spreadsheet {
         self.sheets
             .iter()
             .position(|sheet| sheet.title == title)
-            .or_else(|| self.sheets.iter().position(|sheet| sheet.title.eq_ignore_ascii_case(title)))
+            .or_else(|| {
+                self.sheets
+                    .iter()
+                    .position(|sheet| sheet.title.eq_ignore_ascii_case(title))
+            })
     }
 
     pub fn total_cells(&self) -> u64 {
@@ -214,7 +226,10 @@ impl Spreadsheet {
     }
 
     pub fn url(&self) -> String {
-        format!("https://docs.google.com/spreadsheets/d/{}/edit", self.spreadsheet_id)
+        format!(
+            "https://docs.google.com/spreadsheets/d/{}/edit",
+            self.spreadsheet_id
+        )
     }
 }
 
@@ -229,10 +244,16 @@ mod tests {
         sheet.cell_mut(1, 0).value = Some(CellValue::Number(2.0));
         sheet.insert_rows(1, 2);
         assert_eq!(sheet.row_count, 12);
-        assert_eq!(sheet.cell(3, 0).unwrap().value, Some(CellValue::Number(2.0)));
+        assert_eq!(
+            sheet.cell(3, 0).unwrap().value,
+            Some(CellValue::Number(2.0))
+        );
         sheet.delete_rows(0, 3);
         assert_eq!(sheet.row_count, 9);
-        assert_eq!(sheet.cell(0, 0).unwrap().value, Some(CellValue::Number(2.0)));
+        assert_eq!(
+            sheet.cell(0, 0).unwrap().value,
+            Some(CellValue::Number(2.0))
+        );
         assert_eq!(sheet.used_row_end(), 1);
     }
 

@@ -24,7 +24,13 @@ pub struct Resolved {
 
 impl Resolved {
     pub fn format(&self, sheet: &Sheet) -> String {
-        a1::format_range(&sheet.title, self.start_row, self.end_row, self.start_column, self.end_column)
+        a1::format_range(
+            &sheet.title,
+            self.start_row,
+            self.end_row,
+            self.start_column,
+            self.end_column,
+        )
     }
 }
 
@@ -33,7 +39,13 @@ pub fn unable_to_parse(text: &str) -> ApiError {
 }
 
 /// `Range (Tab!Y1) exceeds grid limits. Max rows: N, max columns: M`
-pub fn exceeds_grid(sheet: &Sheet, start_row: u32, end_row: u32, start_column: u32, end_column: u32) -> ApiError {
+pub fn exceeds_grid(
+    sheet: &Sheet,
+    start_row: u32,
+    end_row: u32,
+    start_column: u32,
+    end_column: u32,
+) -> ApiError {
     ApiError::invalid_argument(format!(
         "Range ({}) exceeds grid limits. Max rows: {}, max columns: {}",
         a1::format_range(&sheet.title, start_row, end_row, start_column, end_column),
@@ -44,7 +56,11 @@ pub fn exceeds_grid(sheet: &Sheet, start_row: u32, end_row: u32, start_column: u
 
 /// The first visible sheet: what a range without a sheet name refers to.
 fn first_visible_sheet(spreadsheet: &Spreadsheet) -> usize {
-    spreadsheet.sheets.iter().position(|sheet| !sheet.hidden).unwrap_or(0)
+    spreadsheet
+        .sheets
+        .iter()
+        .position(|sheet| !sheet.hidden)
+        .unwrap_or(0)
 }
 
 /// Resolve an A1 string (`Sheet1!A1:B2`, `'My Tab'`, `A1:B2`, `Sheet1`).
@@ -52,7 +68,9 @@ pub fn resolve(spreadsheet: &Spreadsheet, text: &str) -> Result<Resolved, ApiErr
     let (sheet_index, span) = match a1::parse(text) {
         Some(parsed) => {
             let name = parsed.sheet.unwrap_or_default();
-            let index = spreadsheet.sheet_index_by_title(&name).ok_or_else(|| unable_to_parse(text))?;
+            let index = spreadsheet
+                .sheet_index_by_title(&name)
+                .ok_or_else(|| unable_to_parse(text))?;
             (index, parsed.cells)
         }
         None => {
@@ -66,11 +84,18 @@ pub fn resolve(spreadsheet: &Spreadsheet, text: &str) -> Result<Resolved, ApiErr
             }
         }
     };
-    let sheet = spreadsheet.sheets.get(sheet_index).ok_or_else(|| unable_to_parse(text))?;
+    let sheet = spreadsheet
+        .sheets
+        .get(sheet_index)
+        .ok_or_else(|| unable_to_parse(text))?;
     resolve_span(sheet_index, sheet, span)
 }
 
-fn resolve_span(sheet_index: usize, sheet: &Sheet, span: Option<CellSpan>) -> Result<Resolved, ApiError> {
+fn resolve_span(
+    sheet_index: usize,
+    sheet: &Sheet,
+    span: Option<CellSpan>,
+) -> Result<Resolved, ApiError> {
     let span = span.unwrap_or(CellSpan {
         start_row: None,
         start_column: None,
@@ -83,7 +108,10 @@ fn resolve_span(sheet_index: usize, sheet: &Sheet, span: Option<CellSpan>) -> Re
     let open_rows = span.end_row.is_none();
     let open_columns = span.end_column.is_none();
     let end_row = span.end_row.map(|row| row + 1).unwrap_or(sheet.row_count);
-    let end_column = span.end_column.map(|column| column + 1).unwrap_or(sheet.column_count);
+    let end_column = span
+        .end_column
+        .map(|column| column + 1)
+        .unwrap_or(sheet.column_count);
     if start_row >= sheet.row_count.max(1) && !(open_rows && start_row == 0)
         || start_column >= sheet.column_count.max(1) && !(open_columns && start_column == 0)
         || end_row > sheet.row_count
@@ -91,7 +119,13 @@ fn resolve_span(sheet_index: usize, sheet: &Sheet, span: Option<CellSpan>) -> Re
     {
         let shown_end_row = end_row.max(start_row + 1);
         let shown_end_column = end_column.max(start_column + 1);
-        return Err(exceeds_grid(sheet, start_row, shown_end_row, start_column, shown_end_column));
+        return Err(exceeds_grid(
+            sheet,
+            start_row,
+            shown_end_row,
+            start_column,
+            shown_end_column,
+        ));
     }
     Ok(Resolved {
         sheet_index,
@@ -108,7 +142,9 @@ fn resolve_span(sheet_index: usize, sheet: &Sheet, span: Option<CellSpan>) -> Re
 /// Read an integer that proto3 JSON may send as a number or a string.
 pub fn integer(value: Option<&Value>) -> Option<i64> {
     match value? {
-        Value::Number(number) => number.as_i64().or_else(|| number.as_f64().map(|float| float as i64)),
+        Value::Number(number) => number
+            .as_i64()
+            .or_else(|| number.as_f64().map(|float| float as i64)),
         Value::String(text) => text.parse().ok(),
         _ => None,
     }
@@ -126,9 +162,9 @@ pub fn resolve_grid_range(spreadsheet: &Spreadsheet, range: &Value) -> Result<Re
     let bound = |name: &str| -> Result<Option<u32>, ApiError> {
         match integer(range.get(name)) {
             None => Ok(None),
-            Some(index) if index < 0 => {
-                Err(ApiError::invalid_argument(format!("Invalid {name}: {index}; it must be >= 0")))
-            }
+            Some(index) if index < 0 => Err(ApiError::invalid_argument(format!(
+                "Invalid {name}: {index}; it must be >= 0"
+            ))),
             Some(index) => Ok(Some(u32::try_from(index).unwrap_or(u32::MAX))),
         }
     };

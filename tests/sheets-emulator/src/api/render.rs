@@ -49,14 +49,23 @@ impl DateTimeRender {
 }
 
 /// One cell as a `values[][]` entry. Empty cells are `""`.
-pub fn render(cell: Option<&Cell>, value_render: ValueRender, date_render: DateTimeRender) -> Value {
+pub fn render(
+    cell: Option<&Cell>,
+    value_render: ValueRender,
+    date_render: DateTimeRender,
+) -> Value {
     let Some(cell) = cell else { return json!("") };
-    let Some(value) = &cell.value else { return json!("") };
+    let Some(value) = &cell.value else {
+        return json!("");
+    };
     match value_render {
         ValueRender::Formatted => json!(formatted_value(cell).unwrap_or_default()),
         ValueRender::Unformatted | ValueRender::Formula => match value {
             CellValue::Number(number) => {
-                let is_date = matches!(cell.number_format(), Some(("DATE" | "TIME" | "DATE_TIME", _)));
+                let is_date = matches!(
+                    cell.number_format(),
+                    Some(("DATE" | "TIME" | "DATE_TIME", _))
+                );
                 if is_date && date_render == DateTimeRender::FormattedString {
                     json!(formatted_value(cell).unwrap_or_default())
                 } else {
@@ -84,7 +93,9 @@ pub fn formatted_value(cell: &Cell) -> Option<String> {
         CellValue::Text(text) | CellValue::Formula(text) => text.clone(),
         CellValue::Bool(flag) => if *flag { "TRUE" } else { "FALSE" }.to_string(),
         CellValue::Number(number) => match cell.number_format() {
-            Some((kind, pattern)) if !pattern.is_empty() => format_with_pattern(*number, kind, pattern),
+            Some((kind, pattern)) if !pattern.is_empty() => {
+                format_with_pattern(*number, kind, pattern)
+            }
             Some(("DATE", _)) => format_date_time(*number, "M/d/yyyy"),
             Some(("TIME", _)) => format_date_time(*number, "h:mm:ss am/pm"),
             Some(("DATE_TIME", _)) => format_date_time(*number, "M/d/yyyy H:mm:ss"),
@@ -138,10 +149,22 @@ fn format_number(number: f64, pattern: &str) -> String {
     for character in pattern.chars() {
         match character {
             '"' => in_quotes = !in_quotes,
-            _ if in_quotes => if core.is_empty() { prefix.push(character) } else { suffix.push(character) },
+            _ if in_quotes => {
+                if core.is_empty() {
+                    prefix.push(character)
+                } else {
+                    suffix.push(character)
+                }
+            }
             '0' | '#' | '.' | ',' | '?' => core.push(character),
             '\\' => {}
-            _ => if core.is_empty() { prefix.push(character) } else { suffix.push(character) },
+            _ => {
+                if core.is_empty() {
+                    prefix.push(character)
+                } else {
+                    suffix.push(character)
+                }
+            }
         }
     }
     if core.is_empty() {
@@ -152,26 +175,46 @@ fn format_number(number: f64, pattern: &str) -> String {
         value *= 100.0;
     }
     let (integer_pattern, fraction_pattern) = core.split_once('.').unwrap_or((&core, ""));
-    let minimum_decimals = fraction_pattern.chars().filter(|character| *character == '0').count();
-    let maximum_decimals = fraction_pattern.chars().filter(|character| matches!(character, '0' | '#' | '?')).count();
+    let minimum_decimals = fraction_pattern
+        .chars()
+        .filter(|character| *character == '0')
+        .count();
+    let maximum_decimals = fraction_pattern
+        .chars()
+        .filter(|character| matches!(character, '0' | '#' | '?'))
+        .count();
     let mut text = format!("{value:.maximum_decimals$}");
     if maximum_decimals > minimum_decimals {
-        let (whole, fraction) = text.split_once('.').map(|(w, f)| (w.to_string(), f.to_string())).unwrap_or((text.clone(), String::new()));
+        let (whole, fraction) = text
+            .split_once('.')
+            .map(|(w, f)| (w.to_string(), f.to_string()))
+            .unwrap_or((text.clone(), String::new()));
         let mut fraction = fraction;
         while fraction.len() > minimum_decimals && fraction.ends_with('0') {
             fraction.pop();
         }
-        text = if fraction.is_empty() { whole } else { format!("{whole}.{fraction}") };
+        text = if fraction.is_empty() {
+            whole
+        } else {
+            format!("{whole}.{fraction}")
+        };
     }
     if integer_pattern.contains(',') {
-        let (whole, fraction) = text.split_once('.').map(|(w, f)| (w.to_string(), Some(f.to_string()))).unwrap_or((text.clone(), None));
+        let (whole, fraction) = text
+            .split_once('.')
+            .map(|(w, f)| (w.to_string(), Some(f.to_string())))
+            .unwrap_or((text.clone(), None));
         let grouped = group_thousands(&whole);
         text = match fraction {
             Some(fraction) => format!("{grouped}.{fraction}"),
             None => grouped,
         };
     }
-    let sign = if number < 0.0 && value != 0.0 { "-" } else { "" };
+    let sign = if number < 0.0 && value != 0.0 {
+        "-"
+    } else {
+        ""
+    };
     format!("{sign}{prefix}{text}{suffix}")
 }
 
@@ -186,8 +229,29 @@ fn group_thousands(digits: &str) -> String {
     grouped
 }
 
-const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-const WEEKDAYS: [&str; 7] = ["Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const WEEKDAYS: [&str; 7] = [
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+];
 
 /// Date and time patterns: `yyyy yy mmmm mmm mm m dddd ddd dd d hh h ss s am/pm`. `m` means
 /// minutes right after an hour token or right before a seconds token, as in Sheets.
@@ -208,8 +272,15 @@ pub fn format_date_time(serial: f64, pattern: &str) -> String {
     let mut output = String::new();
     for (position, token) in tokens.iter().enumerate() {
         let lower = token.to_ascii_lowercase();
-        let after_hour = tokens[..position].iter().rev().find(|t| t.chars().next().is_some_and(|c| c.is_ascii_alphabetic())).is_some_and(|t| t.to_ascii_lowercase().starts_with('h'));
-        let before_second = tokens[position + 1..].iter().find(|t| t.chars().next().is_some_and(|c| c.is_ascii_alphabetic())).is_some_and(|t| t.to_ascii_lowercase().starts_with('s'));
+        let after_hour = tokens[..position]
+            .iter()
+            .rev()
+            .find(|t| t.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+            .is_some_and(|t| t.to_ascii_lowercase().starts_with('h'));
+        let before_second = tokens[position + 1..]
+            .iter()
+            .find(|t| t.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+            .is_some_and(|t| t.to_ascii_lowercase().starts_with('s'));
         let piece = match lower.as_str() {
             "yyyy" | "yyy" => format!("{year:04}"),
             "yy" | "y" => format!("{:02}", year.rem_euclid(100)),
@@ -224,8 +295,16 @@ pub fn format_date_time(serial: f64, pattern: &str) -> String {
             "dd" => format!("{day:02}"),
             "d" => day.to_string(),
             "hh" | "h" => {
-                let shown = if twelve_hour { (hour + 11) % 12 + 1 } else { hour };
-                if lower == "hh" { format!("{shown:02}") } else { shown.to_string() }
+                let shown = if twelve_hour {
+                    (hour + 11) % 12 + 1
+                } else {
+                    hour
+                };
+                if lower == "hh" {
+                    format!("{shown:02}")
+                } else {
+                    shown.to_string()
+                }
             }
             "ss" => format!("{second:02}"),
             "s" => second.to_string(),
@@ -249,7 +328,11 @@ fn tokenize(pattern: &str) -> Vec<String> {
             tokens.push("am/pm".to_string());
             index += 5;
         } else if character == '"' {
-            let end = characters[index + 1..].iter().position(|c| *c == '"').map(|offset| index + 1 + offset).unwrap_or(characters.len() - 1);
+            let end = characters[index + 1..]
+                .iter()
+                .position(|c| *c == '"')
+                .map(|offset| index + 1 + offset)
+                .unwrap_or(characters.len() - 1);
             tokens.push(characters[index..=end].iter().collect());
             index = end + 1;
         } else if character.is_ascii_alphabetic() {
@@ -273,7 +356,11 @@ mod tests {
     use super::*;
 
     fn cell_with(value: CellValue, format: Option<Value>) -> Cell {
-        Cell { value: Some(value), note: None, format: format.map(|number_format| Box::new(json!({"numberFormat": number_format}))) }
+        Cell {
+            value: Some(value),
+            note: None,
+            format: format.map(|number_format| Box::new(json!({"numberFormat": number_format}))),
+        }
     }
 
     #[test]
@@ -288,29 +375,97 @@ mod tests {
     #[test]
     fn render_options() {
         let number = cell_with(CellValue::Number(3.0), None);
-        assert_eq!(render(Some(&number), ValueRender::Formatted, DateTimeRender::SerialNumber), json!("3"));
-        assert_eq!(render(Some(&number), ValueRender::Unformatted, DateTimeRender::SerialNumber), json!(3));
+        assert_eq!(
+            render(
+                Some(&number),
+                ValueRender::Formatted,
+                DateTimeRender::SerialNumber
+            ),
+            json!("3")
+        );
+        assert_eq!(
+            render(
+                Some(&number),
+                ValueRender::Unformatted,
+                DateTimeRender::SerialNumber
+            ),
+            json!(3)
+        );
         let flag = cell_with(CellValue::Bool(true), None);
-        assert_eq!(render(Some(&flag), ValueRender::Formatted, DateTimeRender::SerialNumber), json!("TRUE"));
-        assert_eq!(render(Some(&flag), ValueRender::Unformatted, DateTimeRender::SerialNumber), json!(true));
+        assert_eq!(
+            render(
+                Some(&flag),
+                ValueRender::Formatted,
+                DateTimeRender::SerialNumber
+            ),
+            json!("TRUE")
+        );
+        assert_eq!(
+            render(
+                Some(&flag),
+                ValueRender::Unformatted,
+                DateTimeRender::SerialNumber
+            ),
+            json!(true)
+        );
         let formula = cell_with(CellValue::Formula("=1+2".into()), None);
-        assert_eq!(render(Some(&formula), ValueRender::Formula, DateTimeRender::SerialNumber), json!("=1+2"));
-        assert_eq!(render(None, ValueRender::Unformatted, DateTimeRender::SerialNumber), json!(""));
+        assert_eq!(
+            render(
+                Some(&formula),
+                ValueRender::Formula,
+                DateTimeRender::SerialNumber
+            ),
+            json!("=1+2")
+        );
+        assert_eq!(
+            render(None, ValueRender::Unformatted, DateTimeRender::SerialNumber),
+            json!("")
+        );
     }
 
     #[test]
     fn dates_and_patterns() {
-        let date = cell_with(CellValue::Number(45_322.0), Some(json!({"type": "DATE", "pattern": "yyyy-mm-dd"})));
-        assert_eq!(render(Some(&date), ValueRender::Formatted, DateTimeRender::SerialNumber), json!("2024-01-31"));
-        assert_eq!(render(Some(&date), ValueRender::Unformatted, DateTimeRender::SerialNumber), json!(45_322));
-        assert_eq!(render(Some(&date), ValueRender::Unformatted, DateTimeRender::FormattedString), json!("2024-01-31"));
-        assert_eq!(format_date_time(45_322.5, "M/d/yyyy H:mm:ss"), "1/31/2024 12:00:00");
-        assert_eq!(format_date_time(2.5, "yyyy-mm-dd hh:mm"), "1900-01-01 12:00");
+        let date = cell_with(
+            CellValue::Number(45_322.0),
+            Some(json!({"type": "DATE", "pattern": "yyyy-mm-dd"})),
+        );
+        assert_eq!(
+            render(
+                Some(&date),
+                ValueRender::Formatted,
+                DateTimeRender::SerialNumber
+            ),
+            json!("2024-01-31")
+        );
+        assert_eq!(
+            render(
+                Some(&date),
+                ValueRender::Unformatted,
+                DateTimeRender::SerialNumber
+            ),
+            json!(45_322)
+        );
+        assert_eq!(
+            render(
+                Some(&date),
+                ValueRender::Unformatted,
+                DateTimeRender::FormattedString
+            ),
+            json!("2024-01-31")
+        );
+        assert_eq!(
+            format_date_time(45_322.5, "M/d/yyyy H:mm:ss"),
+            "1/31/2024 12:00:00"
+        );
+        assert_eq!(
+            format_date_time(2.5, "yyyy-mm-dd hh:mm"),
+            "1900-01-01 12:00"
+        );
         assert_eq!(format_date_time(45_322.75, "h:mm am/pm"), "6:00 PM");
         assert_eq!(format_number(0.5, "0%"), "50%");
         assert_eq!(format_number(0.125, "0.0%"), "12.5%");
         assert_eq!(format_number(1234.5, "\"$\"#,##0.00"), "$1,234.50");
         assert_eq!(format_number(-1234.5, "#,##0.0"), "-1,234.5");
-        assert_eq!(format_number(3.14159, "0.00"), "3.14");
+        assert_eq!(format_number(1.23456, "0.00"), "1.23");
     }
 }

@@ -35,7 +35,9 @@ pub struct Identifiers {
 
 impl Default for Identifiers {
     fn default() -> Self {
-        Identifiers { state: 0x9E37_79B9_7F4A_7C15 }
+        Identifiers {
+            state: 0x9E37_79B9_7F4A_7C15,
+        }
     }
 }
 
@@ -72,13 +74,22 @@ pub fn not_found() -> ApiError {
 impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic in one handler must not wedge the emulator for every later test.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Run a read-only call on one spreadsheet.
-    pub(crate) fn read<T>(&self, spreadsheet_id: &str, call: impl FnOnce(&Spreadsheet) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub(crate) fn read<T>(
+        &self,
+        spreadsheet_id: &str,
+        call: impl FnOnce(&Spreadsheet) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let inner = self.lock();
-        let spreadsheet = inner.spreadsheets.get(spreadsheet_id).ok_or_else(not_found)?;
+        let spreadsheet = inner
+            .spreadsheets
+            .get(spreadsheet_id)
+            .ok_or_else(not_found)?;
         call(spreadsheet)
     }
 
@@ -89,7 +100,10 @@ impl Store {
         call: impl FnOnce(&mut Spreadsheet, &mut Identifiers) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let mut inner = self.lock();
-        let Inner { spreadsheets, identifiers } = &mut *inner;
+        let Inner {
+            spreadsheets,
+            identifiers,
+        } = &mut *inner;
         let committed = spreadsheets.get_mut(spreadsheet_id).ok_or_else(not_found)?;
         let mut working = committed.clone();
         let result = call(&mut working, identifiers)?;
@@ -105,7 +119,9 @@ impl Store {
         let mut inner = self.lock();
         let spreadsheet = build(&mut inner.identifiers)?;
         let response = spreadsheets::spreadsheet_json(&spreadsheet, None, false)?;
-        inner.spreadsheets.insert(spreadsheet.spreadsheet_id.clone(), spreadsheet);
+        inner
+            .spreadsheets
+            .insert(spreadsheet.spreadsheet_id.clone(), spreadsheet);
         Ok(response)
     }
 
@@ -114,7 +130,10 @@ impl Store {
     /// Create a spreadsheet with the given tab titles (1000×26 each; none given: one "Sheet1").
     /// Returns its id. Same as `POST /v4/spreadsheets`.
     pub fn create_spreadsheet(&self, title: &str, sheet_titles: &[&str]) -> String {
-        let sheets: Vec<Value> = sheet_titles.iter().map(|title| json!({"properties": {"title": title}})).collect();
+        let sheets: Vec<Value> = sheet_titles
+            .iter()
+            .map(|title| json!({"properties": {"title": title}}))
+            .collect();
         let body = json!({"properties": {"title": title}, "sheets": sheets});
         self.create_from_json(&body)
             .ok()
@@ -136,14 +155,22 @@ impl Store {
 
     /// Tab titles in order.
     pub fn sheet_titles(&self, spreadsheet_id: &str) -> Option<Vec<String>> {
-        self.read(spreadsheet_id, |spreadsheet| Ok(spreadsheet.sheets.iter().map(|sheet| sheet.title.clone()).collect()))
-            .ok()
+        self.read(spreadsheet_id, |spreadsheet| {
+            Ok(spreadsheet
+                .sheets
+                .iter()
+                .map(|sheet| sheet.title.clone())
+                .collect())
+        })
+        .ok()
     }
 
     /// `(rowCount, columnCount)` of a tab.
     pub fn grid_size(&self, spreadsheet_id: &str, sheet_title: &str) -> Option<(u32, u32)> {
         self.read(spreadsheet_id, |spreadsheet| {
-            let index = spreadsheet.sheet_index_by_title(sheet_title).ok_or_else(not_found)?;
+            let index = spreadsheet
+                .sheet_index_by_title(sheet_title)
+                .ok_or_else(not_found)?;
             let sheet = &spreadsheet.sheets[index];
             Ok((sheet.row_count, sheet.column_count))
         })
@@ -155,7 +182,9 @@ impl Store {
     /// as JSON numbers, booleans as JSON booleans, formulas as their text.
     pub fn sheet_values(&self, spreadsheet_id: &str, sheet_title: &str) -> Option<Vec<Vec<Value>>> {
         self.read(spreadsheet_id, |spreadsheet| {
-            let index = spreadsheet.sheet_index_by_title(sheet_title).ok_or_else(not_found)?;
+            let index = spreadsheet
+                .sheet_index_by_title(sheet_title)
+                .ok_or_else(not_found)?;
             let sheet = &spreadsheet.sheets[index];
             let mut rows: Vec<Vec<Value>> = sheet
                 .rows
@@ -163,7 +192,13 @@ impl Store {
                 .map(|row| {
                     let mut values: Vec<Value> = row
                         .iter()
-                        .map(|cell| render::render(Some(cell), ValueRender::Unformatted, DateTimeRender::SerialNumber))
+                        .map(|cell| {
+                            render::render(
+                                Some(cell),
+                                ValueRender::Unformatted,
+                                DateTimeRender::SerialNumber,
+                            )
+                        })
                         .collect();
                     while values.last().is_some_and(|value| value == "") {
                         values.pop();
@@ -180,10 +215,20 @@ impl Store {
     }
 
     /// One cell's note, if any (row and column 0-based).
-    pub fn cell_note(&self, spreadsheet_id: &str, sheet_title: &str, row: u32, column: u32) -> Option<String> {
+    pub fn cell_note(
+        &self,
+        spreadsheet_id: &str,
+        sheet_title: &str,
+        row: u32,
+        column: u32,
+    ) -> Option<String> {
         self.read(spreadsheet_id, |spreadsheet| {
-            let index = spreadsheet.sheet_index_by_title(sheet_title).ok_or_else(not_found)?;
-            Ok(spreadsheet.sheets[index].cell(row, column).and_then(|cell| cell.note.clone()))
+            let index = spreadsheet
+                .sheet_index_by_title(sheet_title)
+                .ok_or_else(not_found)?;
+            Ok(spreadsheet.sheets[index]
+                .cell(row, column)
+                .and_then(|cell| cell.note.clone()))
         })
         .ok()
         .flatten()
@@ -191,8 +236,14 @@ impl Store {
 
     /// All developer metadata of a spreadsheet as `DeveloperMetadata` JSON, by id.
     pub fn developer_metadata(&self, spreadsheet_id: &str) -> Option<Vec<Value>> {
-        self.read(spreadsheet_id, |spreadsheet| Ok(spreadsheet.metadata.values().map(|metadata| metadata.to_json()).collect()))
-            .ok()
+        self.read(spreadsheet_id, |spreadsheet| {
+            Ok(spreadsheet
+                .metadata
+                .values()
+                .map(|metadata| metadata.to_json())
+                .collect())
+        })
+        .ok()
     }
 
     /// Apply a `spreadsheets.batchUpdate` body directly (e.g. to simulate a person inserting
@@ -202,9 +253,16 @@ impl Store {
     }
 
     /// Write values like `values.update` (`USER_ENTERED` when `user_entered`, else `RAW`).
-    pub fn set_values(&self, spreadsheet_id: &str, range: &str, values: Vec<Vec<Value>>, user_entered: bool) -> Result<Value, ApiError> {
+    pub fn set_values(
+        &self,
+        spreadsheet_id: &str,
+        range: &str,
+        values: Vec<Vec<Value>>,
+        user_entered: bool,
+    ) -> Result<Value, ApiError> {
         let option = if user_entered { "USER_ENTERED" } else { "RAW" };
-        let body = json!({"valueInputOption": option, "data": [{"range": range, "values": values}]});
-        super::values::batch_update(self, spreadsheet_id, &body)
+        let body =
+            json!({"valueInputOption": option, "data": [{"range": range, "values": values}]});
+        super::values_write::batch_update(self, spreadsheet_id, &body)
     }
 }

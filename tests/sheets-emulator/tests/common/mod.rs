@@ -15,20 +15,37 @@ pub struct Emulator {
 
 pub async fn start() -> Emulator {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base_url = format!("http://{}", listener.local_addr().expect("address"));
     let (auth, _) = auth::Auth::from_config(&EmulatorConfig::default(), &base_url).expect("auth");
-    let state = Arc::new(EmulatorState { store: api::Store::default(), auth, control: control::Control::default() });
+    let state = Arc::new(EmulatorState {
+        store: api::Store::default(),
+        auth,
+        control: control::Control::default(),
+    });
     let app = api::routes().with_state(state.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Emulator { base_url, state, client: reqwest::Client::new() }
+    Emulator {
+        base_url,
+        state,
+        client: reqwest::Client::new(),
+    }
 }
 
 impl Emulator {
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self.client.request(method, format!("{}{}", self.base_url, path));
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base_url, path));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -59,18 +76,29 @@ impl Emulator {
     }
 
     pub async fn batch_update(&self, id: &str, requests: Value) -> (u16, Value) {
-        self.post(&format!("/v4/spreadsheets/{id}:batchUpdate"), json!({"requests": requests})).await
+        self.post(
+            &format!("/v4/spreadsheets/{id}:batchUpdate"),
+            json!({"requests": requests}),
+        )
+        .await
     }
 
     /// `values.update` with RAW or USER_ENTERED.
     pub async fn write(&self, id: &str, range: &str, option: &str, values: Value) -> (u16, Value) {
-        let path = format!("/v4/spreadsheets/{id}/values/{}?valueInputOption={option}", encode(range));
+        let path = format!(
+            "/v4/spreadsheets/{id}/values/{}?valueInputOption={option}",
+            encode(range)
+        );
         self.put(&path, json!({"values": values})).await
     }
 
     /// `values.get` with extra query parameters.
     pub async fn read(&self, id: &str, range: &str, query: &str) -> (u16, Value) {
-        self.get(&format!("/v4/spreadsheets/{id}/values/{}?{query}", encode(range))).await
+        self.get(&format!(
+            "/v4/spreadsheets/{id}/values/{}?{query}",
+            encode(range)
+        ))
+        .await
     }
 }
 

@@ -23,6 +23,8 @@
 //! # Modules
 //! - [`config`]: the TOML config with `SHEETSYNC_…` environment overrides; secrets redacted.
 //! - [`preflight`]: checks of the server's binlog settings, each failure with its fix.
+//! - [`sheets`]: the Google Sheets API client: auth, calls, retries, quota, typed model.
 
 pub mod config;
 pub mod preflight;
+pub mod sheets;

@@ -2,4 +2,8 @@
 //! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
 mod check;
+mod sheets_client;
+mod sheets_quota;
+mod sheets_retry;
+mod sheets_support;
 mod support;

@@ -14,7 +14,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use yup_oauth2::authenticator::Authenticator;
 use yup_oauth2::{CustomHyperClientBuilder, ServiceAccountAuthenticator, ServiceAccountKey};
 
-
 use super::error::{from_oauth, SheetsError};
 
 /// The one scope sheetsync needs: read and write the spreadsheets shared with the account.
@@ -128,5 +127,31 @@ impl TokenSource {
                 message: "the token endpoint answered without an access token".into(),
                 transient: false,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_config_builds_without_alpn() {
+        let config = tls_config().expect("tls config");
+        assert!(config.alpn_protocols.is_empty());
+    }
+
+    #[tokio::test]
+    async fn key_file_errors_name_the_file() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let path = directory.path().join("key.json");
+        let error = read_key_file(&path).await.expect_err("missing");
+        assert!(error.to_string().contains("key.json"), "{error}");
+        std::fs::write(&path, "not json").expect("write");
+        let error = read_key_file(&path).await.expect_err("not json");
+        assert!(
+            error.to_string().contains("not a service-account key"),
+            "{error}"
+        );
+        assert!(!error.is_transient());
     }
 }

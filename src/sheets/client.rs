@@ -91,9 +91,10 @@ impl SheetsClient {
         options: ClientOptions,
     ) -> Result<SheetsClient, SheetsError> {
         install_crypto_provider();
-        let key_file = google.credentials_file.as_deref().ok_or_else(|| {
-            SheetsError::Config("google.credentials_file is not set".to_string())
-        })?;
+        let key_file = google
+            .credentials_file
+            .as_deref()
+            .ok_or_else(|| SheetsError::Config("google.credentials_file is not set".to_string()))?;
         let spreadsheets_url = spreadsheets_url(&google.api_base)?;
         let tls = tls_config()?;
         let tokens = TokenSource::from_key_file(key_file, tls.clone()).await?;
@@ -247,7 +248,8 @@ impl SheetsClient {
         let mut url = self.spreadsheets_url.clone();
         match suffix {
             Some(verb) if verb.starts_with(':') => {
-                push_segments(&mut url, &[&format!("{spreadsheet_id}{verb}")]);
+                let segment = format!("{spreadsheet_id}{verb}");
+                push_segments(&mut url, &[segment.as_str()]);
             }
             Some(path) => push_segments(&mut url, &[spreadsheet_id, path]),
             None => push_segments(&mut url, &[spreadsheet_id]),
@@ -296,7 +298,10 @@ mod tests {
     #[test]
     fn base_urls() {
         let url = spreadsheets_url("https://sheets.googleapis.com").expect("url");
-        assert_eq!(url.as_str(), "https://sheets.googleapis.com/v4/spreadsheets");
+        assert_eq!(
+            url.as_str(),
+            "https://sheets.googleapis.com/v4/spreadsheets"
+        );
         let url = spreadsheets_url("http://127.0.0.1:4000/").expect("url");
         assert_eq!(url.as_str(), "http://127.0.0.1:4000/v4/spreadsheets");
         let url = spreadsheets_url("http://proxy/sheets/").expect("url");

@@ -80,7 +80,9 @@ fn update_cells_with_a_range() {
 
 #[test]
 fn dimension_requests() {
-    round_trip::<Request>(json!({"appendDimension": {"sheetId": 123, "dimension": "ROWS", "length": 500}}));
+    round_trip::<Request>(
+        json!({"appendDimension": {"sheetId": 123, "dimension": "ROWS", "length": 500}}),
+    );
     round_trip::<Request>(json!({"insertDimension": {
         "range": {"sheetId": 123, "dimension": "COLUMNS", "startIndex": 2, "endIndex": 4},
         "inheritFromBefore": true
@@ -165,7 +167,10 @@ fn spreadsheet_get_response() {
     }));
     let orders = spreadsheet.sheet_by_title("Orders").expect("Orders");
     assert_eq!(
-        orders.grid_properties.as_ref().and_then(|grid| grid.row_count),
+        orders
+            .grid_properties
+            .as_ref()
+            .and_then(|grid| grid.row_count),
         Some(1000)
     );
     assert!(spreadsheet.sheet_by_title("Missing").is_none());

@@ -43,7 +43,10 @@ impl QuotaSettings {
 
     /// From `[sync]`: `read_requests_per_minute`, `write_requests_per_minute`.
     pub fn from_config(sync: &crate::config::SyncConfig) -> Self {
-        Self::per_minute(sync.read_requests_per_minute, sync.write_requests_per_minute)
+        Self::per_minute(
+            sync.read_requests_per_minute,
+            sync.write_requests_per_minute,
+        )
     }
 }
 
@@ -172,12 +175,18 @@ fn expire(sent: &mut VecDeque<Instant>, now: Instant, window: Duration) {
     }
 }
 
-fn wait_for_slot(sent: &VecDeque<Instant>, now: Instant, limit: usize, window: Duration) -> Duration {
+fn wait_for_slot(
+    sent: &VecDeque<Instant>,
+    now: Instant,
+    limit: usize,
+    window: Duration,
+) -> Duration {
     if sent.len() < limit {
         return Duration::ZERO;
     }
-    sent.front()
-        .map_or(Duration::ZERO, |oldest| (*oldest + window).saturating_duration_since(now))
+    sent.front().map_or(Duration::ZERO, |oldest| {
+        (*oldest + window).saturating_duration_since(now)
+    })
 }
 
 #[cfg(test)]

@@ -106,7 +106,11 @@ impl SheetsClient {
     }
 
     /// One attempt: quota token, access token, request, whole body.
-    async fn attempt(&self, call: &Call, cancel: &CancellationToken) -> Result<Vec<u8>, SheetsError> {
+    async fn attempt(
+        &self,
+        call: &Call,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<u8>, SheetsError> {
         let budget = match call.kind {
             RequestKind::Read => &self.quota.reads,
             RequestKind::Write => &self.quota.writes,
@@ -134,7 +138,11 @@ impl SheetsClient {
         if status.is_success() {
             return Ok(body.to_vec());
         }
-        Err(SheetsError::from_response(status.as_u16(), &body, retry_after))
+        Err(SheetsError::from_response(
+            status.as_u16(),
+            &body,
+            retry_after,
+        ))
     }
 }
 
@@ -169,7 +177,7 @@ fn transport_error(error: reqwest::Error) -> SheetsError {
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
-        source = cause.source();
+        source = std::error::Error::source(cause);
     }
     SheetsError::Transport(message)
 }

@@ -50,10 +50,9 @@ async fn token_comes_from_the_key_files_token_uri_and_calls_run_as_the_account()
         .iter()
         .all(|entry| entry.client_email.as_deref() == Some(client.client_email())));
     // The only way to a token the emulator accepts is its /token, named by the key file.
-    let key: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(key_file(&emulator)).expect("key file"),
-    )
-    .expect("key json");
+    let key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(key_file(&emulator)).expect("key file"))
+            .expect("key json");
     assert_eq!(key["token_uri"], format!("{}/token", emulator.base_url));
     assert_eq!(key["client_email"], client.client_email());
 }
@@ -68,7 +67,10 @@ async fn typed_values_round_trip_through_batch_update_and_values_get() {
         .await
         .expect("create");
     let id = created.spreadsheet_id.clone();
-    let layout = client.get_spreadsheet(&id, None, &cancel).await.expect("get");
+    let layout = client
+        .get_spreadsheet(&id, None, &cancel)
+        .await
+        .expect("get");
     let orders = layout.sheet_by_title("Orders").expect("Orders tab");
     let sheet_id = orders.sheet_id.unwrap_or(0);
     let grid = orders.grid_properties.clone().expect("grid");
@@ -130,14 +132,27 @@ async fn typed_values_round_trip_through_batch_update_and_values_get() {
         ]]
     );
     assert_eq!(
-        emulator.state.store.sheet_values(&id, "Orders").expect("sheet"),
-        vec![vec![json!("=1+2"), json!(42.5), json!(true), json!(""), json!("0050")]]
+        emulator
+            .state
+            .store
+            .sheet_values(&id, "Orders")
+            .expect("sheet"),
+        vec![vec![
+            json!("=1+2"),
+            json!(42.5),
+            json!(true),
+            json!(""),
+            json!("0050")
+        ]]
     );
 
     let both = client
         .batch_get_values(
             &id,
-            &[a1::sheet_range("Jon's Data"), a1::columns_range("Orders", 1, 2)],
+            &[
+                a1::sheet_range("Jon's Data"),
+                a1::columns_range("Orders", 1, 2),
+            ],
             &cancel,
         )
         .await
@@ -149,7 +164,10 @@ async fn typed_values_round_trip_through_batch_update_and_values_get() {
         vec![vec![CellValue::Number(42.5), CellValue::Bool(true)]]
     );
 
-    let after = client.get_spreadsheet(&id, None, &cancel).await.expect("get");
+    let after = client
+        .get_spreadsheet(&id, None, &cancel)
+        .await
+        .expect("get");
     let rows = after
         .sheet_by_title("Orders")
         .and_then(|sheet| sheet.grid_properties.as_ref())
@@ -183,7 +201,10 @@ async fn a_write_past_the_grid_is_a_definite_error_with_googles_message_and_no_r
         .await
         .expect("create")
         .spreadsheet_id;
-    let layout = client.get_spreadsheet(&id, None, &cancel).await.expect("get");
+    let layout = client
+        .get_spreadsheet(&id, None, &cancel)
+        .await
+        .expect("get");
     let sheet_id = layout.sheets[0].properties.sheet_id.unwrap_or(0);
     let since = emulator.state.control.last_seq();
     let error = client
@@ -211,7 +232,11 @@ async fn a_write_past_the_grid_is_a_definite_error_with_googles_message_and_no_r
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(statuses(&writes_since(&emulator, since)), vec![400], "sent once");
+    assert_eq!(
+        statuses(&writes_since(&emulator, since)),
+        vec![400],
+        "sent once"
+    );
     assert_eq!(client.retries_total(), 0);
     assert!(
         emulator
@@ -249,7 +274,10 @@ async fn an_unreadable_or_invalid_key_file_is_a_clear_error_naming_the_file() {
         .expect_err("missing key file");
     assert!(matches!(error, SheetsError::KeyFile { .. }), "{error:?}");
     let text = error.to_string();
-    assert!(text.contains("missing-key.json") && text.contains("cannot read"), "{text}");
+    assert!(
+        text.contains("missing-key.json") && text.contains("cannot read"),
+        "{text}"
+    );
 
     let invalid = directory.path().join("not-a-key.json");
     std::fs::write(&invalid, r#"{"type": "authorized_user"}"#).expect("write");
@@ -261,7 +289,10 @@ async fn an_unreadable_or_invalid_key_file_is_a_clear_error_naming_the_file() {
         .await
         .expect_err("invalid key file");
     let text = error.to_string();
-    assert!(text.contains("not-a-key.json") && text.contains("service-account"), "{text}");
+    assert!(
+        text.contains("not-a-key.json") && text.contains("service-account"),
+        "{text}"
+    );
     assert!(!error.is_transient());
 
     let unset = GoogleConfig::default();

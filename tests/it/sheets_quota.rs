@@ -81,6 +81,10 @@ async fn the_client_never_sends_more_writes_per_window_than_its_budget() {
     assert_eq!(client.retries_total(), 0);
     // Nine writes at three per window: the last three waited two full windows.
     assert!(elapsed >= CLIENT_WINDOW * 2, "{elapsed:?}");
-    let rows = emulator.state.store.sheet_values(&id, "Orders").expect("rows");
+    let rows = emulator
+        .state
+        .store
+        .sheet_values(&id, "Orders")
+        .expect("rows");
     assert_eq!(rows.len(), 3 * LIMIT as usize);
 }

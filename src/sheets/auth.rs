@@ -79,10 +79,12 @@ impl std::fmt::Debug for TokenSource {
 
 impl TokenSource {
     /// Read the key file and build the token source; `tls` must have no ALPN protocols
-    /// (hyper-rustls sets its own). No token is fetched yet.
+    /// (hyper-rustls sets its own). No token is fetched yet. `timeout` bounds each token
+    /// request, so a stalled token endpoint is a transient error, not a hang.
     pub async fn from_key_file(
         path: &Path,
         tls: rustls::ClientConfig,
+        timeout: std::time::Duration,
     ) -> Result<TokenSource, SheetsError> {
         let key = read_key_file(path).await?;
         let client_email = key.client_email.clone();
@@ -96,6 +98,7 @@ impl TokenSource {
                 .build::<_, String>(connector);
         let authenticator =
             ServiceAccountAuthenticator::with_client(key, CustomHyperClientBuilder::from(client))
+                .with_timeout(timeout)
                 .build()
                 .await
                 .map_err(|error| SheetsError::KeyFile {

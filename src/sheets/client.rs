@@ -97,7 +97,8 @@ impl SheetsClient {
             .ok_or_else(|| SheetsError::Config("google.credentials_file is not set".to_string()))?;
         let spreadsheets_url = spreadsheets_url(&google.api_base)?;
         let tls = tls_config()?;
-        let tokens = TokenSource::from_key_file(key_file, tls.clone()).await?;
+        let tokens =
+            TokenSource::from_key_file(key_file, tls.clone(), options.request_timeout).await?;
         let mut api_tls = tls;
         api_tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let http = reqwest::Client::builder()

@@ -27,11 +27,13 @@
 //!   with the position after each, reconnecting from the last committed position.
 //! - [`position`]: binlog positions (MariaDB GTID list, MySQL GTID set, file:offset).
 //! - [`value`]: the typed value a binlog column decodes to.
+//! - [`sheets`]: the Google Sheets API client: auth, calls, retries, quota, typed model.
 //! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
 
 pub mod binlog;
 pub mod config;
 pub mod position;
 pub mod preflight;
+pub mod sheets;
 pub mod value;
 pub mod webhook;

@@ -1,0 +1,303 @@
+//! The service account's request budget (DESIGN §2.7): at most `limit` requests in any
+//! `window` (Google: 60 reads and 60 writes per minute per user; all calls of a service account
+//! count as one user). Every call takes a token before it is sent, so sheetsync stays under
+//! Google's quota instead of collecting 429s.
+//!
+//! # Why a sliding window and not a GCRA / refilling bucket
+//! A bucket of `limit` tokens refilled at `limit / window` lets a full burst through and then
+//! refills during the same minute: up to `2 · limit - 1` requests in one rolling minute, which
+//! Google (and the emulator) would answer with 429. Remembering the send times of the last
+//! `limit` requests gives exactly "≤ limit in any window", so the budget can be used in full
+//! bursts (the coalescer's big batches) without ever overrunning the quota. (That is also why
+//! this is not `governor`, whose quota is a GCRA.)
+//!
+//! The decisions take `now` as an argument, so the unit tests step through time without
+//! sleeping; `tokio::time::Instant` keeps tokio's paused clock usable by callers' tests.
+//!
+//! The coalescer asks [`RequestBudget::try_acquire`] "is a token free now?" to choose between
+//! flushing at once and coalescing more; the writer waits in [`RequestBudget::acquire`].
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Requests per window for reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaSettings {
+    pub read_requests_per_window: u32,
+    pub write_requests_per_window: u32,
+    /// Google's quotas are per minute; tests shorten this.
+    pub window: Duration,
+}
+
+impl QuotaSettings {
+    /// Per-minute limits, as in `[sync]` of the config.
+    pub fn per_minute(read_requests_per_minute: u32, write_requests_per_minute: u32) -> Self {
+        Self {
+            read_requests_per_window: read_requests_per_minute,
+            write_requests_per_window: write_requests_per_minute,
+            window: Duration::from_secs(60),
+        }
+    }
+
+    /// From `[sync]`: `read_requests_per_minute`, `write_requests_per_minute`.
+    pub fn from_config(sync: &crate::config::SyncConfig) -> Self {
+        Self::per_minute(
+            sync.read_requests_per_minute,
+            sync.write_requests_per_minute,
+        )
+    }
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        Self::per_minute(60, 60)
+    }
+}
+
+/// The two budgets of one service account. Cheap to clone; clones share the budgets.
+#[derive(Debug, Clone)]
+pub struct AccountQuota {
+    pub reads: RequestBudget,
+    pub writes: RequestBudget,
+}
+
+impl AccountQuota {
+    pub fn new(settings: QuotaSettings) -> Self {
+        Self {
+            reads: RequestBudget::new(settings.read_requests_per_window, settings.window),
+            writes: RequestBudget::new(settings.write_requests_per_window, settings.window),
+        }
+    }
+}
+
+/// At most `limit` acquisitions in any `window`. Cheap to clone; clones share the budget.
+#[derive(Debug, Clone)]
+pub struct RequestBudget {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    limit: usize,
+    window: Duration,
+    /// Times of the acquisitions still inside the window, oldest first (≤ `limit` entries).
+    sent: Mutex<VecDeque<Instant>>,
+    /// Waiters in [`RequestBudget::acquire`] take turns (tokio's mutex is FIFO), so a token
+    /// goes to the longest waiter, and `try_acquire` never jumps that queue.
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl RequestBudget {
+    /// A budget of `limit` per `window`; a limit of 0 is treated as 1 so nothing waits forever.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        Self {
+            inner: Arc::new(Inner {
+                limit,
+                window,
+                sent: Mutex::new(VecDeque::with_capacity(limit.min(4096))),
+                turn: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    pub fn limit(&self) -> u32 {
+        u32::try_from(self.inner.limit).unwrap_or(u32::MAX)
+    }
+
+    /// Take a token if one is free now (and nobody is queued in `acquire`); never waits.
+    pub fn try_acquire(&self) -> bool {
+        let Ok(_turn) = self.inner.turn.try_lock() else {
+            return false;
+        };
+        self.take(Instant::now()).is_ok()
+    }
+
+    /// Wait for a token and take it. Cancel-safe: dropping the future before it completes
+    /// takes nothing.
+    pub async fn acquire(&self) {
+        let _turn = self.inner.turn.lock().await;
+        loop {
+            match self.take(Instant::now()) {
+                Ok(()) => return,
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    /// How long until a token is free (zero when one is free now). Waiters already queued in
+    /// `acquire` are not counted.
+    pub fn time_until_available(&self) -> Duration {
+        self.time_until_available_at(Instant::now())
+    }
+
+    fn time_until_available_at(&self, now: Instant) -> Duration {
+        let mut sent = self.sent();
+        expire(&mut sent, now, self.inner.window);
+        wait_for_slot(&sent, now, self.inner.limit, self.inner.window)
+    }
+
+    /// Tokens free now.
+    pub fn available(&self) -> u32 {
+        let mut sent = self.sent();
+        expire(&mut sent, Instant::now(), self.inner.window);
+        u32::try_from(self.inner.limit - sent.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Take a token at `now`, or say how long until one is free.
+    fn take(&self, now: Instant) -> Result<(), Duration> {
+        let mut sent = self.sent();
+        expire(&mut sent, now, self.inner.window);
+        let wait = wait_for_slot(&sent, now, self.inner.limit, self.inner.window);
+        if wait.is_zero() {
+            sent.push_back(now);
+            Ok(())
+        } else {
+            Err(wait)
+        }
+    }
+
+    fn sent(&self) -> MutexGuard<'_, VecDeque<Instant>> {
+        // Updates under this lock are single push/pop operations: never left half done.
+        self.inner
+            .sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Drop acquisitions that have left the window.
+fn expire(sent: &mut VecDeque<Instant>, now: Instant, window: Duration) {
+    while sent
+        .front()
+        .is_some_and(|oldest| now.duration_since(*oldest) >= window)
+    {
+        sent.pop_front();
+    }
+}
+
+fn wait_for_slot(
+    sent: &VecDeque<Instant>,
+    now: Instant,
+    limit: usize,
+    window: Duration,
+) -> Duration {
+    if sent.len() < limit {
+        return Duration::ZERO;
+    }
+    sent.front().map_or(Duration::ZERO, |oldest| {
+        (*oldest + window).saturating_duration_since(now)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WINDOW: Duration = Duration::from_secs(60);
+
+    fn seconds(value: u64) -> Duration {
+        Duration::from_secs(value)
+    }
+
+    #[test]
+    fn a_full_burst_then_nothing_until_the_window_moves() {
+        let budget = RequestBudget::new(3, WINDOW);
+        let start = Instant::now();
+        assert_eq!(budget.take(start), Ok(()));
+        let later = start + seconds(10);
+        assert_eq!(budget.take(later), Ok(()));
+        assert_eq!(budget.take(later), Ok(()));
+        assert_eq!(budget.take(later), Err(seconds(50)));
+        assert_eq!(budget.time_until_available_at(later), seconds(50));
+        let minute = start + WINDOW;
+        assert_eq!(budget.time_until_available_at(minute), Duration::ZERO);
+        assert_eq!(budget.take(minute), Ok(()));
+        // The two taken at +10 s are still inside the window.
+        assert_eq!(budget.take(minute), Err(seconds(10)));
+    }
+
+    #[test]
+    fn never_more_than_the_limit_in_any_window() {
+        let budget = RequestBudget::new(5, WINDOW);
+        let start = Instant::now();
+        let mut now = start;
+        let mut times = Vec::new();
+        while times.len() < 23 {
+            match budget.take(now) {
+                Ok(()) => times.push(now),
+                Err(wait) => now += wait,
+            }
+        }
+        for (index, time) in times.iter().enumerate() {
+            let in_window = times[index..]
+                .iter()
+                .filter(|later| later.duration_since(*time) < WINDOW)
+                .count();
+            assert!(in_window <= 5, "{in_window} in the window from #{index}");
+        }
+        // 23 tokens at 5 per window: the 21st..23rd come after 4 windows.
+        assert_eq!(now.duration_since(start), WINDOW * 4);
+    }
+
+    #[tokio::test]
+    async fn acquire_waits_for_the_window_and_try_acquire_does_not() {
+        let window = Duration::from_millis(50);
+        let budget = RequestBudget::new(2, window);
+        let started = std::time::Instant::now();
+        assert!(budget.try_acquire());
+        budget.acquire().await;
+        assert!(!budget.try_acquire());
+        assert_eq!(budget.available(), 0);
+        assert!(budget.time_until_available() <= window);
+        budget.acquire().await;
+        // A lower bound only: a busy machine may make it later, never earlier.
+        assert!(started.elapsed() >= window);
+    }
+
+    #[tokio::test]
+    async fn try_acquire_does_not_jump_the_queue_of_waiters() {
+        let budget = RequestBudget::new(1, Duration::from_millis(50));
+        assert!(budget.try_acquire());
+        let waiter = {
+            let budget = budget.clone();
+            tokio::spawn(async move { budget.acquire().await })
+        };
+        // While the waiter holds its turn, or after it took the token, nothing is free.
+        tokio::task::yield_now().await;
+        assert!(!budget.try_acquire() || waiter.is_finished());
+        waiter.await.expect("waiter");
+        assert!(!budget.try_acquire());
+    }
+
+    #[tokio::test]
+    async fn dropping_acquire_takes_nothing() {
+        let budget = RequestBudget::new(1, WINDOW);
+        assert!(budget.try_acquire());
+        let attempt = tokio::time::timeout(Duration::from_millis(20), budget.acquire()).await;
+        assert!(attempt.is_err());
+        let sent = budget.sent().len();
+        assert_eq!(sent, 1, "the cancelled acquire took nothing");
+        assert!(budget.inner.turn.try_lock().is_ok(), "and left the queue");
+    }
+
+    #[test]
+    fn zero_limit_is_one() {
+        assert_eq!(RequestBudget::new(0, WINDOW).limit(), 1);
+    }
+
+    #[test]
+    fn settings_from_config() {
+        let sync = crate::config::SyncConfig {
+            write_requests_per_minute: 300,
+            ..Default::default()
+        };
+        let settings = QuotaSettings::from_config(&sync);
+        assert_eq!(settings.write_requests_per_window, 300);
+        assert_eq!(settings.read_requests_per_window, 60);
+        assert_eq!(settings.window, Duration::from_secs(60));
+    }
+}

@@ -8,7 +8,6 @@ use super::http::Query;
 use super::metadata::{self, Dimension};
 use super::model::{Sheet, Spreadsheet};
 use super::ranges::{self, Resolved};
-use super::render::{DateTimeRender, ValueRender};
 use super::spreadsheets::check_cell_limit;
 use super::store::Store;
 use super::user_entered::InputOption;
@@ -78,11 +77,7 @@ pub fn append(
     };
     let major = parse_major(body.get("majorDimension").and_then(Value::as_str))?;
     let rows = as_rows(body, major)?;
-    let response_options = ResponseOptions {
-        include_values: query.flag("includeValuesInResponse"),
-        value_render: ValueRender::parse(query.get("responseValueRenderOption"))?,
-        date_render: DateTimeRender::parse(query.get("responseDateTimeRenderOption"))?,
-    };
+    let response_options = ResponseOptions::from_query(query)?;
     store.write(spreadsheet_id, |spreadsheet, _| {
         let resolved = ranges::resolve(spreadsheet, range)?;
         let sheet = &spreadsheet.sheets[resolved.sheet_index];

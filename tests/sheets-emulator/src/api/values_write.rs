@@ -152,6 +152,30 @@ pub(super) struct ResponseOptions {
     pub(super) date_render: DateTimeRender,
 }
 
+impl ResponseOptions {
+    /// `values.update` and `values.append` take these as query parameters.
+    pub(super) fn from_query(query: &Query) -> Result<Self, ApiError> {
+        Ok(Self {
+            include_values: query.flag("includeValuesInResponse"),
+            value_render: ValueRender::parse(query.get("responseValueRenderOption"))?,
+            date_render: DateTimeRender::parse(query.get("responseDateTimeRenderOption"))?,
+        })
+    }
+
+    /// `values.batchUpdate` takes the same three in its JSON body.
+    pub(super) fn from_body(body: &Value) -> Result<Self, ApiError> {
+        let text = |name: &str| body.get(name).and_then(Value::as_str);
+        Ok(Self {
+            include_values: body
+                .get("includeValuesInResponse")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            value_render: ValueRender::parse(text("responseValueRenderOption"))?,
+            date_render: DateTimeRender::parse(text("responseDateTimeRenderOption"))?,
+        })
+    }
+}
+
 pub(super) fn update_values_response(
     spreadsheet: &Spreadsheet,
     written: &Written,
@@ -215,11 +239,7 @@ pub fn update(
     let option = InputOption::parse(query.get("valueInputOption"))?;
     let major = parse_major(body.get("majorDimension").and_then(Value::as_str))?;
     let rows = as_rows(body, major)?;
-    let response_options = ResponseOptions {
-        include_values: query.flag("includeValuesInResponse"),
-        value_render: ValueRender::parse(query.get("responseValueRenderOption"))?,
-        date_render: DateTimeRender::parse(query.get("responseDateTimeRenderOption"))?,
-    };
+    let response_options = ResponseOptions::from_query(query)?;
     store.write(spreadsheet_id, |spreadsheet, _| {
         let resolved = ranges::resolve(spreadsheet, range)?;
         let written = write_grid(spreadsheet, &resolved, &rows, option, true)?;
@@ -234,20 +254,7 @@ pub fn update(
 
 pub fn batch_update(store: &Store, spreadsheet_id: &str, body: &Value) -> Result<Value, ApiError> {
     let option = InputOption::parse(body.get("valueInputOption").and_then(Value::as_str))?;
-    let response_options = ResponseOptions {
-        include_values: body
-            .get("includeValuesInResponse")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        value_render: ValueRender::parse(
-            body.get("responseValueRenderOption")
-                .and_then(Value::as_str),
-        )?,
-        date_render: DateTimeRender::parse(
-            body.get("responseDateTimeRenderOption")
-                .and_then(Value::as_str),
-        )?,
-    };
+    let response_options = ResponseOptions::from_body(body)?;
     let data = body
         .get("data")
         .and_then(Value::as_array)

@@ -28,6 +28,7 @@
 //! - [`position`]: binlog positions (MariaDB GTID list, MySQL GTID set, file:offset).
 //! - [`value`]: the typed value a binlog column decodes to.
 //! - [`sheets`]: the Google Sheets API client: auth, calls, retries, quota, typed model.
+//! - [`sync`]: MySQL → Sheets stages: route, coalesce, plan, write with the checkpoint.
 //! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
 
 pub mod binlog;
@@ -35,5 +36,6 @@ pub mod config;
 pub mod position;
 pub mod preflight;
 pub mod sheets;
+pub mod sync;
 pub mod value;
 pub mod webhook;

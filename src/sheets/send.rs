@@ -106,7 +106,7 @@ impl SheetsClient {
     }
 
     /// One attempt: quota token, access token, request, whole body.
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         call: &Call,
         cancel: &CancellationToken,

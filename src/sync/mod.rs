@@ -10,6 +10,8 @@
 //! sheet shows it ([`RowKey`]), cells the webhook side asks the writer to write back
 //! ([`WriteBack`]), and the "sheet structure changed" signal ([`StructureNotifier`]).
 
+pub mod checkpoint;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 

@@ -11,6 +11,8 @@
 //! ([`WriteBack`]), and the "sheet structure changed" signal ([`StructureNotifier`]).
 
 pub mod checkpoint;
+pub mod result_value;
+pub mod snapshot;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -16,6 +16,7 @@ mod sheets_client;
 mod sheets_quota;
 mod sheets_retry;
 mod sheets_support;
+mod snapshot_values;
 mod support;
 mod webhook_security;
 mod webhook_support;

@@ -11,6 +11,7 @@
 //! ([`WriteBack`]), and the "sheet structure changed" signal ([`StructureNotifier`]).
 
 pub mod checkpoint;
+pub mod ddl;
 pub mod result_value;
 pub mod snapshot;
 

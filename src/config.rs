@@ -121,6 +121,16 @@ pub struct SyncConfig {
     pub read_requests_per_minute: u32,
     /// Time zone TIMESTAMP columns are shown in (an IANA name or `UTC`).
     pub time_zone: String,
+    /// What to do when the saved position was purged from the server's binlog.
+    pub on_binlog_gone: OnBinlogGone,
+}
+
+/// DESIGN §2.10: never skip silently; reload the mappings from a fresh snapshot, or stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnBinlogGone {
+    Resnapshot,
+    Stop,
 }
 
 impl Default for SyncConfig {
@@ -130,6 +140,7 @@ impl Default for SyncConfig {
             write_requests_per_minute: 60,
             read_requests_per_minute: 60,
             time_zone: "UTC".into(),
+            on_binlog_gone: OnBinlogGone::Resnapshot,
         }
     }
 }

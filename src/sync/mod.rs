@@ -11,9 +11,18 @@
 //! ([`WriteBack`]), and the "sheet structure changed" signal ([`StructureNotifier`]).
 
 pub mod checkpoint;
+pub mod coalesce;
 pub mod ddl;
+pub mod initial_load;
+pub mod layout;
+pub mod pipeline;
+pub mod plan;
 pub mod result_value;
+pub mod router;
+pub mod send;
 pub mod snapshot;
+pub mod tabs;
+pub mod writer;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

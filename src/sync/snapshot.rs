@@ -97,26 +97,12 @@ impl Snapshot {
             source,
         };
         let mut conn: Conn = pool.get_conn().await.map_err(mysql)?;
-        let table_columns: Vec<String> = conn
-            .exec(
-                "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
-                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-                (database, table),
-            )
+        let (table_columns, key_columns) = describe_table(&mut conn, database, table)
             .await
             .map_err(mysql)?;
         if table_columns.is_empty() {
             return Err(SnapshotError::TableMissing { table: name });
         }
-        let key_columns: Vec<String> = conn
-            .exec(
-                "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
-                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' \
-                 ORDER BY ORDINAL_POSITION",
-                (database, table),
-            )
-            .await
-            .map_err(mysql)?;
         if key_columns.is_empty() {
             return Err(SnapshotError::NoPrimaryKey { table: name });
         }
@@ -199,6 +185,31 @@ impl Snapshot {
             },
         })
     }
+}
+
+/// The table's columns in table order and its primary-key columns in key order (both empty
+/// when the table does not exist).
+pub async fn describe_table(
+    conn: &mut Conn,
+    database: &str,
+    table: &str,
+) -> Result<(Vec<String>, Vec<String>), mysql_async::Error> {
+    let columns: Vec<String> = conn
+        .exec(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            (database, table),
+        )
+        .await?;
+    let key_columns: Vec<String> = conn
+        .exec(
+            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' \
+             ORDER BY ORDINAL_POSITION",
+            (database, table),
+        )
+        .await?;
+    Ok((columns, key_columns))
 }
 
 /// MariaDB's exact snapshot position: the binlog file/offset the consistent snapshot saw, as a

@@ -10,6 +10,10 @@
 //! sheet shows it ([`RowKey`]), cells the webhook side asks the writer to write back
 //! ([`WriteBack`]), and the "sheet structure changed" signal ([`StructureNotifier`]).
 
+pub mod coalesce;
+pub mod layout;
+pub mod plan;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 

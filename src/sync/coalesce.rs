@@ -41,7 +41,9 @@ pub enum RowUpdate {
     /// Cells only (webhook write-back: a conflict the database won, a refused edit reverted with
     /// a note). Never creates a row: if the key is not in the sheet it is dropped at plan time.
     /// A cell's `note`: `None` leaves the sheet's note alone, `Some("")` clears it.
-    Cells { cells: Vec<(Arc<str>, CellData)> },
+    Cells {
+        cells: Vec<(Arc<str>, CellData)>,
+    },
 }
 
 /// A row's merged change within a batch.
@@ -119,8 +121,8 @@ impl Coalescer {
                 self.changes_merged += 1;
                 let earlier = std::mem::replace(&mut pending.update, RowUpdate::Delete);
                 let merged = PendingRow::new(merge(earlier, update), pending.arrival);
-                self.estimated_bytes = self.estimated_bytes - pending.estimated_bytes
-                    + merged.estimated_bytes;
+                self.estimated_bytes =
+                    self.estimated_bytes - pending.estimated_bytes + merged.estimated_bytes;
                 *pending = merged;
             }
             None => {
@@ -223,7 +225,13 @@ pub fn merge(earlier: RowUpdate, later: RowUpdate) -> RowUpdate {
             }
             RowUpdate::Upsert { cells, changed }
         }
-        (RowUpdate::Upsert { mut cells, mut changed }, RowUpdate::Cells { cells: later }) => {
+        (
+            RowUpdate::Upsert {
+                mut cells,
+                mut changed,
+            },
+            RowUpdate::Cells { cells: later },
+        ) => {
             for (name, cell) in later {
                 match cells.iter_mut().find(|(existing, _)| *existing == name) {
                     Some((_, existing)) => *existing = cell,

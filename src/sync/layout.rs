@@ -146,7 +146,9 @@ impl TabLayout {
         let mut removed = vec![false; self.rows.len()];
         let mut deleted = 0u32;
         for grid_row in grid_rows {
-            let index = grid_row.checked_sub(HEADER_ROWS).map(|index| index as usize);
+            let index = grid_row
+                .checked_sub(HEADER_ROWS)
+                .map(|index| index as usize);
             if let Some(slot) = index.and_then(|index| removed.get_mut(index)) {
                 deleted += u32::from(!*slot);
                 *slot = true;

@@ -41,6 +41,9 @@ use crate::sync::RowKey;
 
 use cells::{header_request, CellWrites};
 
+/// A cell of a pending row, by column name.
+type NamedCell = (Arc<str>, CellData);
+
 /// Google Sheets' cell limit (DESIGN §2.12). Google counts it per spreadsheet: the writer also
 /// adds up [`TabPlan::peak_cells`] of its tabs.
 pub const MAX_CELLS_PER_TAB: u64 = 10_000_000;
@@ -115,8 +118,8 @@ pub fn plan_tab<'a>(
     };
 
     let mut deleted_rows = Vec::new();
-    let mut updates: Vec<(&RowKey, Vec<&(Arc<str>, CellData)>)> = Vec::new();
-    let mut appends: Vec<(u64, &RowKey, &[(Arc<str>, CellData)])> = Vec::new();
+    let mut updates: Vec<(&RowKey, Vec<&NamedCell>)> = Vec::new();
+    let mut appends: Vec<(u64, &RowKey, &[NamedCell])> = Vec::new();
     for (key, pending) in rows {
         let present = layout.row_of(key);
         match (&pending.update, present) {
@@ -145,15 +148,17 @@ pub fn plan_tab<'a>(
         _ => keep_one_row.saturating_sub(layout.grid_rows.saturating_sub(deleted)),
     };
     if guard > 0 {
-        plan.requests.push(append_dimension(sheet_id, Dimension::Rows, guard));
+        plan.requests
+            .push(append_dimension(sheet_id, Dimension::Rows, guard));
         plan.layout_after.grid_rows += guard;
     }
     let mut peak = Peak::default();
     peak.observe(&plan.layout_after);
     for (start, end) in descending_ranges(&deleted_rows) {
-        plan.requests.push(Request::DeleteDimension(DeleteDimensionRequest {
-            range: DimensionRange::rows(sheet_id, start, end),
-        }));
+        plan.requests
+            .push(Request::DeleteDimension(DeleteDimensionRequest {
+                range: DimensionRange::rows(sheet_id, start, end),
+            }));
     }
     plan.layout_after.remove_grid_rows(&deleted_rows);
     plan.rows_deleted = deleted_rows.len();
@@ -164,17 +169,21 @@ pub fn plan_tab<'a>(
         .filter(|name| plan.layout_after.column(name).is_none())
         .collect();
     let first_free = plan.layout_after.header_end();
-    let columns_needed = first_free.saturating_add(u32::try_from(missing.len()).unwrap_or(u32::MAX));
+    let columns_needed =
+        first_free.saturating_add(u32::try_from(missing.len()).unwrap_or(u32::MAX));
     if columns_needed > plan.layout_after.grid_columns {
         let growth = columns_needed - plan.layout_after.grid_columns;
-        plan.requests.push(append_dimension(sheet_id, Dimension::Columns, growth));
+        plan.requests
+            .push(append_dimension(sheet_id, Dimension::Columns, growth));
         plan.layout_after.grid_columns = columns_needed;
     }
     if !missing.is_empty() {
-        plan.requests.push(header_request(sheet_id, first_free, &missing));
+        plan.requests
+            .push(header_request(sheet_id, first_free, &missing));
         plan.cells_written += missing.len();
         for (offset, name) in (0u32..).zip(&missing) {
-            plan.layout_after.add_header_column(name, first_free + offset);
+            plan.layout_after
+                .add_header_column(name, first_free + offset);
         }
     }
     peak.observe(&plan.layout_after);
@@ -187,7 +196,9 @@ pub fn plan_tab<'a>(
         };
         let columns = cells.into_iter().filter_map(|(name, cell)| {
             let column = plan.layout_after.column(name)?;
-            synced_names.contains(&**name).then_some((column, cell.clone()))
+            synced_names
+                .contains(&**name)
+                .then_some((column, cell.clone()))
         });
         writes.add_row(row, columns);
     }
@@ -223,7 +234,8 @@ pub fn plan_tab<'a>(
     let rows_needed = plan.layout_after.used_rows();
     if rows_needed > plan.layout_after.grid_rows {
         let growth = rows_needed - plan.layout_after.grid_rows;
-        plan.requests.push(append_dimension(sheet_id, Dimension::Rows, growth));
+        plan.requests
+            .push(append_dimension(sheet_id, Dimension::Rows, growth));
         plan.layout_after.grid_rows = rows_needed;
     }
     plan.cells_written += writes.cells();

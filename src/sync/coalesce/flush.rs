@@ -137,5 +137,7 @@ fn checkpoint_only(inputs: &FlushInputs, policy: &FlushPolicy) -> FlushDecision 
 
 /// When no write token is free yet: the instant one will be. Changes keep coalescing meanwhile.
 fn token_wait(inputs: &FlushInputs) -> Option<Instant> {
-    inputs.token_ready_at.filter(|ready_at| *ready_at > inputs.now)
+    inputs
+        .token_ready_at
+        .filter(|ready_at| *ready_at > inputs.now)
 }

@@ -119,13 +119,7 @@ pub(super) fn header_request(sheet_id: i64, column: u32, names: &[&Arc<str>]) ->
     update_cells(sheet_id, 0, column, vec![RowData { values }], HEADER_FIELDS)
 }
 
-fn update_cells(
-    sheet_id: i64,
-    row: u32,
-    column: u32,
-    rows: Vec<RowData>,
-    fields: &str,
-) -> Request {
+fn update_cells(sheet_id: i64, row: u32, column: u32, rows: Vec<RowData>, fields: &str) -> Request {
     Request::UpdateCells(UpdateCellsRequest {
         rows,
         fields: fields.to_string(),

@@ -121,6 +121,11 @@ pub struct SyncConfig {
     pub read_requests_per_minute: u32,
     /// Time zone TIMESTAMP columns are shown in (an IANA name or `UTC`).
     pub time_zone: String,
+    /// What binary columns become in the sheet: `"base64"` text or `"skip"` (left out).
+    pub binary: crate::cell::BinaryMode,
+    /// How long sheetsync may be stopped before the binlog it needs could be purged: `check`
+    /// fails when the server keeps its binlog for less than this.
+    pub retention_margin_hours: u32,
 }
 
 impl Default for SyncConfig {
@@ -130,6 +135,8 @@ impl Default for SyncConfig {
             write_requests_per_minute: 60,
             read_requests_per_minute: 60,
             time_zone: "UTC".into(),
+            binary: crate::cell::BinaryMode::Base64,
+            retention_margin_hours: 24,
         }
     }
 }
@@ -207,6 +214,17 @@ impl Config {
             .extract()
             .map_err(|error| ConfigError::Parse(describe(&error)))?;
         validate::validate(&mut config)?;
+        // An unknown time zone is a configuration error now, not a surprise at the first write.
+        crate::cell::CellOptions::from_config(&config.sync).map_err(|error| {
+            ConfigError::Invalid {
+                key: "sync.time_zone".into(),
+                message: match error {
+                    crate::cell::CellError::UnknownTimeZone { name, message } => {
+                        format!("unknown time zone `{name}` ({message}); use an IANA name such as `UTC` or `Europe/Berlin`")
+                    }
+                },
+            }
+        })?;
         Ok(config)
     }
 

@@ -123,6 +123,11 @@ pub struct SyncConfig {
     pub time_zone: String,
     /// What to do when the saved position was purged from the server's binlog.
     pub on_binlog_gone: OnBinlogGone,
+    /// What binary columns become in the sheet: `"base64"` text or `"skip"` (left out).
+    pub binary: crate::cell::BinaryMode,
+    /// How long sheetsync may be stopped before the binlog it needs could be purged: `check`
+    /// fails when the server keeps its binlog for less than this.
+    pub retention_margin_hours: u32,
 }
 
 /// DESIGN §2.10: never skip silently; reload the mappings from a fresh snapshot, or stop.
@@ -141,6 +146,8 @@ impl Default for SyncConfig {
             read_requests_per_minute: 60,
             time_zone: "UTC".into(),
             on_binlog_gone: OnBinlogGone::Resnapshot,
+            binary: crate::cell::BinaryMode::Base64,
+            retention_margin_hours: 24,
         }
     }
 }
@@ -218,6 +225,17 @@ impl Config {
             .extract()
             .map_err(|error| ConfigError::Parse(describe(&error)))?;
         validate::validate(&mut config)?;
+        // An unknown time zone is a configuration error now, not a surprise at the first write.
+        crate::cell::CellOptions::from_config(&config.sync).map_err(|error| {
+            ConfigError::Invalid {
+                key: "sync.time_zone".into(),
+                message: match error {
+                    crate::cell::CellError::UnknownTimeZone { name, message } => {
+                        format!("unknown time zone `{name}` ({message}); use an IANA name such as `UTC` or `Europe/Berlin`")
+                    }
+                },
+            }
+        })?;
         Ok(config)
     }
 

@@ -32,6 +32,7 @@
 //! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
 
 pub mod binlog;
+pub mod cell;
 pub mod config;
 pub mod position;
 pub mod preflight;

@@ -26,7 +26,7 @@ use super::RowKey;
 use crate::sheets::SheetsClient;
 
 /// Rows read from MySQL per query.
-const CHUNK_ROWS: usize = 2_000;
+pub const CHUNK_ROWS: usize = 2_000;
 
 pub struct LoadTarget<'a> {
     pub client: &'a SheetsClient,
@@ -130,9 +130,15 @@ pub async fn load(
     };
     let mut requests = plan.requests;
     requests.push(stored.store_request(&next));
-    let response = send_flush(target.client, target.spreadsheet_id, &requests, &next.flush, cancel)
-        .await
-        .map_err(writer_error)?;
+    let response = send_flush(
+        target.client,
+        target.spreadsheet_id,
+        &requests,
+        &next.flush,
+        cancel,
+    )
+    .await
+    .map_err(writer_error)?;
     stored.stored(next, response.as_ref());
     tracing::info!(
         mapping = target.mapping,

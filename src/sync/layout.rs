@@ -186,5 +186,7 @@ impl TabLayout {
     }
 }
 
+mod rename;
+
 #[cfg(test)]
 mod tests;

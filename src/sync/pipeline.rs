@@ -70,34 +70,33 @@ impl PipelineError {
             PipelineError::Checkpoint(error) => error.is_transient(),
             PipelineError::Writer(error) => error.is_transient(),
             PipelineError::Load(error) => error.is_transient(),
-            PipelineError::Config(_) | PipelineError::MixedPositions(_) | PipelineError::Table { .. } => false,
+            PipelineError::Config(_)
+            | PipelineError::MixedPositions(_)
+            | PipelineError::Table { .. } => false,
         }
     }
 
     fn is_binlog_gone(&self) -> bool {
-        matches!(self, PipelineError::Binlog(BinlogError::PositionPurged { .. }))
+        matches!(
+            self,
+            PipelineError::Binlog(BinlogError::PositionPurged { .. })
+        )
     }
 }
 
+/// Drops (parts of) transactions sheetsync itself wrote.
+pub type EchoFilter = Box<dyn Fn(Transaction) -> Transaction + Send + Sync>;
+/// Told the commit time of every routed row change: (mapping, key, unix seconds).
+pub type RowClockHook = Box<dyn Fn(&str, &super::RowKey, u32) + Send + Sync>;
+
 /// Hooks the webhook side plugs in (echo filter, row clock, write-backs, structure changes).
+#[derive(Default)]
 pub struct Extensions {
     pub notifier: StructureNotifier,
     pub write_back: Option<mpsc::Receiver<WriteBack>>,
-    /// Drops (parts of) transactions sheetsync itself wrote; identity when None.
-    pub echo_filter: Option<Box<dyn Fn(Transaction) -> Transaction + Send + Sync>>,
-    /// Told the commit time of every routed row change: (mapping, key, unix seconds).
-    pub row_clock: Option<Box<dyn Fn(&str, &super::RowKey, u32) + Send + Sync>>,
-}
-
-impl Default for Extensions {
-    fn default() -> Self {
-        Self {
-            notifier: StructureNotifier::default(),
-            write_back: None,
-            echo_filter: None,
-            row_clock: None,
-        }
-    }
+    /// Identity when None.
+    pub echo_filter: Option<EchoFilter>,
+    pub row_clock: Option<RowClockHook>,
 }
 
 pub struct RunOptions {
@@ -147,7 +146,11 @@ pub async fn run(
                 if config.sync.on_binlog_gone == OnBinlogGone::Stop {
                     return Err(error);
                 }
-                options.snapshot = config.mappings.iter().map(|mapping| mapping.name.clone()).collect();
+                options.snapshot = config
+                    .mappings
+                    .iter()
+                    .map(|mapping| mapping.name.clone())
+                    .collect();
             }
             Err(error) if error.is_transient() && !shutdown.is_cancelled() => {
                 failures = failures.saturating_add(1);
@@ -162,7 +165,8 @@ pub async fn run(
                 if shutdown.is_cancelled() && error.is_transient() {
                     return Ok(());
                 }
-                metrics::counter!("sheetsync_definite_errors_total", "kind" => "pipeline").increment(1);
+                metrics::counter!("sheetsync_definite_errors_total", "kind" => "pipeline")
+                    .increment(1);
                 return Err(error);
             }
         }
@@ -184,7 +188,8 @@ async fn run_once(
     shutdown: &CancellationToken,
 ) -> Result<(), PipelineError> {
     let run_id = format!("{:x}", fastrand::u64(..));
-    let cell_options = CellOptions::from_config(&config.sync).map_err(|error| PipelineError::Config(error.to_string()))?;
+    let cell_options = CellOptions::from_config(&config.sync)
+        .map_err(|error| PipelineError::Config(error.to_string()))?;
     // Which spreadsheet (writer) and tab each mapping goes to, in config order.
     let mut spreadsheets: Vec<SpreadsheetPlan> = Vec::new();
     let mut routes = Vec::new();
@@ -204,7 +209,10 @@ async fn run_once(
             return Err(problem("has no primary key; sheetsync places rows by it"));
         }
         let columns: Vec<String> = mapping.columns.clone().unwrap_or(table_columns);
-        let writer = match spreadsheets.iter().position(|plan| plan.spreadsheet_id == mapping.spreadsheet_id) {
+        let writer = match spreadsheets
+            .iter()
+            .position(|plan| plan.spreadsheet_id == mapping.spreadsheet_id)
+        {
             Some(index) => index,
             None => {
                 spreadsheets.push(SpreadsheetPlan {
@@ -217,7 +225,10 @@ async fn run_once(
         };
         let plan = &mut spreadsheets[writer];
         let tab = plan.tabs.len();
-        let key_columns: Vec<Arc<str>> = key_columns.iter().map(|key| Arc::from(key.as_str())).collect();
+        let key_columns: Vec<Arc<str>> = key_columns
+            .iter()
+            .map(|key| Arc::from(key.as_str()))
+            .collect();
         let mut synced: Vec<Arc<str>> = key_columns.clone();
         for column in &columns {
             if !synced.iter().any(|name| name.as_ref() == column) {
@@ -244,7 +255,12 @@ async fn run_once(
             },
             writer,
             tab,
-            columns: mapping.columns.as_ref().map(|columns| columns.iter().map(|column| Arc::from(column.as_str())).collect()),
+            columns: mapping.columns.as_ref().map(|columns| {
+                columns
+                    .iter()
+                    .map(|column| Arc::from(column.as_str()))
+                    .collect()
+            }),
             key_columns,
             deletes: mapping.deletes,
         });
@@ -267,9 +283,25 @@ async fn run_once(
             let forced = options.snapshot.contains(&tab.mapping);
             if forced || !stored.checkpoint.mappings.contains_key(&tab.mapping) {
                 let route = plan.routes[tab_index];
-                let (database, table) = (router.routes()[route].table.database.clone(), router.routes()[route].table.name.clone());
-                let columns: Vec<String> = tab.spec.columns.iter().map(|column| column.to_string()).collect();
-                let snapshot = Snapshot::begin(pool, &database, &table, Some(&columns), 2_000).await.map_err(LoadError::from)?;
+                let (database, table) = (
+                    router.routes()[route].table.database.clone(),
+                    router.routes()[route].table.name.clone(),
+                );
+                let columns: Vec<String> = tab
+                    .spec
+                    .columns
+                    .iter()
+                    .map(|column| column.to_string())
+                    .collect();
+                let snapshot = Snapshot::begin(
+                    pool,
+                    &database,
+                    &table,
+                    Some(&columns),
+                    initial_load::CHUNK_ROWS,
+                )
+                .await
+                .map_err(LoadError::from)?;
                 let target = LoadTarget {
                     client,
                     spreadsheet_id: &plan.spreadsheet_id,
@@ -279,8 +311,13 @@ async fn run_once(
                     policy,
                     run_id: &run_id,
                 };
-                let layout = std::mem::replace(&mut layouts[tab_index], super::layout::TabLayout::empty(0, "", 0, 0));
-                layouts[tab_index] = initial_load::load(target, &router, snapshot, layout, &mut stored, shutdown).await?;
+                let layout = std::mem::replace(
+                    &mut layouts[tab_index],
+                    super::layout::TabLayout::empty(0, "", 0, 0),
+                );
+                layouts[tab_index] =
+                    initial_load::load(target, &router, snapshot, layout, &mut stored, shutdown)
+                        .await?;
             }
             tab.position = stored.checkpoint.mappings.get(&tab.mapping).cloned();
         }
@@ -294,7 +331,13 @@ async fn run_once(
         .flat_map(|(_, tabs, _, _)| tabs.iter().filter_map(|tab| tab.position.clone()))
         .collect();
     let start = BinlogPosition::earliest(&positions).ok_or_else(|| {
-        PipelineError::MixedPositions(positions.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+        PipelineError::MixedPositions(
+            positions
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })?;
     let mut source_options = SourceOptions::new(config.mysql.url.expose(), config.mysql.server_id);
     source_options.start = Some(start.clone());
@@ -313,7 +356,16 @@ async fn run_once(
         }
         let (sender, receiver) = mpsc::channel(64);
         senders.push(sender);
-        let writer = Writer::new(spreadsheet_id, client.clone(), tabs, layouts, stored, policy, extensions.notifier.clone(), run_id.clone());
+        let writer = Writer::new(
+            spreadsheet_id,
+            client.clone(),
+            tabs,
+            layouts,
+            stored,
+            policy,
+            extensions.notifier.clone(),
+            run_id.clone(),
+        );
         let (shutdown, hard_stop) = (writer_shutdown.clone(), hard_stop.clone());
         tasks.spawn(async move { writer.run(receiver, shutdown, hard_stop).await });
     }

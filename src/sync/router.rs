@@ -128,7 +128,11 @@ impl Router {
         }
         for statement in &transaction.statements {
             for change in ddl::parse(&statement.database, &statement.statement) {
-                for route in self.routes.iter().filter(|route| route.table == change.table) {
+                for route in self
+                    .routes
+                    .iter()
+                    .filter(|route| route.table == change.table)
+                {
                     schema_changes[route.writer].push((route.tab, change.change.clone()));
                 }
             }
@@ -226,7 +230,9 @@ impl Router {
         let mut cells = Vec::with_capacity(row.columns.len());
         for column in &row.columns {
             let synced = route.columns.as_ref().is_none_or(|columns| {
-                columns.iter().any(|name| name.as_ref() == column.name.as_ref())
+                columns
+                    .iter()
+                    .any(|name| name.as_ref() == column.name.as_ref())
             }) || key_columns.contains(&column.name);
             if !synced {
                 continue;

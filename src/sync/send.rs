@@ -82,7 +82,11 @@ pub async fn send_flush(
         if ambiguity(&error) == Ambiguity::Unknown {
             let stored = StoredCheckpoint::load(client, spreadsheet_id, cancel).await?;
             if stored.checkpoint.flush == flush_id {
-                tracing::info!(spreadsheet_id, flush_id, "the failed flush had been applied; not sending it again");
+                tracing::info!(
+                    spreadsheet_id,
+                    flush_id,
+                    "the failed flush had been applied; not sending it again"
+                );
                 return Ok(None);
             }
         }

@@ -46,7 +46,10 @@ pub async fn load_layouts(
             })
             .collect();
         // Not idempotent, so one attempt: whatever happened, the next read tells.
-        if let Err(error) = client.batch_update_once(spreadsheet_id, &requests, cancel).await {
+        if let Err(error) = client
+            .batch_update_once(spreadsheet_id, &requests, cancel)
+            .await
+        {
             tracing::warn!(%error, spreadsheet_id, "creating missing tabs failed; reading the spreadsheet again");
             if !error.is_transient() {
                 return Err(error);

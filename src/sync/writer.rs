@@ -21,7 +21,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
-use super::coalesce::{decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, PendingBatch, RowUpdate};
+use super::coalesce::{
+    decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, PendingBatch,
+    RowUpdate,
+};
 use super::ddl::SchemaChange;
 use super::layout::TabLayout;
 use super::plan::{plan_tab, PlanError, TabSpec};
@@ -211,7 +214,8 @@ impl Writer {
                         continue;
                     };
                     if tab.caught_up && tab.stalled.is_none() {
-                        self.coalescer.add(change.tab, change.key, change.update, now);
+                        self.coalescer
+                            .add(change.tab, change.key, change.update, now);
                     }
                 }
                 for (tab, change) in schema_changes {
@@ -225,7 +229,8 @@ impl Writer {
                 }
             }
             WriterMessage::WriteBack { tab, key, cells } => {
-                self.coalescer.add(tab, key, RowUpdate::Cells { cells }, now);
+                self.coalescer
+                    .add(tab, key, RowUpdate::Cells { cells }, now);
             }
         }
     }
@@ -264,7 +269,10 @@ impl Writer {
                 )));
             }
             SchemaChange::DropTable => {
-                state.stalled = Some(stall(format!("table of mapping `{}` was dropped", state.mapping)));
+                state.stalled = Some(stall(format!(
+                    "table of mapping `{}` was dropped",
+                    state.mapping
+                )));
             }
             SchemaChange::RenameTable { to } => {
                 state.stalled = Some(stall(format!(

@@ -29,13 +29,35 @@ fn header_names_are_trimmed_and_the_first_of_two_wins() {
 #[test]
 fn keys_are_canonical_and_blank_rows_have_none() {
     let header = [json!("order"), json!("line")];
-    let orders = vec![json!(42.0), json!(""), json!("A-1"), json!(7), json!(null), json!(true)];
-    let lines = vec![json!(1), json!(null), json!(2), json!(null), json!(null), json!(0.5)];
+    let orders = vec![
+        json!(42.0),
+        json!(""),
+        json!("A-1"),
+        json!(7),
+        json!(null),
+        json!(true),
+    ];
+    let lines = vec![
+        json!(1),
+        json!(null),
+        json!(2),
+        json!(null),
+        json!(null),
+        json!(0.5),
+    ];
     let layout = TabLayout::from_values(7, "Lines", 1000, 2, &header, &[orders, lines]);
     assert_eq!(layout.row_of(&key(&["42", "1"])), Some(1));
-    assert_eq!(layout.key_at(2), None, "a row with every key cell empty has no key");
+    assert_eq!(
+        layout.key_at(2),
+        None,
+        "a row with every key cell empty has no key"
+    );
     assert_eq!(layout.row_of(&key(&["A-1", "2"])), Some(3));
-    assert_eq!(layout.row_of(&key(&["7", ""])), Some(4), "a partial key is a key");
+    assert_eq!(
+        layout.row_of(&key(&["7", ""])),
+        Some(4),
+        "a partial key is a key"
+    );
     assert_eq!(layout.key_at(5), None);
     assert_eq!(layout.row_of(&key(&["TRUE", "0.5"])), Some(6));
     assert_eq!(layout.key_at(0), None, "the header has no key");
@@ -51,7 +73,10 @@ fn trailing_blank_rows_are_not_data_and_a_stale_grid_size_is_corrected() {
     let ids = vec![json!(1), json!(2), json!(""), json!(null)];
     let layout = TabLayout::from_values(7, "T", 2, 1, &[json!("id"), json!("x")], &[ids]);
     assert_eq!(layout.used_rows(), 3, "header + two keyed rows");
-    assert_eq!(layout.grid_rows, 3, "the sheet holds three rows whatever the size said");
+    assert_eq!(
+        layout.grid_rows, 3,
+        "the sheet holds three rows whatever the size said"
+    );
     assert_eq!(layout.grid_columns, 2);
 }
 
@@ -68,17 +93,33 @@ fn a_copied_row_is_reported_and_the_first_one_is_used() {
 
 #[test]
 fn removing_rows_shifts_the_rows_below_and_a_copy_takes_over() {
-    let ids = vec![json!(1), json!(2), json!(1), json!(null), json!(3), json!(null), json!(4)];
+    let ids = vec![
+        json!(1),
+        json!(2),
+        json!(1),
+        json!(null),
+        json!(3),
+        json!(null),
+        json!(4),
+    ];
     let mut layout = TabLayout::from_values(7, "T", 10, 1, &[json!("id")], &[ids]);
     layout.remove_grid_rows(&[1, 5, 5]);
     assert_eq!(layout.grid_rows, 8);
     assert_eq!(layout.row_of(&key(&["2"])), Some(1));
-    assert_eq!(layout.row_of(&key(&["1"])), Some(2), "the copy is now the row of key 1");
+    assert_eq!(
+        layout.row_of(&key(&["1"])),
+        Some(2),
+        "the copy is now the row of key 1"
+    );
     assert_eq!(layout.row_of(&key(&["3"])), None);
     assert_eq!(layout.row_of(&key(&["4"])), Some(5));
     assert!(layout.duplicate_keys().is_empty());
     layout.remove_grid_rows(&[5]);
-    assert_eq!(layout.used_rows(), 3, "keyless rows left at the end are not data");
+    assert_eq!(
+        layout.used_rows(),
+        3,
+        "keyless rows left at the end are not data"
+    );
     assert_eq!(layout.push_row(key(&["9"])), 3);
     assert_eq!(layout.row_of(&key(&["9"])), Some(3));
 }

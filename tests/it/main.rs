@@ -18,6 +18,7 @@ mod sheets_retry;
 mod sheets_support;
 mod snapshot_values;
 mod support;
+mod sync_kill;
 mod sync_rows;
 mod sync_support;
 mod webhook_security;

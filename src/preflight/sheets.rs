@@ -61,15 +61,18 @@ async fn check_google(config: &Config, findings: &mut Vec<Finding>, cancel: &Can
         return;
     };
     let contents = tokio::fs::read_to_string(path).await;
-    match inspect_key_file(path, contents) {
-        Ok(finding) => findings.push(finding),
+    let key_file = match inspect_key_file(path, contents) {
+        Ok(finding) => finding,
         Err(finding) => {
             findings.push(finding);
             return;
         }
-    }
+    };
     let client = match SheetsClient::new(&config.google, check_options(config)).await {
-        Ok(client) => client,
+        Ok(client) => {
+            findings.push(key_file);
+            client
+        }
         Err(error) => {
             findings.push(Finding::fail(
                 "google.credentials_file",

@@ -10,6 +10,7 @@ mod binlog_throughput;
 mod binlog_transactions;
 mod binlog_types;
 mod check;
+mod check_sheets;
 mod grants;
 mod mysql_conf;
 mod sheets_client;

@@ -178,7 +178,7 @@ async fn a_key_the_token_endpoint_refuses_is_a_token_failure() {
     let directory = tempfile::tempdir().expect("temp dir");
     let path = directory.path().join("revoked.json");
     std::fs::write(&path, key.to_string()).expect("write");
-    let email = key["client_email"].as_str().expect("email");
+    let email = key["client_email"].as_str().expect("email").to_string();
     let mapping = mapping_text("orders", &format!("{database}.orders"), "any", "Orders");
     let config = config_text(
         &MariaDb::shared().root_url(),
@@ -199,6 +199,23 @@ async fn a_key_the_token_endpoint_refuses_is_a_token_failure() {
     assert!(
         !report.contains("spreadsheet any"),
         "no spreadsheet call without a token:\n{report}"
+    );
+
+    // A token endpoint nobody answers at is an outage, not a refused key: a different fix.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address");
+    key["token_uri"] = json!(format!("http://{closed}/token"));
+    std::fs::write(&path, key.to_string()).expect("write");
+    let (output, report) = run_check(&config).await;
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert_contains(
+        &report,
+        &[
+            &format!("FAIL  google token: found no token for {email}"),
+            "fix: check that this machine reaches the key's token_uri",
+        ],
     );
 }
 
@@ -230,6 +247,43 @@ async fn an_unknown_spreadsheet_names_the_account_to_share_it_with() {
         ],
     );
     assert!(!report.contains("mapping orders: header"), "{report}");
+}
+
+#[tokio::test]
+async fn a_failing_google_is_reported_after_a_few_retries() {
+    let emulator = start_emulator().await;
+    let key = key_file(&emulator);
+    let database = orders_database("check_sheets_503").await;
+    let id = shop(&emulator, &["id", "customer", "total"]);
+    emulator
+        .state
+        .control
+        .add_fault(sheets_emulator::control::FaultSpec {
+            status: 503,
+            stage: sheets_emulator::control::FaultStage::Before,
+            applies_to: sheets_emulator::control::ClassFilter::Read,
+            count: Some(3),
+            probability: None,
+            seed: 0,
+        })
+        .expect("fault");
+    let mapping = mapping_text("orders", &format!("{database}.orders"), &id, "Orders");
+    let config = config_text(
+        &MariaDb::shared().root_url(),
+        Some((&key, &emulator.base_url)),
+        &mapping,
+    );
+    let (output, report) = run_check(&config).await;
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert_contains(
+        &report,
+        &[
+            &format!("FAIL  spreadsheet {id}: found not reachable: sheets api answered 503"),
+            "fix: Google or the network is failing",
+        ],
+    );
+    let reads = emulator.state.control.requests(None).len();
+    assert_eq!(reads, 3, "one call and two retries");
 }
 
 /// A Sheets API that refuses everything the way Google refuses a spreadsheet not shared with
@@ -415,6 +469,12 @@ async fn secrets_never_appear_in_the_check_output() {
                 "FAIL  google.credentials_file: found service-account key file {}: unusable key",
                 broken_path.display()
             ),
+        ),
+        (
+            format!("mysql://{user}:wrong-password-Zq9xK@127.0.0.1:{port}"),
+            key.clone(),
+            "FAIL  mapping orders: header and size: found not checked: cannot connect to mysql://"
+                .to_string(),
         ),
     ];
     for (url, key, expected) in runs {

@@ -11,6 +11,7 @@ mod binlog_transactions;
 mod binlog_types;
 mod check;
 mod check_sheets;
+mod check_sheets_tabs;
 mod grants;
 mod mysql_conf;
 mod sheets_client;

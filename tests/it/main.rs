@@ -9,6 +9,7 @@ mod binlog_support;
 mod binlog_throughput;
 mod binlog_transactions;
 mod binlog_types;
+mod cells;
 mod check;
 mod check_sheets;
 mod check_sheets_tabs;

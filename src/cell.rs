@@ -10,11 +10,11 @@
 //! [`crate::sync::cell_key_text`] as the cell read back gives [`crate::sync::json_key_text`].
 //! The full mapping table is `docs/type-mapping.md`.
 //!
+//! `number.rs` converts numbers, `time.rs` dates and times; text and binary are here.
 //! Field masks are the writer's choice; cells carry a number format only for the types listed
 //! with one in the table, and a note only when truncated.
 
 use base64::Engine as _;
-use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
@@ -22,12 +22,17 @@ use crate::config::SyncConfig;
 use crate::sheets::model::{CellData, NumberFormat, NumberFormatType};
 use crate::value::{ColumnType, Value};
 
+mod number;
+mod time;
+
+use number::{decimal, double, float, integer};
+use time::{date, datetime, duration, timestamp};
+
 /// Google's limit on one cell's text. Counted here in UTF-16 code units (see [`fit_text`]).
 pub const MAX_CELL_CHARACTERS: usize = 50_000;
 
 /// Integers up to this magnitude are exact in an f64 (Sheets stores numbers as doubles).
 const EXACT_INTEGER_LIMIT: u64 = 1 << 53;
-const MICROSECONDS_PER_DAY: i128 = 86_400_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CellError {
@@ -214,217 +219,11 @@ fn fractional_digits_of(column: &ColumnType) -> Option<u8> {
     }
 }
 
-/// A number when exact in f64, else its exact digits as text.
-fn integer(magnitude: u64, number: f64, digits: String) -> CellData {
-    if magnitude <= EXACT_INTEGER_LIMIT {
-        CellData::number(number)
-    } else {
-        CellData::text(digits)
-    }
-}
-
-/// FLOAT through its shortest f32 text, so 0.1f32 is written as 0.1, not 0.10000000149.
-fn float(number: f32) -> CellData {
-    let shortest = number.to_string();
-    match shortest.parse::<f64>() {
-        Ok(widened) if widened.is_finite() => CellData::number(widened),
-        _ => CellData::text(shortest),
-    }
-}
-
-/// JSON has no NaN or infinity; MySQL cannot store them either, but a text is safer than null.
-fn double(number: f64) -> CellData {
-    if number.is_finite() {
-        CellData::number(number)
-    } else {
-        CellData::text(number.to_string())
-    }
-}
-
-/// A number when the decimal text survives f64 digit for digit, else the exact text.
-fn decimal(text: &str, column_scale: Option<u8>) -> Converted {
-    let Some(number) = exact_f64(text) else {
-        return fit_text(text);
-    };
-    let scale = column_scale.map(usize::from).unwrap_or_else(|| {
-        text.split_once('.')
-            .map(|(_, fraction)| fraction.len())
-            .unwrap_or(0)
-    });
-    let pattern = if scale == 0 {
-        "0".to_string()
-    } else {
-        format!("0.{}", "0".repeat(scale))
-    };
-    Converted::plain(
-        CellData::number(number).with_number_format(format(NumberFormatType::Number, &pattern)),
-    )
-}
-
-/// The f64 whose shortest decimal form has the same significant digits as `text`.
-fn exact_f64(text: &str) -> Option<f64> {
-    let number: f64 = text.trim().parse().ok()?;
-    if !number.is_finite() {
-        return None;
-    }
-    let wanted = significant(text.trim())?;
-    (significant(&number.to_string())? == wanted).then_some(if number == 0.0 {
-        0.0
-    } else {
-        number
-    })
-}
-
-/// (negative, digits without leading/trailing zeros, position of the decimal point relative
-/// to the first digit); zero is `(false, "", 0)` whatever its sign or scale.
-fn significant(text: &str) -> Option<(bool, String, i64)> {
-    let (negative, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    if !whole
-        .bytes()
-        .chain(fraction.bytes())
-        .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let all: String = format!("{whole}{fraction}");
-    let leading = all.len() - all.trim_start_matches('0').len();
-    let digits = all.trim_matches('0').to_string();
-    if digits.is_empty() {
-        return Some((false, String::new(), 0));
-    }
-    let point = whole.len() as i64 - leading as i64;
-    Some((negative, digits, point))
-}
-
 fn format(format_type: NumberFormatType, pattern: &str) -> NumberFormat {
     NumberFormat {
         format_type,
         pattern: Some(pattern.to_string()),
     }
-}
-
-fn with_fraction(pattern: &str, fractional: bool) -> String {
-    if fractional {
-        format!("{pattern}.000")
-    } else {
-        pattern.to_string()
-    }
-}
-
-fn date(year: u16, month: u8, day: u8) -> Converted {
-    match civil_date(year, month, day) {
-        Some(date) => Converted::plain(
-            CellData::number(serial(date.to_datetime(jiff::civil::Time::midnight())))
-                .with_number_format(format(NumberFormatType::Date, "yyyy-mm-dd")),
-        ),
-        // Zero dates (0000-00-00, 2024-00-15) are no day at all: keep MySQL's text.
-        None => fit_text(&format!("{year:04}-{month:02}-{day:02}")),
-    }
-}
-
-fn datetime(
-    year: u16,
-    month: u8,
-    day: u8,
-    [hour, minute, second]: [u8; 3],
-    microsecond: u32,
-    fractional_digits: Option<u8>,
-) -> Converted {
-    let civil = civil_date(year, month, day).and_then(|date| {
-        let time = jiff::civil::Time::new(
-            i8::try_from(hour).ok()?,
-            i8::try_from(minute).ok()?,
-            i8::try_from(second).ok()?,
-            i32::try_from(microsecond).ok()?.checked_mul(1000)?,
-        )
-        .ok()?;
-        Some(date.to_datetime(time))
-    });
-    match civil {
-        Some(civil) => Converted::plain(datetime_cell(civil, microsecond, fractional_digits)),
-        None => {
-            let fraction = match fractional_digits {
-                Some(0) => String::new(),
-                Some(digits) => format!(".{microsecond:06}")[..=usize::from(digits.min(6))].into(),
-                None if microsecond != 0 => format!(".{microsecond:06}"),
-                None => String::new(),
-            };
-            fit_text(&format!(
-                "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}{fraction}"
-            ))
-        }
-    }
-}
-
-fn datetime_cell(civil: DateTime, microsecond: u32, fractional_digits: Option<u8>) -> CellData {
-    let fractional = fractional_digits.map_or(microsecond != 0, |digits| digits > 0);
-    CellData::number(serial(civil)).with_number_format(format(
-        NumberFormatType::DateTime,
-        &with_fraction("yyyy-mm-dd hh:mm:ss", fractional),
-    ))
-}
-
-fn timestamp(
-    unix_seconds: i64,
-    microsecond: u32,
-    fractional_digits: Option<u8>,
-    options: &CellOptions,
-) -> Converted {
-    // 1970-01-01 00:00:00 UTC is outside TIMESTAMP's range: MySQL stores its zero value as 0.
-    if unix_seconds == 0 && microsecond == 0 {
-        return fit_text("0000-00-00 00:00:00");
-    }
-    let instant = i32::try_from(microsecond)
-        .ok()
-        .and_then(|micros| micros.checked_mul(1000))
-        .and_then(|nanos| jiff::Timestamp::new(unix_seconds, nanos).ok());
-    match instant {
-        Some(instant) => Converted::plain(datetime_cell(
-            options.time_zone.to_datetime(instant),
-            microsecond,
-            fractional_digits,
-        )),
-        None => fit_text(&format!("@{unix_seconds}.{microsecond:06}")),
-    }
-}
-
-fn duration(
-    negative: bool,
-    [hours, minutes, seconds]: [u32; 3],
-    microsecond: u32,
-    fractional_digits: Option<u8>,
-) -> CellData {
-    let micros = (i128::from(hours) * 3600 + i128::from(minutes) * 60 + i128::from(seconds))
-        * 1_000_000
-        + i128::from(microsecond);
-    let days = micros as f64 / MICROSECONDS_PER_DAY as f64;
-    let fractional = fractional_digits.map_or(microsecond != 0, |digits| digits > 0);
-    CellData::number(if negative { -days } else { days }).with_number_format(format(
-        NumberFormatType::Time,
-        &with_fraction("[h]:mm:ss", fractional),
-    ))
-}
-
-fn civil_date(year: u16, month: u8, day: u8) -> Option<Date> {
-    Date::new(
-        i16::try_from(year).ok()?,
-        i8::try_from(month).ok()?,
-        i8::try_from(day).ok()?,
-    )
-    .ok()
-}
-
-/// Days since 1899-12-30 (the serial-number epoch of Sheets), with the time as a fraction.
-fn serial(civil: DateTime) -> f64 {
-    let epoch = jiff::civil::date(1899, 12, 30).to_datetime(jiff::civil::Time::midnight());
-    let micros = civil.duration_since(epoch).as_micros();
-    let days = micros.div_euclid(MICROSECONDS_PER_DAY);
-    let within = micros.rem_euclid(MICROSECONDS_PER_DAY);
-    days as f64 + within as f64 / MICROSECONDS_PER_DAY as f64
 }
 
 /// A text cell cut to [`MAX_CELL_CHARACTERS`] UTF-16 code units, never inside a character.
@@ -458,3 +257,5 @@ pub fn fit_text(text: &str) -> Converted {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod time_tests;

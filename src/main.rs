@@ -22,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Preflight: check the database side of every mapping and print each problem with its fix.
+    /// Preflight: check the database and the Google side of every mapping; print each problem with its fix.
     Check {
         /// The TOML config file (keys overridable by SHEETSYNC_… environment variables).
         #[arg(
@@ -155,7 +155,8 @@ async fn check(path: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let findings = sheetsync::preflight::check_mysql(&config).await;
+    let mut findings = sheetsync::preflight::check_mysql(&config).await;
+    findings.extend(sheetsync::preflight::check_sheets(&config).await);
     print!("{}", sheetsync::preflight::render(&findings));
     if findings.iter().all(|finding| finding.passed) {
         ExitCode::SUCCESS

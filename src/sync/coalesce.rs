@@ -15,7 +15,7 @@
 mod flush;
 mod size;
 
-use std::collections::BTreeMap;
+use std::collections::btree_map::{BTreeMap, Entry};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -116,20 +116,21 @@ impl Coalescer {
         self.changes += 1;
         self.oldest.get_or_insert(now);
         self.newest = Some(now);
-        match self.rows.get_mut(&(tab, key.clone())) {
-            Some(pending) => {
+        match self.rows.entry((tab, key)) {
+            Entry::Occupied(mut entry) => {
                 self.changes_merged += 1;
+                let pending = entry.get_mut();
                 let earlier = std::mem::replace(&mut pending.update, RowUpdate::Delete);
                 let merged = PendingRow::new(merge(earlier, update), pending.arrival);
                 self.estimated_bytes =
                     self.estimated_bytes - pending.estimated_bytes + merged.estimated_bytes;
                 *pending = merged;
             }
-            None => {
+            Entry::Vacant(entry) => {
                 let pending = PendingRow::new(update, self.next_arrival);
                 self.next_arrival += 1;
                 self.estimated_bytes += pending.estimated_bytes;
-                self.rows.insert((tab, key), pending);
+                entry.insert(pending);
             }
         }
     }

@@ -6,10 +6,14 @@
 //! in canonical key text ([`crate::sync::json_key_text`]), so a key read back equals the same
 //! key converted from the binlog; a key found on two rows (people copy rows) maps to the first
 //! and is reported by [`TabLayout::duplicate_keys`]; a row whose key cells are all empty has no
-//! key; trailing keyless rows are not part of the data (new rows go right after the last key).
-//! The planner changes a layout only the way its requests change the sheet.
+//! key. New rows go right after the data rows: the last key read, or further down when the
+//! writer knows more rows are in use ([`TabLayout::with_used_rows`]). A keyless row that was
+//! ever part of the data stays part of it (it may hold a person's draft), so deleting the keyed
+//! rows below it never makes the next append land on it. The planner changes a layout only the
+//! way its requests change the sheet.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::sync::{json_key_text, RowKey};
 
@@ -27,10 +31,16 @@ pub struct TabLayout {
     /// One past the last non-empty header cell: where new header columns go.
     header_end: u32,
     /// `rows[i]` is the key of grid row `i + 1` (sheet row `i + 2`); `None` = no key.
-    /// Never ends with `None`.
-    rows: Vec<Option<RowKey>>,
+    /// Keys are shared with `index`, so the per-flush clone of a large
+    /// layout copies pointers, not strings.
+    rows: Vec<Option<Arc<RowKey>>>,
     /// Key → index into `rows` of its first row.
-    index: HashMap<RowKey, u32>,
+    index: HashMap<Arc<RowKey>, u32>,
+}
+
+/// Grid rows as a `Vec` index (the platforms sheetsync runs on have 32-bit or wider `usize`).
+fn as_index(value: u32) -> usize {
+    value as usize
 }
 
 impl TabLayout {
@@ -63,7 +73,9 @@ impl TabLayout {
                     .iter()
                     .map(|column| column.get(row).map(json_key_text).unwrap_or_default())
                     .collect();
-                Some(RowKey(parts)).filter(|key| !key.is_empty())
+                Some(RowKey(parts))
+                    .filter(|key| !key.is_empty())
+                    .map(Arc::new)
             })
             .collect();
         layout.trim_trailing_blank_rows();
@@ -72,6 +84,17 @@ impl TabLayout {
         layout.grid_rows = layout.grid_rows.max(layout.used_rows());
         layout.grid_columns = layout.grid_columns.max(layout.header_end);
         layout
+    }
+
+    /// Rows up to `used_rows` (the header included) hold something, e.g. a person's rows without
+    /// a key yet below the last key, found by a read of the whole rows. New rows go below them.
+    pub fn with_used_rows(mut self, used_rows: u32) -> Self {
+        let data_rows = as_index(used_rows.saturating_sub(HEADER_ROWS));
+        if data_rows > self.rows.len() {
+            self.rows.resize(data_rows, None);
+        }
+        self.grid_rows = self.grid_rows.max(self.used_rows());
+        self
     }
 
     /// A tab with no header and no data yet (just created).
@@ -106,13 +129,13 @@ impl TabLayout {
     /// The key on a 0-based grid row.
     pub fn key_at(&self, grid_row: u32) -> Option<&RowKey> {
         let index = grid_row.checked_sub(HEADER_ROWS)?;
-        self.rows.get(usize::try_from(index).ok()?)?.as_ref()
+        self.rows.get(usize::try_from(index).ok()?)?.as_deref()
     }
 
     /// Every key in the sheet, once, in sheet order.
     pub fn keys(&self) -> impl Iterator<Item = &RowKey> {
         self.rows.iter().enumerate().filter_map(|(index, key)| {
-            let key = key.as_ref()?;
+            let key = key.as_deref()?;
             let first = self.index.get(key)?;
             (usize::try_from(*first).ok()? == index).then_some(key)
         })
@@ -123,7 +146,7 @@ impl TabLayout {
     pub fn duplicate_keys(&self) -> Vec<RowKey> {
         let mut counts: HashMap<&RowKey, usize> = HashMap::new();
         for key in self.rows.iter().flatten() {
-            *counts.entry(key).or_default() += 1;
+            *counts.entry(&**key).or_default() += 1;
         }
         self.keys()
             .filter(|key| counts.get(key).copied().unwrap_or(0) > 1)
@@ -141,33 +164,85 @@ impl TabLayout {
         self.header_end = self.header_end.max(column.saturating_add(1));
     }
 
-    /// Removes the data rows at these grid rows (as `deleteDimension` does), any order.
+    /// Removes the data rows at these grid rows (as `deleteDimension` does), any order. Only
+    /// the index entries of rows at or below the first removed row move.
     pub(crate) fn remove_grid_rows(&mut self, grid_rows: &[u32]) {
         let mut removed = vec![false; self.rows.len()];
         let mut deleted = 0u32;
+        let mut first = self.rows.len();
         for grid_row in grid_rows {
-            let index = grid_row
-                .checked_sub(HEADER_ROWS)
-                .map(|index| index as usize);
-            if let Some(slot) = index.and_then(|index| removed.get_mut(index)) {
+            let Some(index) = grid_row.checked_sub(HEADER_ROWS).map(as_index) else {
+                continue;
+            };
+            if let Some(slot) = removed.get_mut(index) {
                 deleted += u32::from(!*slot);
                 *slot = true;
+                first = first.min(index);
+            }
+        }
+        if deleted == 0 {
+            return;
+        }
+        for key in self.rows[first..].iter().flatten() {
+            if self
+                .index
+                .get(key)
+                .is_some_and(|index| as_index(*index) >= first)
+            {
+                self.index.remove(key);
             }
         }
         let mut flags = removed.into_iter();
         self.rows.retain(|_| !flags.next().unwrap_or(false));
         self.grid_rows = self.grid_rows.saturating_sub(deleted);
-        self.trim_trailing_blank_rows();
-        self.rebuild_index();
+        for (index, key) in self.rows.iter().enumerate().skip(first) {
+            if let (Some(key), Ok(index)) = (key, u32::try_from(index)) {
+                self.index.entry(key.clone()).or_insert(index);
+            }
+        }
     }
 
     /// Adds a keyed row right after the last used row; returns its grid row.
     pub(crate) fn push_row(&mut self, key: RowKey) -> u32 {
         let grid_row = self.used_rows();
         let index = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
+        let key = Arc::new(key);
         self.index.entry(key.clone()).or_insert(index);
         self.rows.push(Some(key));
         grid_row
+    }
+
+    /// Records that a grid row now holds `key` (`None`: its key cells were emptied): a row a
+    /// person added that the webhook side inserted into the table, or a key a person typed. A
+    /// row below the data extends it (and the grid, if the grid was stale).
+    pub fn set_key_at(&mut self, grid_row: u32, key: Option<RowKey>) {
+        let Some(index) = grid_row.checked_sub(HEADER_ROWS).map(as_index) else {
+            return; // The header row holds no key.
+        };
+        let key = key.filter(|key| !key.is_empty()).map(Arc::new);
+        if index >= self.rows.len() {
+            self.rows.resize(index + 1, None);
+        }
+        let previous = std::mem::replace(&mut self.rows[index], key.clone());
+        match (previous, key) {
+            (None, Some(key)) => {
+                let position = u32::try_from(index).unwrap_or(u32::MAX);
+                let first = self.index.entry(key).or_insert(position);
+                *first = (*first).min(position);
+            }
+            (None, None) => {}
+            // A key replaced or removed: its first row may now be further down.
+            (Some(_), _) => self.rebuild_index(),
+        }
+        self.grid_rows = self.grid_rows.max(self.used_rows());
+    }
+
+    /// The same layout without keyless rows at the end: what a fresh read of the key column
+    /// finds (Google trims trailing empty rows).
+    pub fn trimmed(&self) -> TabLayout {
+        let mut layout = self.clone();
+        layout.trim_trailing_blank_rows();
+        layout
     }
 
     fn trim_trailing_blank_rows(&mut self) {

@@ -11,8 +11,8 @@
 //!    header, at the first free columns right of the last header cell;
 //! 4. `updateCells` for rows already in the sheet: only their changed, synced columns;
 //! 5. `appendDimension ROWS` if needed, then `updateCells` writing new keys as whole rows at
-//!    explicit rows right after the last key (explicit positions keep the layout exact, where
-//!    `appendCells` would land after whatever a person typed below).
+//!    explicit rows right after the data rows (explicit positions keep the layout exact, where
+//!    `appendCells` would land after whatever a person typed further down).
 //!
 //! Deletes go first so the grid never grows before it shrinks: a tab near the cell limit must
 //! not cross it halfway through a batch. Guarantees: cells of columns outside the spec are never
@@ -29,7 +29,6 @@
 
 mod cells;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::sheets::model::{
@@ -103,156 +102,186 @@ pub fn plan_tab<'a>(
     spec: &TabSpec,
     rows: impl Iterator<Item = (&'a RowKey, &'a PendingRow)>,
 ) -> Result<TabPlan, PlanError> {
-    let sheet_id = layout.sheet_id;
-    let synced = synced_columns(spec);
-    let synced_names: HashSet<&str> = synced.iter().map(|name| &**name).collect();
-    let mut plan = TabPlan {
-        requests: Vec::new(),
-        layout_after: layout.clone(),
-        cells_written: 0,
-        rows_appended: 0,
-        rows_deleted: 0,
-        rows_skipped: 0,
-        rows_with_empty_key: 0,
-        peak_cells: 0,
+    let mut planner = Planner {
+        synced: synced_columns(spec),
+        key_columns: &spec.key_columns,
+        peak: Peak::default(),
+        plan: TabPlan {
+            requests: Vec::new(),
+            layout_after: layout.clone(),
+            cells_written: 0,
+            rows_appended: 0,
+            rows_deleted: 0,
+            rows_skipped: 0,
+            rows_with_empty_key: 0,
+            peak_cells: 0,
+        },
     };
-
     let mut deleted_rows = Vec::new();
     let mut updates: Vec<(&RowKey, Vec<&NamedCell>)> = Vec::new();
     let mut appends: Vec<(u64, &RowKey, &[NamedCell])> = Vec::new();
     for (key, pending) in rows {
-        let present = layout.row_of(key);
-        match (&pending.update, present) {
+        match (&pending.update, layout.row_of(key)) {
             (RowUpdate::Delete, Some(row)) => deleted_rows.push(row),
             (RowUpdate::Cells { cells }, Some(_)) => updates.push((key, cells.iter().collect())),
-            (RowUpdate::Delete | RowUpdate::Cells { .. }, None) => plan.rows_skipped += 1,
-            (RowUpdate::Upsert { .. }, _) if key.is_empty() => plan.rows_with_empty_key += 1,
-            (RowUpdate::Upsert { cells, changed }, Some(_)) => updates.push((
-                key,
-                cells
-                    .iter()
-                    .filter(|(name, _)| changed.contains(name))
-                    .collect(),
-            )),
+            (RowUpdate::Delete | RowUpdate::Cells { .. }, None) => planner.plan.rows_skipped += 1,
+            (RowUpdate::Upsert { .. }, _) if key.is_empty() => {
+                planner.plan.rows_with_empty_key += 1
+            }
+            (RowUpdate::Upsert { cells, changed }, Some(_)) => {
+                let written = cells.iter().filter(|(name, _)| changed.contains(name));
+                updates.push((key, written.collect()))
+            }
             (RowUpdate::Upsert { cells, .. }, None) => appends.push((pending.arrival, key, cells)),
         }
     }
-
-    // 1–2. Deletes, bottom-up.
-    deleted_rows.sort_unstable_by(|a, b| b.cmp(a));
-    deleted_rows.dedup();
-    let deleted = u32::try_from(deleted_rows.len()).unwrap_or(u32::MAX);
-    let keep_one_row = HEADER_ROWS + 1;
-    let guard = match deleted {
-        0 => 0,
-        _ => keep_one_row.saturating_sub(layout.grid_rows.saturating_sub(deleted)),
-    };
-    if guard > 0 {
-        plan.requests
-            .push(append_dimension(sheet_id, Dimension::Rows, guard));
-        plan.layout_after.grid_rows += guard;
-    }
-    let mut peak = Peak::default();
-    peak.observe(&plan.layout_after);
-    for (start, end) in descending_ranges(&deleted_rows) {
-        plan.requests
-            .push(Request::DeleteDimension(DeleteDimensionRequest {
-                range: DimensionRange::rows(sheet_id, start, end),
-            }));
-    }
-    plan.layout_after.remove_grid_rows(&deleted_rows);
-    plan.rows_deleted = deleted_rows.len();
-
-    // 3. Header.
-    let missing: Vec<&Arc<str>> = synced
-        .iter()
-        .filter(|name| plan.layout_after.column(name).is_none())
-        .collect();
-    let first_free = plan.layout_after.header_end();
-    let columns_needed =
-        first_free.saturating_add(u32::try_from(missing.len()).unwrap_or(u32::MAX));
-    if columns_needed > plan.layout_after.grid_columns {
-        let growth = columns_needed - plan.layout_after.grid_columns;
-        plan.requests
-            .push(append_dimension(sheet_id, Dimension::Columns, growth));
-        plan.layout_after.grid_columns = columns_needed;
-    }
-    if !missing.is_empty() {
-        plan.requests
-            .push(header_request(sheet_id, first_free, &missing));
-        plan.cells_written += missing.len();
-        for (offset, name) in (0u32..).zip(&missing) {
-            plan.layout_after
-                .add_header_column(name, first_free + offset);
-        }
-    }
-    peak.observe(&plan.layout_after);
-
-    // 4. Rows already in the sheet.
-    let mut writes = CellWrites::default();
-    for (key, cells) in updates {
-        let Some(row) = plan.layout_after.row_of(key) else {
-            continue; // Not reachable: a key has one pending change, and only deletes remove rows.
-        };
-        let columns = cells.into_iter().filter_map(|(name, cell)| {
-            let column = plan.layout_after.column(name)?;
-            synced_names
-                .contains(&**name)
-                .then_some((column, cell.clone()))
-        });
-        writes.add_row(row, columns);
-    }
-    plan.cells_written += writes.cells();
-    plan.requests.extend(writes.into_requests(sheet_id));
-
-    // 5. New rows, in arrival order, right after the last key.
+    planner.delete(deleted_rows);
+    planner.header();
+    planner.update(updates);
     appends.sort_by_key(|(arrival, _, _)| *arrival);
-    let mut writes = CellWrites::default();
-    for (_, key, cells) in appends {
-        let row = match plan.layout_after.row_of(key) {
-            Some(row) => row, // The same key twice in one batch: write, do not duplicate.
-            None => {
-                plan.rows_appended += 1;
-                plan.layout_after.push_row(key.clone())
-            }
-        };
-        let mut columns: Vec<(u32, CellData)> = cells
+    planner.append(appends);
+    planner.finish(&spec.title)
+}
+
+struct Planner<'a> {
+    /// The columns sheetsync writes: the spec's, then any key column the spec leaves out.
+    synced: Vec<Arc<str>>,
+    key_columns: &'a [Arc<str>],
+    peak: Peak,
+    plan: TabPlan,
+}
+
+impl Planner<'_> {
+    fn sheet_id(&self) -> i64 {
+        self.plan.layout_after.sheet_id
+    }
+
+    /// Steps 1–2: deletes, bottom-up, after a spare row if they would empty the tab.
+    fn delete(&mut self, mut rows: Vec<u32>) {
+        rows.sort_unstable_by(|a, b| b.cmp(a));
+        rows.dedup();
+        let layout = &mut self.plan.layout_after;
+        let deleted = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let remaining = layout.grid_rows.saturating_sub(deleted);
+        if deleted > 0 && remaining <= HEADER_ROWS {
+            let spare = HEADER_ROWS + 1 - remaining;
+            layout.grid_rows += spare;
+            let request = append_dimension(layout.sheet_id, Dimension::Rows, spare);
+            self.plan.requests.push(request);
+        }
+        self.peak.observe(&self.plan.layout_after);
+        for (start, end) in descending_ranges(&rows) {
+            let range = DimensionRange::rows(self.sheet_id(), start, end);
+            let request = Request::DeleteDimension(DeleteDimensionRequest { range });
+            self.plan.requests.push(request);
+        }
+        self.plan.layout_after.remove_grid_rows(&rows);
+        self.plan.rows_deleted = rows.len();
+    }
+
+    /// Step 3: header cells for synced columns the header lacks.
+    fn header(&mut self) {
+        let layout = &mut self.plan.layout_after;
+        let missing: Vec<&Arc<str>> = self
+            .synced
             .iter()
-            .filter(|(name, _)| synced_names.contains(&**name))
-            .filter_map(|(name, cell)| Some((plan.layout_after.column(name)?, cell.clone())))
+            .filter(|name| layout.column(name).is_none())
             .collect();
-        // The key cells place the row: write them even when the image lacks them.
-        for (name, part) in spec.key_columns.iter().zip(&key.0) {
-            if !cells.iter().any(|(cell_name, _)| cell_name == name) {
-                if let Some(column) = plan.layout_after.column(name) {
-                    columns.push((column, CellData::text(part.clone())));
+        if missing.is_empty() {
+            return;
+        }
+        let first_free = layout.header_end();
+        let needed = first_free.saturating_add(u32::try_from(missing.len()).unwrap_or(u32::MAX));
+        if needed > layout.grid_columns {
+            let growth = needed - layout.grid_columns;
+            layout.grid_columns = needed;
+            let request = append_dimension(layout.sheet_id, Dimension::Columns, growth);
+            self.plan.requests.push(request);
+        }
+        let request = header_request(layout.sheet_id, first_free, &missing);
+        self.plan.requests.push(request);
+        self.plan.cells_written += missing.len();
+        for (offset, name) in (0u32..).zip(&missing) {
+            layout.add_header_column(name, first_free + offset);
+        }
+        self.peak.observe(&self.plan.layout_after);
+    }
+
+    /// Step 4: rows already in the sheet get their changed, synced cells.
+    fn update(&mut self, updates: Vec<(&RowKey, Vec<&NamedCell>)>) {
+        let mut writes = CellWrites::default();
+        for (key, cells) in updates {
+            let layout = &self.plan.layout_after;
+            let Some(row) = layout.row_of(key) else {
+                continue; // Not reachable: a key has one pending change, and only deletes remove rows.
+            };
+            let columns = cells.into_iter().filter_map(|(name, cell)| {
+                let column = layout.column(name)?;
+                self.synced.contains(name).then(|| (column, cell.clone()))
+            });
+            writes.add_row(row, columns);
+        }
+        self.plan.cells_written += writes.cells();
+        self.plan
+            .requests
+            .extend(writes.into_requests(self.sheet_id()));
+    }
+
+    /// Step 5: new keys, as whole rows, right after the data rows.
+    fn append(&mut self, appends: Vec<(u64, &RowKey, &[NamedCell])>) {
+        let mut writes = CellWrites::default();
+        for (_, key, cells) in appends {
+            let layout = &mut self.plan.layout_after;
+            let row = match layout.row_of(key) {
+                Some(row) => row, // The same key twice in one batch: write, do not duplicate.
+                None => {
+                    self.plan.rows_appended += 1;
+                    layout.push_row(key.clone())
+                }
+            };
+            let mut columns: Vec<(u32, CellData)> = cells
+                .iter()
+                .filter(|(name, _)| self.synced.contains(name))
+                .filter_map(|(name, cell)| Some((layout.column(name)?, cell.clone())))
+                .collect();
+            // The key cells place the row: write them even when the image lacks them.
+            for (name, part) in self.key_columns.iter().zip(&key.0) {
+                if !cells.iter().any(|(cell_name, _)| cell_name == name) {
+                    if let Some(column) = layout.column(name) {
+                        columns.push((column, CellData::text(part.clone())));
+                    }
                 }
             }
+            writes.add_row(row, columns);
         }
-        writes.add_row(row, columns);
+        let layout = &mut self.plan.layout_after;
+        let needed = layout.used_rows();
+        if needed > layout.grid_rows {
+            let growth = needed - layout.grid_rows;
+            layout.grid_rows = needed;
+            let request = append_dimension(layout.sheet_id, Dimension::Rows, growth);
+            self.plan.requests.push(request);
+        }
+        self.plan.cells_written += writes.cells();
+        self.plan
+            .requests
+            .extend(writes.into_requests(self.sheet_id()));
     }
-    let rows_needed = plan.layout_after.used_rows();
-    if rows_needed > plan.layout_after.grid_rows {
-        let growth = rows_needed - plan.layout_after.grid_rows;
-        plan.requests
-            .push(append_dimension(sheet_id, Dimension::Rows, growth));
-        plan.layout_after.grid_rows = rows_needed;
-    }
-    plan.cells_written += writes.cells();
-    plan.requests.extend(writes.into_requests(sheet_id));
 
-    peak.observe(&plan.layout_after);
-    plan.peak_cells = peak.cells();
-    if plan.peak_cells > MAX_CELLS_PER_TAB {
-        return Err(PlanError::TooLarge {
-            title: spec.title.clone(),
-            rows: peak.rows,
-            columns: peak.columns,
-            cells: plan.peak_cells,
-            limit: MAX_CELLS_PER_TAB,
-        });
+    fn finish(mut self, title: &str) -> Result<TabPlan, PlanError> {
+        self.peak.observe(&self.plan.layout_after);
+        self.plan.peak_cells = self.peak.cells();
+        if self.plan.peak_cells > MAX_CELLS_PER_TAB {
+            return Err(PlanError::TooLarge {
+                title: title.to_string(),
+                rows: self.peak.rows,
+                columns: self.peak.columns,
+                cells: self.plan.peak_cells,
+                limit: MAX_CELLS_PER_TAB,
+            });
+        }
+        Ok(self.plan)
     }
-    Ok(plan)
 }
 
 /// The largest grid the tab has between two requests of the batch. Only steps that grow the
@@ -276,7 +305,6 @@ impl Peak {
     }
 }
 
-/// The columns the tab must have: the spec's, then any key column the spec leaves out.
 fn synced_columns(spec: &TabSpec) -> Vec<Arc<str>> {
     let mut columns: Vec<Arc<str>> = Vec::with_capacity(spec.columns.len());
     for name in spec.columns.iter().chain(&spec.key_columns) {

@@ -117,11 +117,58 @@ fn removing_rows_shifts_the_rows_below_and_a_copy_takes_over() {
     layout.remove_grid_rows(&[5]);
     assert_eq!(
         layout.used_rows(),
-        3,
-        "keyless rows left at the end are not data"
+        5,
+        "keyless rows stay data: they may hold a person's draft"
     );
-    assert_eq!(layout.push_row(key(&["9"])), 3);
-    assert_eq!(layout.row_of(&key(&["9"])), Some(3));
+    assert_eq!(
+        layout.trimmed().used_rows(),
+        3,
+        "a fresh read does not see them"
+    );
+    assert_eq!(layout.push_row(key(&["9"])), 5);
+    assert_eq!(layout.row_of(&key(&["9"])), Some(5));
+}
+
+#[test]
+fn known_used_rows_below_the_last_key_push_new_rows_down() {
+    let layout = TabLayout::from_values(7, "T", 4, 1, &[json!("id")], &[vec![json!(1)]]);
+    let mut layout = layout.with_used_rows(6);
+    assert_eq!((layout.used_rows(), layout.grid_rows), (6, 6));
+    assert_eq!(layout.push_row(key(&["2"])), 6);
+    let smaller = TabLayout::from_values(7, "T", 4, 1, &[json!("id")], &[vec![json!(1), json!(2)]]);
+    assert_eq!(
+        smaller.clone().with_used_rows(2),
+        smaller,
+        "never below the keys"
+    );
+}
+
+#[test]
+fn a_key_set_from_outside_is_found_and_moves_the_first_row() {
+    let ids = vec![json!(1), json!(null), json!(3)];
+    let mut layout = TabLayout::from_values(7, "T", 4, 1, &[json!("id")], &[ids]);
+    layout.set_key_at(2, Some(key(&["3"])));
+    assert_eq!(
+        layout.row_of(&key(&["3"])),
+        Some(2),
+        "the upper copy is now the first"
+    );
+    assert_eq!(layout.duplicate_keys(), vec![key(&["3"])]);
+    layout.set_key_at(9, Some(key(&["8"])));
+    assert_eq!(
+        (
+            layout.row_of(&key(&["8"])),
+            layout.grid_rows,
+            layout.used_rows()
+        ),
+        (Some(9), 10, 10)
+    );
+    layout.set_key_at(2, None);
+    assert_eq!(layout.row_of(&key(&["3"])), Some(3));
+    layout.set_key_at(3, Some(key(&[""])));
+    assert_eq!(layout.row_of(&key(&["3"])), None, "an empty key is no key");
+    layout.set_key_at(0, Some(key(&["header"])));
+    assert_eq!(layout.row_of(&key(&["header"])), None);
 }
 
 #[test]

@@ -27,7 +27,7 @@ use super::router::{Route, Router, WriterMessage};
 use super::snapshot::{describe_table, Snapshot};
 use super::tabs::load_layouts;
 use super::writer::{TabState, Writer, WriterError};
-use super::{StructureNotifier, WriteBack};
+use super::{KeyPlaced, StructureNotifier, WriteBack};
 use crate::binlog::{BinlogError, BinlogSource, SourceOptions, TableName, Transaction};
 use crate::cell::CellOptions;
 use crate::config::{Config, OnBinlogGone};
@@ -94,6 +94,7 @@ pub type RowClockHook = Box<dyn Fn(&str, &super::RowKey, u32) + Send + Sync>;
 pub struct Extensions {
     pub notifier: StructureNotifier,
     pub write_back: Option<mpsc::Receiver<WriteBack>>,
+    pub key_placed: Option<mpsc::Receiver<KeyPlaced>>,
     /// Identity when None.
     pub echo_filter: Option<EchoFilter>,
     pub row_clock: Option<RowClockHook>,
@@ -386,6 +387,13 @@ async fn run_once(
                         if senders[writer].send(WriterMessage::WriteBack { tab, key, cells }).await.is_err() {
                             continue;
                         }
+                    }
+                }
+            }
+            placed = async { match extensions.key_placed.as_mut() { Some(receiver) => receiver.recv().await, None => std::future::pending().await } } => {
+                if let Some(KeyPlaced { mapping, key, sheet_row }) = placed {
+                    if let Some(&(writer, tab)) = mapping_targets.get(&mapping) {
+                        let _ = senders[writer].send(WriterMessage::KeyPlaced { tab, key, sheet_row }).await;
                     }
                 }
             }

@@ -60,6 +60,12 @@ pub enum WriterMessage {
         key: RowKey,
         cells: Vec<(Arc<str>, CellData)>,
     },
+    /// A row a person added now has `key` at 1-based `sheet_row`.
+    KeyPlaced {
+        tab: TabIndex,
+        key: RowKey,
+        sheet_row: u32,
+    },
 }
 
 /// Counts the router reports (the pipeline turns them into metrics).

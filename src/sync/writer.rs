@@ -31,7 +31,7 @@ use super::plan::{plan_tab, PlanError, TabSpec};
 use super::router::WriterMessage;
 use super::send::send_flush;
 use super::tabs::load_layouts;
-use super::StructureNotifier;
+use super::{RowKey, StructureNotifier};
 use crate::position::BinlogPosition;
 use crate::sheets::responses::BatchUpdateResponse;
 use crate::sheets::{SheetsClient, SheetsError};
@@ -102,6 +102,8 @@ pub struct Writer {
     position_unsaved_since: Option<Instant>,
     /// Header renames waiting for the next flush: (tab, from, to).
     renames: Vec<(usize, String, String)>,
+    /// Keys placed by the webhook side while the layouts were out with a flush.
+    placements: Vec<(usize, RowKey, u32)>,
 }
 
 impl Writer {
@@ -129,6 +131,7 @@ impl Writer {
             sequence: 0,
             position_unsaved_since: None,
             renames: Vec::new(),
+            placements: Vec::new(),
         }
     }
 
@@ -232,6 +235,29 @@ impl Writer {
                 self.coalescer
                     .add(tab, key, RowUpdate::Cells { cells }, now);
             }
+            WriterMessage::KeyPlaced {
+                tab,
+                key,
+                sheet_row,
+            } => {
+                self.placements.push((tab, key, sheet_row));
+                self.apply_placements();
+            }
+        }
+    }
+
+    /// Records rows the webhook side inserted, once the layouts are home (not out with a flush).
+    fn apply_placements(&mut self) {
+        if self.layouts.len() != self.tabs.len() {
+            return;
+        }
+        for (tab, key, sheet_row) in std::mem::take(&mut self.placements) {
+            if let Some(layout) = self.layouts.get_mut(tab) {
+                if layout.row_of(&key).is_none() {
+                    // Sheet row N is grid row N - 1.
+                    layout.set_key_at(sheet_row.saturating_sub(1), Some(key));
+                }
+            }
         }
     }
 
@@ -329,6 +355,7 @@ impl Writer {
 
     fn finish_flush(&mut self, outcome: FlushOutcome) -> Result<(), WriterError> {
         self.layouts = outcome.layouts;
+        self.apply_placements();
         let (response, report) = outcome.result?;
         metrics::histogram!("sheetsync_cells_per_flush").record(report.cells as f64);
         for tab in &mut self.tabs {

@@ -33,9 +33,11 @@
 
 pub mod binlog;
 pub mod config;
+pub mod metrics;
 pub mod position;
 pub mod preflight;
 pub mod sheets;
+pub mod status;
 pub mod sync;
 pub mod value;
 pub mod webhook;

@@ -352,6 +352,10 @@ impl Status {
         ::metrics::gauge!(metrics::LEASE_HELD).set(if role == Role::Leader { 1.0 } else { 0.0 });
     }
 
+    pub fn role(&self) -> Role {
+        self.lock().role
+    }
+
     /// Everything, as of now.
     pub fn snapshot(&self) -> StatusSnapshot {
         snapshot::build(&self.lock(), SystemTime::now())

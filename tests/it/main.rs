@@ -1,6 +1,9 @@
 //! sheetsync's integration tests: one binary, one scenario per file, against a real MariaDB
 //! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
+mod admin_routes;
+mod admin_status_page;
+mod admin_support;
 mod binlog_fixtures;
 mod binlog_purged;
 mod binlog_reconnect;
@@ -11,6 +14,7 @@ mod binlog_transactions;
 mod binlog_types;
 mod check;
 mod grants;
+mod lease;
 mod mysql_conf;
 mod sheets_client;
 mod sheets_quota;

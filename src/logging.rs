@@ -133,6 +133,7 @@ format = "json"
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail closures return figment::Error, large by design.
     fn the_format_defaults_to_text_and_comes_from_the_environment() {
         let minimal = "[mysql]\nurl = \"mysql://u:p@h:1\"\nserver_id = 1\n";
         assert_eq!(

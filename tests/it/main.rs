@@ -13,6 +13,7 @@ mod binlog_throughput;
 mod binlog_transactions;
 mod binlog_types;
 mod check;
+mod deploy_files;
 mod grants;
 mod lease;
 mod mysql_conf;

@@ -123,6 +123,7 @@ struct State {
     sheets_ready: bool,
     position: Option<String>,
     checkpoint: Option<(String, SystemTime)>,
+    binlog_expiry: Option<Duration>,
     quota: BTreeMap<&'static str, (u32, u32)>,
     mappings: BTreeMap<String, MappingEntry>,
 }
@@ -169,6 +170,20 @@ impl MappingEntry {
     }
 }
 
+/// Seconds until the server may purge the oldest binlog event sheetsync still needs: that event
+/// is the oldest change not yet flushed (committed `lag` ago), and a binlog file is purged no
+/// earlier than `expiry` after its last write, which is no earlier than that commit. A lower
+/// bound, so an alert on it never comes late. `None` when the server never purges.
+fn retention_headroom_seconds(state: &State, now: SystemTime) -> Option<f64> {
+    let expiry = state.binlog_expiry?.as_secs_f64();
+    let behind = state
+        .mappings
+        .values()
+        .filter_map(|entry| entry.lag_seconds(now))
+        .fold(0.0, f64::max);
+    Some(expiry - behind)
+}
+
 fn seconds_between(earlier: SystemTime, later: SystemTime) -> f64 {
     later
         .duration_since(earlier)
@@ -196,6 +211,7 @@ impl Status {
                 sheets_ready: false,
                 position: None,
                 checkpoint: None,
+                binlog_expiry: None,
                 quota: BTreeMap::new(),
                 mappings: BTreeMap::new(),
             })),
@@ -347,6 +363,12 @@ impl Status {
         self.lock().checkpoint = Some((position.into(), at));
     }
 
+    /// How long the server keeps binlogs (`None`: never purged); read once at start with
+    /// `admin::retention::binlog_expiry`. Enables the retention headroom.
+    pub fn set_binlog_expiry(&self, expiry: Option<Duration>) {
+        self.lock().binlog_expiry = expiry;
+    }
+
     pub fn set_role(&self, role: Role) {
         self.lock().role = role;
         ::metrics::gauge!(metrics::LEASE_HELD).set(if role == Role::Leader { 1.0 } else { 0.0 });
@@ -376,6 +398,9 @@ impl Status {
                 ::metrics::gauge!(metrics::REPLICATION_LAG_SECONDS, "mapping" => name.clone())
                     .set(lag);
             }
+        }
+        if let Some(headroom) = retention_headroom_seconds(&state, now) {
+            ::metrics::gauge!(metrics::BINLOG_RETENTION_HEADROOM_SECONDS).set(headroom);
         }
         if let Some((_, at)) = &state.checkpoint {
             ::metrics::gauge!(metrics::CHECKPOINT_POSITION_AGE_SECONDS)

@@ -26,6 +26,8 @@ pub struct StatusSnapshot {
     pub position: Option<String>,
     pub checkpoint_position: Option<String>,
     pub checkpoint_age_seconds: Option<f64>,
+    /// See `sheetsync_binlog_retention_headroom_seconds`; `None` when binlogs are never purged.
+    pub binlog_retention_headroom_seconds: Option<f64>,
     /// By kind (`read`, `write`).
     pub quota: BTreeMap<&'static str, QuotaView>,
     pub mappings: Vec<MappingView>,
@@ -222,6 +224,7 @@ pub(super) fn build(state: &State, now: SystemTime) -> StatusSnapshot {
             .checkpoint
             .as_ref()
             .map(|(_, at)| seconds_between(*at, now)),
+        binlog_retention_headroom_seconds: super::retention_headroom_seconds(state, now),
         quota: state
             .quota
             .iter()

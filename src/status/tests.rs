@@ -204,3 +204,26 @@ fn the_config_sets_the_bounds_and_lists_the_mappings() {
         "{zero}"
     );
 }
+
+#[test]
+fn retention_headroom_is_the_expiry_less_the_oldest_unflushed_change() {
+    let status = leader();
+    assert_eq!(status.snapshot().binlog_retention_headroom_seconds, None);
+    status.set_binlog_expiry(Some(Duration::from_secs(3600)));
+    status.set_lag("orders", 1.0);
+    let caught_up = status
+        .snapshot()
+        .binlog_retention_headroom_seconds
+        .expect("headroom");
+    assert!((3598.9..3599.1).contains(&caught_up), "{caught_up}");
+    status.set_pending(
+        "orders",
+        9,
+        Some(SystemTime::now() - Duration::from_secs(4000)),
+    );
+    let behind = status
+        .snapshot()
+        .binlog_retention_headroom_seconds
+        .expect("headroom");
+    assert!((-410.0..-399.0).contains(&behind), "already past: {behind}");
+}

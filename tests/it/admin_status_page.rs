@@ -27,6 +27,7 @@ fn sample_status() -> Status {
     status.set_sheets_ready(true);
     status.set_position("0-1-4242");
     status.record_checkpoint("0-1-4240", SystemTime::now() - Duration::from_secs(2));
+    status.set_binlog_expiry(Some(Duration::from_secs(7 * 86_400)));
     status.set_quota(QuotaKind::Write, 48, 60);
     status.set_quota(QuotaKind::Read, 59, 60);
     status.set_state("orders", MappingState::Streaming);
@@ -146,6 +147,7 @@ async fn the_status_page_shows_and_refreshes_the_figures() {
         "250 cells",
         "12 / 60",
         "48 of 60 left",
+        "168.0 h",
         "0-1-4242",
         "1017",
         "99.50",

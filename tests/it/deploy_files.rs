@@ -98,6 +98,9 @@ fn metric_names(text: &str) -> BTreeSet<String> {
             .chars()
             .take_while(|character| character.is_ascii_lowercase() || *character == '_')
             .collect();
+        if name == "sheetsync_" {
+            continue; // the prefix itself, as prose mentions it
+        }
         let folded = ["_bucket", "_sum", "_count"]
             .iter()
             .find_map(|suffix| {

@@ -1,6 +1,7 @@
 //! sheetsync's integration tests: one binary, one scenario per file, against a real MariaDB
 //! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
+mod admin_retention;
 mod admin_routes;
 mod admin_status_page;
 mod admin_support;

@@ -170,20 +170,6 @@ impl MappingEntry {
     }
 }
 
-/// Seconds until the server may purge the oldest binlog event sheetsync still needs: that event
-/// is the oldest change not yet flushed (committed `lag` ago), and a binlog file is purged no
-/// earlier than `expiry` after its last write, which is no earlier than that commit. A lower
-/// bound, so an alert on it never comes late. `None` when the server never purges.
-fn retention_headroom_seconds(state: &State, now: SystemTime) -> Option<f64> {
-    let expiry = state.binlog_expiry?.as_secs_f64();
-    let behind = state
-        .mappings
-        .values()
-        .filter_map(|entry| entry.lag_seconds(now))
-        .fold(0.0, f64::max);
-    Some(expiry - behind)
-}
-
 fn seconds_between(earlier: SystemTime, later: SystemTime) -> f64 {
     later
         .duration_since(earlier)
@@ -399,7 +385,7 @@ impl Status {
                     .set(lag);
             }
         }
-        if let Some(headroom) = retention_headroom_seconds(&state, now) {
+        if let Some(headroom) = snapshot::retention_headroom_seconds(&state, now) {
             ::metrics::gauge!(metrics::BINLOG_RETENTION_HEADROOM_SECONDS).set(headroom);
         }
         if let Some((_, at)) = &state.checkpoint {

@@ -110,6 +110,20 @@ fn unix_ms(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// Seconds until the server may purge the oldest binlog event sheetsync still needs: that event
+/// is the oldest change not yet flushed (committed `lag` ago), and a binlog file is purged no
+/// earlier than `expiry` after its last write, which is no earlier than that commit. A lower
+/// bound, so an alert on it never comes late. `None` when the server never purges.
+pub(super) fn retention_headroom_seconds(state: &State, now: SystemTime) -> Option<f64> {
+    let expiry = state.binlog_expiry?.as_secs_f64();
+    let behind = state
+        .mappings
+        .values()
+        .filter_map(|entry| entry.lag_seconds(now))
+        .fold(0.0, f64::max);
+    Some(expiry - behind)
+}
+
 pub(super) fn readiness(state: &State, now: SystemTime) -> Readiness {
     let mut reasons = Vec::new();
     match state.role {
@@ -224,7 +238,7 @@ pub(super) fn build(state: &State, now: SystemTime) -> StatusSnapshot {
             .checkpoint
             .as_ref()
             .map(|(_, at)| seconds_between(*at, now)),
-        binlog_retention_headroom_seconds: super::retention_headroom_seconds(state, now),
+        binlog_retention_headroom_seconds: retention_headroom_seconds(state, now),
         quota: state
             .quota
             .iter()

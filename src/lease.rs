@@ -115,7 +115,7 @@ impl LeaseGuard {
     pub async fn release(mut self) {
         self.release.cancel();
         if let Some(monitor) = self.monitor.take() {
-            let _ = tokio::time::timeout(CHECK_TIMEOUT * 3, monitor).await;
+            let _ = tokio::time::timeout(CHECK_TIMEOUT * 4, monitor).await;
         }
     }
 }

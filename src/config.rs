@@ -21,7 +21,7 @@ use figment::Figment;
 use serde::Deserialize;
 
 /// Top-level sections an environment variable may address.
-const SECTIONS: &[&str] = &["mysql", "google", "webhook", "metrics", "sync"];
+const SECTIONS: &[&str] = &["mysql", "google", "webhook", "metrics", "sync", "logging"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -45,6 +45,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     #[serde(default)]
     pub sync: SyncConfig,
+    #[serde(default)]
+    pub logging: LoggingConfig,
     #[serde(default, rename = "mapping")]
     pub mappings: Vec<MappingConfig>,
 }
@@ -136,6 +138,11 @@ pub struct SyncConfig {
 pub enum OnBinlogGone {
     Resnapshot,
     Stop,
+    /// `/readyz` answers 503 while any streaming mapping lags more than this many seconds.
+    pub ready_max_lag_seconds: u64,
+    /// Whether a standby (waiting for the lease) answers `/readyz` with 200; by default 503, so
+    /// a load balancer sends webhooks to the leader only.
+    pub standby_ready: bool,
 }
 
 impl Default for SyncConfig {
@@ -148,8 +155,28 @@ impl Default for SyncConfig {
             on_binlog_gone: OnBinlogGone::Resnapshot,
             binary: crate::cell::BinaryMode::Base64,
             retention_margin_hours: 24,
+            ready_max_lag_seconds: 60,
+            standby_ready: false,
         }
     }
+}
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// `text` or `json` (`SHEETSYNC_LOGGING_FORMAT`).
+    pub format: LogFormat,
 }
 
 /// How a disagreement between an edit and the database is resolved (DESIGN §3.5).

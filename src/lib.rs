@@ -31,12 +31,17 @@
 //! - [`sync`]: MySQL → Sheets stages: route, coalesce, plan, write with the checkpoint.
 //! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
 
+pub mod admin;
 pub mod binlog;
 pub mod cell;
 pub mod config;
+pub mod lease;
+pub mod logging;
+pub mod metrics;
 pub mod position;
 pub mod preflight;
 pub mod sheets;
+pub mod status;
 pub mod sync;
 pub mod value;
 pub mod webhook;

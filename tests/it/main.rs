@@ -1,6 +1,10 @@
 //! sheetsync's integration tests: one binary, one scenario per file, against a real MariaDB
 //! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
+mod admin_retention;
+mod admin_routes;
+mod admin_status_page;
+mod admin_support;
 mod binlog_fixtures;
 mod binlog_purged;
 mod binlog_reconnect;
@@ -13,7 +17,9 @@ mod cells;
 mod check;
 mod check_sheets;
 mod check_sheets_tabs;
+mod deploy_files;
 mod grants;
+mod lease;
 mod mysql_conf;
 mod sheets_client;
 mod sheets_quota;

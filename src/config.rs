@@ -130,6 +130,11 @@ pub struct SyncConfig {
     /// How long sheetsync may be stopped before the binlog it needs could be purged: `check`
     /// fails when the server keeps its binlog for less than this.
     pub retention_margin_hours: u32,
+    /// `/readyz` answers 503 while any streaming mapping lags more than this many seconds.
+    pub ready_max_lag_seconds: u64,
+    /// Whether a standby (waiting for the lease) answers `/readyz` with 200; by default 503, so
+    /// a load balancer sends webhooks to the leader only.
+    pub standby_ready: bool,
 }
 
 /// DESIGN §2.10: never skip silently; reload the mappings from a fresh snapshot, or stop.
@@ -138,11 +143,6 @@ pub struct SyncConfig {
 pub enum OnBinlogGone {
     Resnapshot,
     Stop,
-    /// `/readyz` answers 503 while any streaming mapping lags more than this many seconds.
-    pub ready_max_lag_seconds: u64,
-    /// Whether a standby (waiting for the lease) answers `/readyz` with 200; by default 503, so
-    /// a load balancer sends webhooks to the leader only.
-    pub standby_ready: bool,
 }
 
 impl Default for SyncConfig {

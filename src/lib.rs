@@ -40,6 +40,7 @@ pub mod logging;
 pub mod metrics;
 pub mod position;
 pub mod preflight;
+pub mod service;
 pub mod sheets;
 pub mod status;
 pub mod sync;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sheetsync::config::Config;
-use sheetsync::sync::pipeline::{self, Extensions, RunOptions};
+use sheetsync::sync::pipeline::RunOptions;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -60,12 +60,6 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -74,7 +68,11 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check { config } => runtime.block_on(check(config)),
+        Command::Check { config } => {
+            // `check` prints its findings; logs stay plain text on standard error.
+            sheetsync::logging::init(sheetsync::config::LogFormat::Text);
+            runtime.block_on(check(config))
+        }
         Command::Run { config } => runtime.block_on(run(config, None)),
         Command::Snapshot { config, mapping } => runtime.block_on(run(config, Some(mapping))),
     }
@@ -89,6 +87,7 @@ async fn run(path: PathBuf, snapshot_mapping: Option<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    sheetsync::logging::init(config.logging.format);
     let mut options = RunOptions::default();
     if let Some(mapping) = snapshot_mapping {
         if !config
@@ -112,11 +111,12 @@ async fn run(path: PathBuf, snapshot_mapping: Option<String>) -> ExitCode {
     }
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    match pipeline::run(&config, options, Extensions::default(), shutdown).await {
+    match sheetsync::service::run(config, options, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            tracing::error!(%error, "sheetsync stopped");
             eprintln!("sheetsync: {error}");
-            ExitCode::from(1)
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -111,16 +111,19 @@ pub enum FlushReason {
     Shutdown,
     /// The initial load of a mapping.
     Snapshot,
+    /// No rows to write, but the position moved: the checkpoint alone is saved.
+    Checkpoint,
 }
 
 impl FlushReason {
-    pub const ALL: [FlushReason; 6] = [
+    pub const ALL: [FlushReason; 7] = [
         FlushReason::Linger,
         FlushReason::Interval,
         FlushReason::Payload,
         FlushReason::Token,
         FlushReason::Shutdown,
         FlushReason::Snapshot,
+        FlushReason::Checkpoint,
     ];
     pub fn label(self) -> &'static str {
         match self {
@@ -130,6 +133,7 @@ impl FlushReason {
             FlushReason::Token => "token",
             FlushReason::Shutdown => "shutdown",
             FlushReason::Snapshot => "snapshot",
+            FlushReason::Checkpoint => "checkpoint",
         }
     }
 }

@@ -154,6 +154,14 @@ impl Coalescer {
     }
 
     /// ≈ JSON bytes the pending rows add to a batchUpdate.
+    /// Pending rows of one tab (for the status page).
+    pub fn rows_of(&self, tab: TabIndex) -> usize {
+        self.rows
+            .range((tab, RowKey(Vec::new()))..)
+            .take_while(|((row_tab, _), _)| *row_tab == tab)
+            .count()
+    }
+
     pub fn estimated_bytes(&self) -> usize {
         self.estimated_bytes
     }
@@ -170,6 +178,42 @@ impl Coalescer {
 
     /// Everything pending, leaving the coalescer empty. The position stays as the baseline the
     /// next batch builds on.
+    /// Takes rows in key order until the next would push the batch past `max_bytes` (at least
+    /// one row). When rows remain, the batch carries no position: the checkpoint must not move
+    /// past transactions whose rows are not all written yet — the flush that takes the last
+    /// row carries it.
+    pub fn take_at_most(&mut self, max_bytes: usize) -> PendingBatch {
+        if self.estimated_bytes <= max_bytes {
+            return self.take();
+        }
+        let mut taken = BTreeMap::new();
+        let mut bytes = 0usize;
+        while let Some(entry) = self.rows.first_entry() {
+            let size = entry.get().estimated_bytes();
+            if !taken.is_empty() && bytes + size > max_bytes {
+                break;
+            }
+            bytes += size;
+            let (key, row) = entry.remove_entry();
+            taken.insert(key, row);
+        }
+        self.estimated_bytes = self.estimated_bytes.saturating_sub(bytes);
+        if self.rows.is_empty() {
+            self.oldest = None;
+            self.newest = None;
+        }
+        PendingBatch {
+            rows: taken,
+            position: if self.rows.is_empty() {
+                self.position.clone()
+            } else {
+                None
+            },
+            changes: 0,
+            changes_merged: 0,
+        }
+    }
+
     pub fn take(&mut self) -> PendingBatch {
         let batch = PendingBatch {
             rows: std::mem::take(&mut self.rows),

@@ -87,25 +87,24 @@ pub async fn load(
             pending.add(0, change.key, change.update, Instant::now());
             rows_total += 1;
         }
-        if pending.is_empty() || (!done && pending.estimated_bytes() < target.policy.size_limit) {
-            if done {
-                break;
+        // Write full payloads as they fill up, and the rest once the table is read.
+        while !pending.is_empty() && (done || pending.estimated_bytes() >= target.policy.size_limit)
+        {
+            let batch = pending.take_at_most(target.policy.size_limit);
+            let plan = plan_tab(&layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
+            if !plan.requests.is_empty() {
+                // Row writes at explicit positions and header cells: applying this twice (a
+                // lost answer, then a retry) writes the same cells again, so the retrying call
+                // is safe.
+                target
+                    .client
+                    .batch_update(target.spreadsheet_id, &plan.requests, cancel)
+                    .await
+                    .map_err(|error| writer_error(error.into()))?;
+                batches += 1;
             }
-            continue;
+            layout = plan.layout_after;
         }
-        let batch = pending.take();
-        let plan = plan_tab(&layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
-        if !plan.requests.is_empty() {
-            // Row writes at explicit positions and header cells: applying this twice (a lost
-            // answer, then a retry) writes the same cells again, so the retrying call is safe.
-            target
-                .client
-                .batch_update(target.spreadsheet_id, &plan.requests, cancel)
-                .await
-                .map_err(|error| writer_error(error.into()))?;
-            batches += 1;
-        }
-        layout = plan.layout_after;
         if done {
             break;
         }

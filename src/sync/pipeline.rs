@@ -23,16 +23,20 @@ use super::checkpoint::{CheckpointError, StoredCheckpoint};
 use super::coalesce::FlushPolicy;
 use super::initial_load::{self, LoadError, LoadTarget};
 use super::plan::TabSpec;
-use super::router::{Route, Router, WriterMessage};
-use super::snapshot::{describe_table, Snapshot};
+use super::router::{Router, WriterMessage};
+use super::snapshot::Snapshot;
 use super::tabs::load_layouts;
-use super::writer::{TabState, Writer, WriterError};
+use super::writer::{Writer, WriterError};
 use super::{KeyPlaced, StructureNotifier, WriteBack};
-use crate::binlog::{BinlogError, BinlogSource, SourceOptions, TableName, Transaction};
+use crate::binlog::{BinlogError, BinlogSource, SourceOptions, Transaction};
 use crate::cell::CellOptions;
 use crate::config::{Config, OnBinlogGone};
+use crate::metrics::{DefiniteErrorKind, RowOperation};
 use crate::position::BinlogPosition;
 use crate::sheets::{ClientOptions, SheetsClient, SheetsError};
+use crate::status::{MappingState, Status};
+
+mod setup;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -98,6 +102,8 @@ pub struct Extensions {
     /// Identity when None.
     pub echo_filter: Option<EchoFilter>,
     pub row_clock: Option<RowClockHook>,
+    /// The status page's state; None in tests that do not look at it.
+    pub status: Option<Status>,
 }
 
 pub struct RunOptions {
@@ -135,15 +141,36 @@ pub async fn run(
     let pool = Pool::new(config.mysql.url.expose());
     let mut failures = 0u32;
     loop {
-        let result = run_once(config, &options, &mut extensions, &client, &pool, &shutdown).await;
+        let started = std::time::Instant::now();
+        let result = run_once(
+            config,
+            &mut options,
+            &mut extensions,
+            &client,
+            &pool,
+            &shutdown,
+        )
+        .await;
+        if started.elapsed() > Duration::from_secs(60) {
+            // A run that streamed for a while was healthy: the next failure starts the backoff over.
+            failures = 0;
+        }
+        if let Some(status) = &extensions.status {
+            status.set_binlog_connected(false);
+        }
         match result {
             Ok(()) => {
                 let _ = pool.disconnect().await;
                 return Ok(());
             }
             Err(error) if error.is_binlog_gone() => {
-                metrics::counter!("sheetsync_binlog_gone_total").increment(1);
                 tracing::error!(%error, "the saved binlog position is gone from the server");
+                for mapping in &config.mappings {
+                    match &extensions.status {
+                        Some(status) => status.record_error(&mapping.name, DefiniteErrorKind::PositionPurged, error.to_string()),
+                        None => metrics::counter!(crate::metrics::DEFINITE_ERRORS_TOTAL, "kind" => DefiniteErrorKind::PositionPurged.label()).increment(1),
+                    }
+                }
                 if config.sync.on_binlog_gone == OnBinlogGone::Stop {
                     return Err(error);
                 }
@@ -174,15 +201,9 @@ pub async fn run(
     }
 }
 
-struct SpreadsheetPlan {
-    spreadsheet_id: String,
-    tabs: Vec<TabState>,
-    routes: Vec<usize>,
-}
-
 async fn run_once(
     config: &Config,
-    options: &RunOptions,
+    options: &mut RunOptions,
     extensions: &mut Extensions,
     client: &Arc<SheetsClient>,
     pool: &Pool,
@@ -192,81 +213,7 @@ async fn run_once(
     let cell_options = CellOptions::from_config(&config.sync)
         .map_err(|error| PipelineError::Config(error.to_string()))?;
     // Which spreadsheet (writer) and tab each mapping goes to, in config order.
-    let mut spreadsheets: Vec<SpreadsheetPlan> = Vec::new();
-    let mut routes = Vec::new();
-    let mut conn = pool.get_conn().await?;
-    for mapping in &config.mappings {
-        let (database, table) = mapping.database_and_table();
-        let (table_columns, key_columns) = describe_table(&mut conn, database, table).await?;
-        let problem = |problem: &str| PipelineError::Table {
-            mapping: mapping.name.clone(),
-            table: mapping.table.clone(),
-            problem: problem.to_string(),
-        };
-        if table_columns.is_empty() {
-            return Err(problem("does not exist"));
-        }
-        if key_columns.is_empty() {
-            return Err(problem("has no primary key; sheetsync places rows by it"));
-        }
-        let columns: Vec<String> = mapping.columns.clone().unwrap_or(table_columns);
-        let writer = match spreadsheets
-            .iter()
-            .position(|plan| plan.spreadsheet_id == mapping.spreadsheet_id)
-        {
-            Some(index) => index,
-            None => {
-                spreadsheets.push(SpreadsheetPlan {
-                    spreadsheet_id: mapping.spreadsheet_id.clone(),
-                    tabs: Vec::new(),
-                    routes: Vec::new(),
-                });
-                spreadsheets.len() - 1
-            }
-        };
-        let plan = &mut spreadsheets[writer];
-        let tab = plan.tabs.len();
-        let key_columns: Vec<Arc<str>> = key_columns
-            .iter()
-            .map(|key| Arc::from(key.as_str()))
-            .collect();
-        let mut synced: Vec<Arc<str>> = key_columns.clone();
-        for column in &columns {
-            if !synced.iter().any(|name| name.as_ref() == column) {
-                synced.push(Arc::from(column.as_str()));
-            }
-        }
-        plan.tabs.push(TabState {
-            mapping: mapping.name.clone(),
-            spec: TabSpec {
-                title: mapping.sheet.clone(),
-                key_columns: key_columns.clone(),
-                columns: synced,
-            },
-            position: None,
-            caught_up: false,
-            stalled: None,
-        });
-        plan.routes.push(routes.len());
-        routes.push(Route {
-            mapping: mapping.name.clone(),
-            table: TableName {
-                database: database.to_string(),
-                name: table.to_string(),
-            },
-            writer,
-            tab,
-            columns: mapping.columns.as_ref().map(|columns| {
-                columns
-                    .iter()
-                    .map(|column| Arc::from(column.as_str()))
-                    .collect()
-            }),
-            key_columns,
-            deletes: mapping.deletes,
-        });
-    }
-    drop(conn);
+    let (spreadsheets, routes) = setup::plan_spreadsheets(config, pool).await?;
     let router = Router::new(routes, spreadsheets.len(), cell_options);
     let policy = FlushPolicy {
         interval: Duration::from_millis(config.sync.flush_interval_ms),
@@ -312,6 +259,9 @@ async fn run_once(
                     policy,
                     run_id: &run_id,
                 };
+                if let Some(status) = &extensions.status {
+                    status.set_state(&tab.mapping, MappingState::Snapshotting { rows: 0 });
+                }
                 let layout = std::mem::replace(
                     &mut layouts[tab_index],
                     super::layout::TabLayout::empty(0, "", 0, 0),
@@ -321,9 +271,14 @@ async fn run_once(
                         .await?;
             }
             tab.position = stored.checkpoint.mappings.get(&tab.mapping).cloned();
+            if let Some(status) = &extensions.status {
+                status.set_state(&tab.mapping, MappingState::Streaming);
+            }
         }
         writers.push((plan.spreadsheet_id, tabs, layouts, stored));
     }
+    // The forced loads are done; a later restart resumes from their checkpoints.
+    options.snapshot.clear();
     if options.load_only {
         return Ok(());
     }
@@ -344,6 +299,11 @@ async fn run_once(
     source_options.start = Some(start.clone());
     source_options.heartbeat = options.heartbeat;
     let mut source = BinlogSource::start(source_options).await?;
+    if let Some(status) = &extensions.status {
+        status.set_binlog_connected(true);
+        status.set_sheets_ready(true);
+        status.set_position(start.to_string());
+    }
     tracing::info!(position = %start, spreadsheets = writers.len(), "streaming");
 
     let hard_stop = CancellationToken::new();
@@ -403,18 +363,16 @@ async fn run_once(
                     Some(Err(error)) => break Err(error.into()),
                     Some(Ok(transaction)) => transaction,
                 };
-                metrics::counter!("sheetsync_transactions_total").increment(1);
+                metrics::counter!(crate::metrics::BINLOG_EVENTS_TOTAL).increment(1);
                 let transaction = match &extensions.echo_filter {
                     Some(filter) => filter(transaction),
                     None => transaction,
                 };
                 let (messages, counts) = router.route(&transaction);
-                metrics::counter!("sheetsync_row_changes_total", "op" => "insert").increment(counts.inserts);
-                metrics::counter!("sheetsync_row_changes_total", "op" => "update").increment(counts.updates);
-                metrics::counter!("sheetsync_row_changes_total", "op" => "delete").increment(counts.deletes);
-                metrics::counter!("sheetsync_cells_truncated_total").increment(counts.truncated_cells);
-                let lag = now_unix_seconds().saturating_sub(u64::from(transaction.commit_unix_seconds));
-                metrics::gauge!("sheetsync_replication_lag_seconds").set(lag as f64);
+                for (operation, count) in [(RowOperation::Insert, counts.inserts), (RowOperation::Update, counts.updates), (RowOperation::Delete, counts.deletes)] {
+                    metrics::counter!(crate::metrics::ROW_CHANGES_TOTAL, "op" => operation.label()).increment(count);
+                }
+                metrics::counter!(crate::metrics::CELLS_TRUNCATED_TOTAL).increment(counts.truncated_cells);
                 if let Some(clock) = &extensions.row_clock {
                     for message in &messages {
                         if let WriterMessage::Transaction { changes, .. } = message {
@@ -463,11 +421,4 @@ async fn run_once(
             Ok(())
         }
     }
-}
-
-fn now_unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or_default()
 }

@@ -95,7 +95,7 @@ pub async fn send_flush(
 }
 
 fn metrics_retry() {
-    metrics::counter!("sheetsync_sheets_retries_total").increment(1);
+    metrics::counter!(crate::metrics::SHEETS_RETRIES_TOTAL).increment(1);
 }
 
 #[cfg(test)]

@@ -22,19 +22,22 @@ use tokio_util::sync::CancellationToken;
 
 use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{
-    decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, PendingBatch,
-    RowUpdate,
+    decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
 };
-use super::ddl::SchemaChange;
 use super::layout::TabLayout;
-use super::plan::{plan_tab, PlanError, TabSpec};
+use super::plan::{PlanError, TabSpec};
 use super::router::WriterMessage;
-use super::send::send_flush;
-use super::tabs::load_layouts;
 use super::{RowKey, StructureNotifier};
+use crate::metrics::{FlushReason as MetricsFlushReason, QuotaKind};
 use crate::position::BinlogPosition;
 use crate::sheets::responses::BatchUpdateResponse;
-use crate::sheets::{SheetsClient, SheetsError};
+use crate::sheets::SheetsClient;
+use crate::status::Status;
+
+mod flush;
+mod schema;
+
+use flush::FlushJob;
 
 /// One mapping's tab as the writer tracks it.
 #[derive(Debug, Clone)]
@@ -76,6 +79,8 @@ impl WriterError {
 #[derive(Debug, Clone, Default)]
 pub struct FlushReport {
     pub cells: usize,
+    /// Cells per mapping name.
+    pub cells_by_tab: std::collections::HashMap<String, usize>,
     pub rows_appended: usize,
     pub rows_deleted: usize,
 }
@@ -104,6 +109,12 @@ pub struct Writer {
     renames: Vec<(usize, String, String)>,
     /// Keys placed by the webhook side while the layouts were out with a flush.
     placements: Vec<(usize, RowKey, u32)>,
+    status: Option<Status>,
+    flush_reason: Option<FlushReason>,
+    /// Commit time of the oldest change pending (for lag), and of the one in flight.
+    oldest_commit: Option<u32>,
+    in_flight_oldest_commit: Option<u32>,
+    last_status_update: Option<Instant>,
 }
 
 impl Writer {
@@ -132,6 +143,38 @@ impl Writer {
             position_unsaved_since: None,
             renames: Vec::new(),
             placements: Vec::new(),
+            status: None,
+            flush_reason: None,
+            oldest_commit: None,
+            in_flight_oldest_commit: None,
+            last_status_update: None,
+        }
+    }
+
+    /// Report to the status page and its metrics.
+    pub fn with_status(mut self, status: Option<Status>) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Pending rows per tab, at most every 250 ms (the page refreshes every second or two).
+    fn report_pending(&mut self) {
+        let Some(status) = &self.status else {
+            return;
+        };
+        let now = Instant::now();
+        if self
+            .last_status_update
+            .is_some_and(|last| now.duration_since(last) < std::time::Duration::from_millis(250))
+        {
+            return;
+        }
+        self.last_status_update = Some(now);
+        let oldest = self.oldest_commit.map(|seconds| {
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(seconds))
+        });
+        for (index, tab) in self.tabs.iter().enumerate() {
+            status.set_pending(&tab.mapping, self.coalescer.rows_of(index) as u64, oldest);
         }
     }
 
@@ -201,8 +244,11 @@ impl Writer {
                 position,
                 changes,
                 schema_changes,
-                ..
+                commit_unix_seconds,
             } => {
+                if !changes.is_empty() && self.oldest_commit.is_none() {
+                    self.oldest_commit = Some(commit_unix_seconds);
+                }
                 for tab in &mut self.tabs {
                     if !tab.caught_up {
                         let covered = tab
@@ -227,6 +273,7 @@ impl Writer {
                     }
                 }
                 self.coalescer.set_position(position);
+                self.report_pending();
                 if self.position_unsaved_since.is_none() {
                     self.position_unsaved_since = Some(now);
                 }
@@ -261,54 +308,6 @@ impl Writer {
         }
     }
 
-    fn schema_change(&mut self, tab: usize, change: SchemaChange) {
-        let Some(state) = self.tabs.get_mut(tab) else {
-            return;
-        };
-        let stall = |reason: String| {
-            tracing::error!(mapping = %state.mapping, %reason, "mapping stopped");
-            metrics::counter!("sheetsync_definite_errors_total", "kind" => "schema").increment(1);
-            reason
-        };
-        match change {
-            SchemaChange::RenameColumn { from, to } => {
-                for column in &mut state.spec.columns {
-                    if column.as_ref() == from {
-                        *column = Arc::from(to.as_str());
-                    }
-                }
-                for column in &mut state.spec.key_columns {
-                    if column.as_ref() == from {
-                        *column = Arc::from(to.as_str());
-                    }
-                }
-                self.renames.push((tab, from, to));
-            }
-            SchemaChange::AddColumn(_) | SchemaChange::DropColumn(_) => {
-                // New columns arrive in the row images and get a header cell at the next
-                // write; dropped ones simply stop arriving (the sheet column stays).
-            }
-            SchemaChange::Truncate => {
-                state.stalled = Some(stall(format!(
-                    "table of mapping `{}` was truncated; run `sheetsync snapshot --mapping {}` to reload the tab",
-                    state.mapping, state.mapping
-                )));
-            }
-            SchemaChange::DropTable => {
-                state.stalled = Some(stall(format!(
-                    "table of mapping `{}` was dropped",
-                    state.mapping
-                )));
-            }
-            SchemaChange::RenameTable { to } => {
-                state.stalled = Some(stall(format!(
-                    "table of mapping `{}` was renamed to {to}; update the mapping's `table`",
-                    state.mapping
-                )));
-            }
-        }
-    }
-
     /// The checkpoint this flush stores: caught-up tabs move to the batch's position.
     fn next_checkpoint(&mut self, batch_position: Option<&BinlogPosition>) -> Checkpoint {
         self.sequence += 1;
@@ -330,8 +329,9 @@ impl Writer {
     }
 
     fn start_flush(&mut self, reason: FlushReason, cancel: CancellationToken) -> FlushFuture {
-        metrics::counter!("sheetsync_flushes_total", "reason" => reason.as_str()).increment(1);
-        let batch = self.coalescer.take();
+        self.flush_reason = Some(reason);
+        self.in_flight_oldest_commit = self.oldest_commit.take();
+        let batch = self.coalescer.take_at_most(self.policy.size_limit);
         let next = self.next_checkpoint(batch.position.as_ref());
         self.position_unsaved_since = None;
         let stale: Vec<bool> = self
@@ -343,6 +343,7 @@ impl Writer {
             client: self.client.clone(),
             spreadsheet_id: self.spreadsheet_id.clone(),
             specs: self.tabs.iter().map(|tab| tab.spec.clone()).collect(),
+            mappings: self.tabs.iter().map(|tab| tab.mapping.clone()).collect(),
             layouts: std::mem::take(&mut self.layouts),
             reload: stale.iter().any(|stale| *stale),
             renames: std::mem::take(&mut self.renames),
@@ -357,93 +358,46 @@ impl Writer {
         self.layouts = outcome.layouts;
         self.apply_placements();
         let (response, report) = outcome.result?;
-        metrics::histogram!("sheetsync_cells_per_flush").record(report.cells as f64);
+        let reason = match self.flush_reason.take() {
+            Some(FlushReason::Size) => MetricsFlushReason::Payload,
+            Some(FlushReason::Interval) => MetricsFlushReason::Interval,
+            Some(FlushReason::Shutdown) => MetricsFlushReason::Shutdown,
+            Some(FlushReason::Checkpoint) => MetricsFlushReason::Checkpoint,
+            Some(FlushReason::Linger) | None => MetricsFlushReason::Linger,
+        };
+        crate::metrics::record_flush(reason, report.cells);
+        if let Some(status) = &self.status {
+            let now = std::time::SystemTime::now();
+            let lag = self.in_flight_oldest_commit.take().map(|seconds| {
+                now.duration_since(std::time::UNIX_EPOCH)
+                    .map(|elapsed| elapsed.as_secs_f64() - f64::from(seconds))
+                    .unwrap_or_default()
+                    .max(0.0)
+            });
+            for tab in &self.tabs {
+                let cells = report
+                    .cells_by_tab
+                    .get(&tab.mapping)
+                    .copied()
+                    .unwrap_or_default();
+                if cells > 0 {
+                    status.record_flush(&tab.mapping, cells as u64, now);
+                    status.record_request(&tab.mapping, QuotaKind::Write, now);
+                }
+                status.set_lag(&tab.mapping, lag.unwrap_or(0.0));
+            }
+            if let Some(position) = outcome.next.mappings.values().next() {
+                status.record_checkpoint(position.to_string(), now);
+            }
+            self.last_status_update = None;
+        }
         for tab in &mut self.tabs {
             if let Some(position) = outcome.next.mappings.get(&tab.mapping) {
                 tab.position = Some(position.clone());
             }
         }
         self.stored.stored(outcome.next, response.as_ref());
+        self.report_pending();
         Ok(())
-    }
-}
-
-struct FlushJob {
-    client: Arc<SheetsClient>,
-    spreadsheet_id: String,
-    specs: Vec<TabSpec>,
-    layouts: Vec<TabLayout>,
-    reload: bool,
-    renames: Vec<(usize, String, String)>,
-    store: crate::sheets::model::Request,
-    batch: PendingBatch,
-    next: Checkpoint,
-}
-
-impl FlushJob {
-    async fn run(mut self, cancel: CancellationToken) -> FlushOutcome {
-        let result = self.execute(&cancel).await;
-        FlushOutcome {
-            layouts: self.layouts,
-            next: self.next,
-            result,
-        }
-    }
-
-    async fn execute(
-        &mut self,
-        cancel: &CancellationToken,
-    ) -> Result<(Option<BatchUpdateResponse>, FlushReport), WriterError> {
-        let spreadsheet_id = self.spreadsheet_id.clone();
-        let sheets = |source: SheetsError| WriterError::Sheets {
-            spreadsheet_id: spreadsheet_id.clone(),
-            source: source.into(),
-        };
-        if self.reload {
-            self.layouts = load_layouts(&self.client, &self.spreadsheet_id, &self.specs, cancel)
-                .await
-                .map_err(sheets)?;
-        }
-        let mut requests = Vec::new();
-        for (tab, from, to) in &self.renames {
-            if let Some(layout) = self.layouts.get_mut(*tab) {
-                requests.extend(layout.rename_column(from, to));
-            }
-        }
-        let mut report = FlushReport::default();
-        let mut layouts_after = self.layouts.clone();
-        for (tab, spec) in self.specs.iter().enumerate() {
-            let Some(layout) = self.layouts.get(tab) else {
-                continue;
-            };
-            let mut rows = self.batch.tab_rows(tab).peekable();
-            if rows.peek().is_none() {
-                continue;
-            }
-            let plan = plan_tab(layout, spec, rows).map_err(|source| WriterError::Plan {
-                spreadsheet_id: self.spreadsheet_id.clone(),
-                source,
-            })?;
-            report.cells += plan.cells_written;
-            report.rows_appended += plan.rows_appended;
-            report.rows_deleted += plan.rows_deleted;
-            requests.extend(plan.requests);
-            layouts_after[tab] = plan.layout_after;
-        }
-        requests.push(self.store.clone());
-        let response = send_flush(
-            &self.client,
-            &self.spreadsheet_id,
-            &requests,
-            &self.next.flush,
-            cancel,
-        )
-        .await
-        .map_err(|source| WriterError::Sheets {
-            spreadsheet_id: self.spreadsheet_id.clone(),
-            source,
-        })?;
-        self.layouts = layouts_after;
-        Ok((response, report))
     }
 }

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::write_config;
-use crate::sync_support::{execute, wait_for_tab_to_equal_table, SyncBed};
+use crate::sync_support::{execute, try_wait_for_tab_to_equal_table, SyncBed};
 
 const KILLS: usize = 11;
 const ROWS: usize = 20_000;
@@ -80,25 +80,27 @@ async fn kill_minus_nine_during_a_burst_never_loses_or_doubles_a_row() {
         child = spawn_sheetsync(&config, &log);
     }
     burst.await.expect("burst");
-    let converged = tokio::time::timeout(
+    let converged = try_wait_for_tab_to_equal_table(
+        &bed,
+        "Burst",
+        "burst",
+        "id, a, b, c, d",
         Duration::from_secs(120),
-        wait_for_tab_to_equal_table(
-            &bed,
-            "Burst",
-            "burst",
-            "id, a, b, c, d",
-            Duration::from_secs(110),
-        ),
     )
     .await;
     let _ = child.kill();
     let _ = child.wait();
-    if converged.is_err() {
+    if let Err(message) = converged {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        panic!(
-            "did not converge; sheetsync log tail:\n{}",
-            &text[text.len().saturating_sub(4000)..]
-        );
+        let tail: String = text
+            .chars()
+            .rev()
+            .take(6000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        panic!("{message}\nsheetsync log tail:\n{tail}");
     }
     let tab = bed.tab("Burst");
     let mut keys: Vec<&String> = tab.iter().skip(1).map(|row| &row[0]).collect();

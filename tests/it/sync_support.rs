@@ -49,7 +49,7 @@ impl SyncBed {
     /// `[sync]` lines.
     pub fn config_text(&self, mappings: &[(&str, &str)], sync_lines: &str) -> String {
         let mut text = format!(
-            "[mysql]\nurl = \"{}\"\nserver_id = {}\n[google]\ncredentials_file = \"{}\"\napi_base = \"{}\"\n[sync]\n{sync_lines}\n",
+            "[metrics]\nlisten = \"127.0.0.1:0\"\n[webhook]\nlisten = \"127.0.0.1:0\"\n[mysql]\nurl = \"{}\"\nserver_id = {}\n[google]\ncredentials_file = \"{}\"\napi_base = \"{}\"\n[sync]\n{sync_lines}\n",
             self.mysql_url,
             self.server_id,
             key_file(&self.emulator).display(),
@@ -156,15 +156,36 @@ pub async fn wait_for_tab_to_equal_table(
     columns: &str,
     limit: Duration,
 ) {
+    if let Err(message) = try_wait_for_tab_to_equal_table(bed, sheet, table, columns, limit).await {
+        panic!("{message}");
+    }
+}
+
+/// Like [`wait_for_tab_to_equal_table`], but says why instead of panicking.
+pub async fn try_wait_for_tab_to_equal_table(
+    bed: &SyncBed,
+    sheet: &str,
+    table: &str,
+    columns: &str,
+    limit: Duration,
+) -> Result<(), String> {
     let deadline = Instant::now() + limit;
     loop {
         let expected = table_rows(&bed.database.url, table, columns).await;
         let actual = sorted_data_rows(&bed.tab(sheet));
         if expected == actual {
-            return;
+            return Ok(());
         }
         if Instant::now() > deadline {
-            panic!("tab {sheet} did not converge to table {table} within {limit:?}\n table: {expected:?}\n tab:   {actual:?}");
+            let shorten = |rows: &[Vec<String>]| {
+                let text = format!("{} rows: {:?}", rows.len(), rows);
+                text.chars().take(600).collect::<String>()
+            };
+            return Err(format!(
+                "tab {sheet} did not converge to table {table} within {limit:?}\n table: {}\n tab:   {}",
+                shorten(&expected),
+                shorten(&actual)
+            ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -228,3 +228,46 @@ fn take_empties_the_rows_and_keeps_the_position_as_baseline() {
 
 mod flush;
 mod size;
+
+#[test]
+fn take_at_most_splits_a_large_batch_and_keeps_the_position_for_the_last_part() {
+    use crate::sheets::model::CellData;
+    let mut coalescer = Coalescer::new();
+    let now = std::time::Instant::now();
+    for id in 0..100 {
+        let cells = vec![(
+            std::sync::Arc::<str>::from("v"),
+            CellData::text("x".repeat(100)),
+        )];
+        let changed = vec![std::sync::Arc::<str>::from("v")];
+        coalescer.add(
+            0,
+            RowKey(vec![format!("{id:03}")]),
+            RowUpdate::Upsert { cells, changed },
+            now,
+        );
+    }
+    coalescer.set_position("0-1-9".parse().expect("position"));
+    let total = coalescer.estimated_bytes();
+    let limit = total / 3;
+    let mut parts = Vec::new();
+    while !coalescer.is_empty() {
+        parts.push(coalescer.take_at_most(limit));
+    }
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+    let rows: usize = parts.iter().map(|part| part.rows.len()).sum();
+    assert_eq!(rows, 100, "every row taken once");
+    for part in &parts[..parts.len() - 1] {
+        assert!(
+            part.position.is_none(),
+            "a partial batch must not move the checkpoint"
+        );
+        let bytes: usize = part.rows.values().map(|row| row.estimated_bytes()).sum();
+        assert!(bytes <= limit, "{bytes} > {limit}");
+    }
+    assert_eq!(
+        parts.last().and_then(|part| part.position.clone()),
+        Some("0-1-9".parse().expect("position"))
+    );
+    assert_eq!(coalescer.estimated_bytes(), 0);
+}

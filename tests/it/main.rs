@@ -24,5 +24,7 @@ mod support;
 mod sync_kill;
 mod sync_rows;
 mod sync_support;
+mod sync_two_spreadsheets;
+mod sync_types;
 mod webhook_security;
 mod webhook_support;

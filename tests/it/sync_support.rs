@@ -48,6 +48,15 @@ impl SyncBed {
     /// Config text with the given `[[mapping]]` tables (`table`, `sheet` pairs) and extra
     /// `[sync]` lines.
     pub fn config_text(&self, mappings: &[(&str, &str)], sync_lines: &str) -> String {
+        let mappings: Vec<(&str, &str, &str)> = mappings
+            .iter()
+            .map(|(table, sheet)| (*table, self.spreadsheet_id.as_str(), *sheet))
+            .collect();
+        self.config_text_with(&mappings, sync_lines)
+    }
+
+    /// Config text with `[[mapping]]` tables given as (`table`, `spreadsheet_id`, `sheet`).
+    pub fn config_text_with(&self, mappings: &[(&str, &str, &str)], sync_lines: &str) -> String {
         let mut text = format!(
             "[mysql]\nurl = \"{}\"\nserver_id = {}\n[google]\ncredentials_file = \"{}\"\napi_base = \"{}\"\n[sync]\n{sync_lines}\n",
             self.mysql_url,
@@ -55,10 +64,10 @@ impl SyncBed {
             key_file(&self.emulator).display(),
             self.emulator.base_url,
         );
-        for (table, sheet) in mappings {
+        for (table, spreadsheet_id, sheet) in mappings {
             text.push_str(&format!(
-                "[[mapping]]\ntable = \"{}.{table}\"\nspreadsheet_id = \"{}\"\nsheet = \"{sheet}\"\n",
-                self.database.name, self.spreadsheet_id
+                "[[mapping]]\ntable = \"{}.{table}\"\nspreadsheet_id = \"{spreadsheet_id}\"\nsheet = \"{sheet}\"\n",
+                self.database.name
             ));
         }
         text
@@ -156,10 +165,22 @@ pub async fn wait_for_tab_to_equal_table(
     columns: &str,
     limit: Duration,
 ) {
+    wait_for_tab_in(bed, &bed.spreadsheet_id, sheet, table, columns, limit).await
+}
+
+/// Like [`wait_for_tab_to_equal_table`], for a tab of another spreadsheet of the emulator.
+pub async fn wait_for_tab_in(
+    bed: &SyncBed,
+    spreadsheet_id: &str,
+    sheet: &str,
+    table: &str,
+    columns: &str,
+    limit: Duration,
+) {
     let deadline = Instant::now() + limit;
     loop {
         let expected = table_rows(&bed.database.url, table, columns).await;
-        let actual = sorted_data_rows(&bed.tab(sheet));
+        let actual = sorted_data_rows(&tab_of(&bed.emulator, spreadsheet_id, sheet));
         if expected == actual {
             return;
         }
@@ -208,4 +229,88 @@ impl RunningSync {
 
 pub async fn execute(url: &str, statements: &[&str]) {
     crate::binlog_support::execute(url, statements).await
+}
+
+/// The cell (the emulator's `CellData` JSON) on the row whose first column holds `key`, in the
+/// column headed `column`; panics when either is missing.
+pub fn cell_by_key(
+    emulator: &RunningEmulator,
+    spreadsheet_id: &str,
+    sheet: &str,
+    key: &str,
+    column: &str,
+) -> serde_json::Value {
+    let tab = tab_of(emulator, spreadsheet_id, sheet);
+    let header = tab.first().expect("a header row");
+    let column_index = header
+        .iter()
+        .position(|name| name == column)
+        .unwrap_or_else(|| panic!("no column `{column}` in {header:?}"));
+    let row_index = tab
+        .iter()
+        .position(|row| row.first().map(String::as_str) == Some(key))
+        .unwrap_or_else(|| panic!("no row with key `{key}` in tab {sheet}"));
+    emulator
+        .state
+        .store
+        .cell_data(spreadsheet_id, sheet, row_index as u32, column_index as u32)
+        .expect("cell")
+}
+
+/// The keys in the first column of a tab's data rows, in sheet order (blank rows left out).
+pub fn tab_keys(tab: &[Vec<String>]) -> Vec<String> {
+    tab.iter()
+        .skip(1)
+        .filter_map(|row| row.first().cloned())
+        .filter(|key| !key.is_empty())
+        .collect()
+}
+
+/// Panics when a key appears on more than one row of the tab.
+pub fn assert_no_key_twice(tab: &[Vec<String>]) {
+    let keys = tab_keys(tab);
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(keys.len(), unique.len(), "a key appears twice: {keys:?}");
+}
+
+/// The checkpoint stored in a spreadsheet's developer metadata (`sheetsync.checkpoint`), if any.
+pub fn stored_checkpoint(
+    emulator: &RunningEmulator,
+    spreadsheet_id: &str,
+) -> Option<sheetsync::sync::checkpoint::Checkpoint> {
+    use sheetsync::sync::checkpoint::{Checkpoint, CHECKPOINT_KEY};
+    let entries = emulator.state.store.developer_metadata(spreadsheet_id)?;
+    let entry = entries
+        .iter()
+        .find(|entry| entry["metadataKey"] == CHECKPOINT_KEY)?;
+    let value = entry["metadataValue"].as_str()?;
+    Some(Checkpoint::decode(spreadsheet_id, value).expect("a readable checkpoint"))
+}
+
+/// Runs `statements` on one connection and returns that session's `@@last_gtid` (MariaDB):
+/// the GTID of the last transaction it committed.
+pub async fn execute_returning_gtid(url: &str, statements: &[&str]) -> sheetsync::position::Gtid {
+    let mut connection = mysql_async::Conn::from_url(url).await.expect("connect");
+    for statement in statements {
+        connection
+            .query_drop(*statement)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+    let text: String = connection
+        .query_first("SELECT @@last_gtid")
+        .await
+        .expect("@@last_gtid")
+        .expect("a row");
+    let _ = connection.disconnect().await;
+    let position: sheetsync::position::BinlogPosition = text.parse().expect("a MariaDB GTID");
+    match position {
+        sheetsync::position::BinlogPosition::MariaDbGtids(domains) => {
+            let gtid = domains.into_values().next().expect("one GTID");
+            sheetsync::position::Gtid::MariaDb(gtid)
+        }
+        other => panic!("not a MariaDB GTID: {other}"),
+    }
 }

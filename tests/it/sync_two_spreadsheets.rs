@@ -11,7 +11,7 @@ use crate::sync_support::{
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
-const ORDER_COLUMNS: &str = "id, customer, total";
+const ORDER_COLUMNS: &str = "id, customer, total_cents";
 const LINE_COLUMNS: &str = "order_id, line, sku, qty";
 
 #[tokio::test]
@@ -19,10 +19,10 @@ async fn one_transaction_reaches_two_spreadsheets_each_with_its_own_checkpoint()
     let bed = SyncBed::start(
         "sync_two_sheets",
         &[
-            "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40), total DECIMAL(10,2))",
+            "CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40), total_cents INT)",
             "CREATE TABLE order_lines (order_id INT, line INT, sku VARCHAR(20), qty INT,
                PRIMARY KEY (order_id, line))",
-            "INSERT INTO orders VALUES (1, 'ada', 12.50)",
+            "INSERT INTO orders VALUES (1, 'ada', 1250)",
             "INSERT INTO order_lines VALUES (1, 1, 'pen', 2), (1, 2, 'ink', 1)",
         ],
     )
@@ -56,9 +56,9 @@ async fn one_transaction_reaches_two_spreadsheets_each_with_its_own_checkpoint()
         &url,
         &[
             "BEGIN",
-            "INSERT INTO orders VALUES (2, 'grace', 99.99)",
+            "INSERT INTO orders VALUES (2, 'grace', 9999)",
             "INSERT INTO order_lines VALUES (2, 1, 'paper', 500), (2, 2, 'clip', 40), (2, 3, 'tape', 1)",
-            "UPDATE orders SET total = 13.75 WHERE id = 1",
+            "UPDATE orders SET total_cents = 1375 WHERE id = 1",
             "UPDATE order_lines SET qty = 3 WHERE order_id = 1 AND line = 1",
             "DELETE FROM order_lines WHERE order_id = 2 AND line = 2",
             "UPDATE order_lines SET line = 3 WHERE order_id = 1 AND line = 2",

@@ -22,6 +22,7 @@ mod sheets_support;
 mod snapshot_values;
 mod support;
 mod sync_kill;
+mod sync_mariadb_restart;
 mod sync_rows;
 mod sync_support;
 mod sync_two_spreadsheets;

@@ -314,3 +314,11 @@ pub async fn execute_returning_gtid(url: &str, statements: &[&str]) -> sheetsync
         other => panic!("not a MariaDB GTID: {other}"),
     }
 }
+
+/// Sends sheetsync's log (info and up) to the test's captured output, shown when it fails.
+pub fn log_to_test_output() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_test_writer()
+        .try_init();
+}

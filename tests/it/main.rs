@@ -21,6 +21,7 @@ mod sheets_retry;
 mod sheets_support;
 mod snapshot_values;
 mod support;
+mod sync_faults;
 mod sync_kill;
 mod sync_mariadb_restart;
 mod sync_rows;

@@ -25,6 +25,7 @@ mod sync_faults;
 mod sync_kill;
 mod sync_mariadb_restart;
 mod sync_rows;
+mod sync_schema;
 mod sync_structure;
 mod sync_support;
 mod sync_two_spreadsheets;

@@ -322,3 +322,72 @@ pub fn log_to_test_output() {
         .with_test_writer()
         .try_init();
 }
+
+/// The tab's data rows projected onto the columns headed `columns` (a missing header reads as
+/// empty cells), trailing empty cells trimmed, sorted: comparable with [`table_rows`].
+pub fn tab_columns(tab: &[Vec<String>], columns: &[&str]) -> Vec<Vec<String>> {
+    let Some(header) = tab.first() else {
+        return Vec::new();
+    };
+    let indexes: Vec<Option<usize>> = columns
+        .iter()
+        .map(|name| header.iter().position(|cell| cell == name))
+        .collect();
+    let mut rows: Vec<Vec<String>> = tab
+        .iter()
+        .skip(1)
+        .filter(|row| !row.is_empty())
+        .map(|row| {
+            let mut cells: Vec<String> = indexes
+                .iter()
+                .map(|index| {
+                    index
+                        .and_then(|index| row.get(index))
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            while cells.last().is_some_and(String::is_empty) {
+                cells.pop();
+            }
+            cells
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// sheetsync's log lines (info and up), captured for the current thread: with the default
+/// current-thread test runtime that is everything the pipeline logs.
+#[derive(Clone, Default)]
+pub struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+struct CapturedWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// Captures until the guard is dropped.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let buffer = self.0.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_ansi(false)
+            .with_writer(move || CapturedWriter(buffer.clone()))
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+}

@@ -24,6 +24,7 @@ mod support;
 mod sync_faults;
 mod sync_kill;
 mod sync_mariadb_restart;
+mod sync_purged;
 mod sync_rows;
 mod sync_schema;
 mod sync_structure;

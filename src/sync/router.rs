@@ -139,6 +139,13 @@ impl Router {
                     .iter()
                     .filter(|route| route.table == change.table)
                 {
+                    // A mapping with its own column list syncs those only: a new column is
+                    // not one of them. Mappings of every column start syncing it.
+                    if route.columns.is_some()
+                        && matches!(change.change, SchemaChange::AddColumn(_))
+                    {
+                        continue;
+                    }
                     schema_changes[route.writer].push((route.tab, change.change.clone()));
                 }
             }

@@ -40,9 +40,21 @@ impl Writer {
                 }
                 self.renames.push((tab, from, to));
             }
-            SchemaChange::AddColumn(_) | SchemaChange::DropColumn(_) => {
-                // New columns arrive in the row images and get a header cell at the next
-                // write; dropped ones simply stop arriving (the sheet column stays).
+            SchemaChange::AddColumn(name) => {
+                // The router passes ADD COLUMN only for mappings of every column. The planner
+                // writes the spec's columns only, so the new one joins the spec: it gets a
+                // header cell at the right at the next flush, and its values from then on.
+                if !state
+                    .spec
+                    .columns
+                    .iter()
+                    .any(|column| column.as_ref() == name)
+                {
+                    state.spec.columns.push(Arc::from(name.as_str()));
+                }
+            }
+            SchemaChange::DropColumn(_) => {
+                // Its values simply stop arriving; the sheet column stays (DESIGN §2.8).
             }
             SchemaChange::Truncate => {
                 state.stalled = Some(stall(format!(

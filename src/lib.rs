@@ -30,7 +30,9 @@
 //! - [`sheets`]: the Google Sheets API client: auth, calls, retries, quota, typed model.
 //! - [`sync`]: MySQL → Sheets stages: route, coalesce, plan, write with the checkpoint.
 //! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
+//! - [`apply`]: sheet edits applied to MySQL (compare-and-set, conflicts, echo marker) and the echo filter.
 
+pub mod apply;
 pub mod binlog;
 pub mod config;
 pub mod position;

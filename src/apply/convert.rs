@@ -119,6 +119,13 @@ fn from_number(number: f64, column: &ColumnInfo) -> Result<Typed, String> {
             serial_datetime(number, column)
         }
         ColumnKind::Time { fractional_digits } => {
+            // TIME spans ±838:59:59, under 35 days.
+            if number.abs() >= 35.0 {
+                return Err(format!(
+                    "{shown} is out of range -838:59:59 to 838:59:59; {}",
+                    describe(column)
+                ));
+            }
             let microseconds = round_to_digits(
                 (number * 86_400_000.0).round() as i128 * 1000,
                 *fractional_digits,
@@ -443,7 +450,10 @@ fn finish_datetime(
         second: (rounded / 1_000_000 % 60) as u8,
         microsecond: (rounded % 1_000_000) as u32,
     };
-    let shown = super::typed::datetime_text(date, time);
+    let shown = match column.kind {
+        ColumnKind::Date => super::typed::date_text(date),
+        _ => super::typed::datetime_text(date, time),
+    };
     let in_range = match column.kind {
         ColumnKind::Date | ColumnKind::DateTime { .. } => (1000..=9999).contains(&date.year),
         ColumnKind::Timestamp { .. } => {

@@ -1,6 +1,9 @@
 //! sheetsync's integration tests: one binary, one scenario per file, against a real MariaDB
 //! (`sheetsync_testbed`) and the Sheets emulator. Waits are bounded polls, never fixed sleeps.
 
+mod apply_concurrent_insert;
+mod apply_conflicts;
+mod apply_new_row;
 mod apply_single_edit;
 mod apply_support;
 mod binlog_fixtures;

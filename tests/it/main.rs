@@ -3,7 +3,9 @@
 
 mod apply_concurrent_insert;
 mod apply_conflicts;
+mod apply_mysql_down;
 mod apply_new_row;
+mod apply_paste;
 mod apply_single_edit;
 mod apply_sql_literal;
 mod apply_support;

@@ -124,21 +124,9 @@ fn accepted_values_convert_exactly() {
         ),
         (cell_text("c, A"), &set, Typed::Text("a,c".into())),
         (CellValue::Empty, &int32, Typed::Null),
-        (
-            CellValue::Empty,
-            &varchar,
-            Typed::Text(String::new()),
-        ),
-        (
-            number(3.0),
-            &varchar,
-            Typed::Text("3".into()),
-        ),
-        (
-            cell_text("=1+2"),
-            &varchar,
-            Typed::Text("=1+2".into()),
-        ),
+        (CellValue::Empty, &varchar, Typed::Text(String::new())),
+        (number(3.0), &varchar, Typed::Text("3".into())),
+        (cell_text("=1+2"), &varchar, Typed::Text("=1+2".into())),
     ];
     for (cell, column, expected) in cases {
         assert_eq!(
@@ -211,11 +199,7 @@ fn refused_values_say_why() {
         ),
         (number(1.5), &int32, "1.5 is not a whole number"),
         (number(300.0), &uint8, "300 is out of range 0 to 255"),
-        (
-            number(-1.0),
-            &uint32,
-            "-1 is out of range 0 to 4294967295",
-        ),
+        (number(-1.0), &uint32, "-1 is out of range 0 to 4294967295"),
         (
             number(1e17),
             &int64,

@@ -28,6 +28,9 @@ use super::typed::{
 use crate::binlog::{ChangeKind, Row, RowChange, TableName, Transaction};
 use crate::value::Value;
 
+/// (`database.table`, key columns and their canonical text).
+type MarkedKey = (String, Vec<(String, String)>);
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EchoFiltered {
     /// The changes to route to the sheet, in transaction order.
@@ -62,7 +65,7 @@ pub fn filter_echo(transaction: &Transaction, origin: &str) -> EchoFiltered {
         return filtered;
     }
     // (table, key text) → what sheetsync wrote to that row.
-    let mut marked: HashMap<(String, Vec<(String, String)>), &MarkedRow> = HashMap::new();
+    let mut marked: HashMap<MarkedKey, &MarkedRow> = HashMap::new();
     for marker in &markers {
         for row in &marker.rows {
             marked.insert((row.table.clone(), row.key.clone()), row);

@@ -27,10 +27,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// (mapping name, sheet row).
+type SheetRow = (String, u32);
+
 #[derive(Default)]
 pub struct RowLocks {
-    locks: Mutex<HashMap<(String, u32), Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<SheetRow, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// A remembered insert: its key, when, and whether the sheet row number still means it.
+type RecentInsert = (Vec<Typed>, Instant, bool);
 
 pub struct RowGuards {
     _guards: Vec<tokio::sync::OwnedMutexGuard<()>>,
@@ -64,7 +70,8 @@ impl RowLocks {
 pub struct RecentInserts {
     ttl: Duration,
     capacity: usize,
-    rows: Mutex<HashMap<(String, u32), (Vec<Typed>, Instant)>>,
+    /// (mapping, sheet row) → (key, inserted at, the row number still means this row).
+    rows: Mutex<HashMap<SheetRow, RecentInsert>>,
 }
 
 impl RecentInserts {
@@ -80,40 +87,45 @@ impl RecentInserts {
         let now = Instant::now();
         let mut rows = lock(&self.rows);
         if rows.len() >= self.capacity {
-            rows.retain(|_, (_, at)| now.duration_since(*at) < self.ttl);
+            rows.retain(|_, (_, at, _)| now.duration_since(*at) < self.ttl);
         }
         if rows.len() >= self.capacity {
             if let Some(oldest) = rows
                 .iter()
-                .min_by_key(|(_, (_, at))| *at)
+                .min_by_key(|(_, (_, at, _))| *at)
                 .map(|(entry, _)| entry.clone())
             {
                 rows.remove(&oldest);
             }
         }
-        rows.insert((mapping.to_string(), sheet_row), (key, now));
+        rows.insert((mapping.to_string(), sheet_row), (key, now, true));
     }
 
     /// The key of the row inserted for this sheet row, if recent.
     pub fn key_of(&self, mapping: &str, sheet_row: u32) -> Option<Vec<Typed>> {
         let rows = lock(&self.rows);
         rows.get(&(mapping.to_string(), sheet_row))
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(key, _)| key.clone())
+            .filter(|(_, at, in_place)| *in_place && at.elapsed() < self.ttl)
+            .map(|(key, _, _)| key.clone())
     }
 
     /// Keys of recent inserts of `mapping` (their key cells may not be written yet).
     pub fn keys(&self, mapping: &str) -> Vec<Vec<Typed>> {
         lock(&self.rows)
             .iter()
-            .filter(|((name, _), (_, at))| name == mapping && at.elapsed() < self.ttl)
-            .map(|(_, (key, _))| key.clone())
+            .filter(|((name, _), (_, at, _))| name == mapping && at.elapsed() < self.ttl)
+            .map(|(_, (key, _, _))| key.clone())
             .collect()
     }
 
-    /// The tab's rows moved: sheet row numbers no longer mean the same rows.
+    /// The tab's rows moved: sheet row numbers no longer mean the same rows (the keys are
+    /// still remembered as recent for [`RecentInserts::keys`]).
     pub fn forget_mapping(&self, mapping: &str) {
-        lock(&self.rows).retain(|(name, _), _| name != mapping);
+        for ((name, _), (_, _, in_place)) in lock(&self.rows).iter_mut() {
+            if name == mapping {
+                *in_place = false;
+            }
+        }
     }
 }
 
@@ -174,6 +186,11 @@ mod tests {
         assert_eq!(recent.keys("orders").len(), 2, "bounded");
         recent.forget_mapping("orders");
         assert_eq!(recent.key_of("orders", 7), None);
+        assert_eq!(
+            recent.keys("orders").len(),
+            2,
+            "still recent for the delete guard"
+        );
         let expired = RecentInserts::new(Duration::ZERO, 2);
         expired.remember("orders", 5, vec![Typed::Integer(42)]);
         assert_eq!(expired.key_of("orders", 5), None);

@@ -12,6 +12,7 @@
 //!    sheetsync) and is now in neither the read nor the snapshot — a row merely absent from the
 //!    sheet (not appended yet by the writer, inserted by another program) is never deleted;
 //! 4. it is not a row sheetsync inserted in the last minutes (its key may not be written yet).
+//!
 //! The DELETEs, the echo marker and the delivery answer commit in one transaction.
 
 use std::collections::HashSet;
@@ -41,6 +42,14 @@ pub(super) async fn apply_structure(
     let mapping = &report.mapping;
     let message = &report.message;
     inner.options.structure.mark_stale(&mapping.name);
+    // Keys of rows inserted for the sheet lately: their key cells may still be empty, so they
+    // must not count as removed (taken before row positions are forgotten below).
+    let recent: HashSet<RowKey> = inner
+        .recent
+        .keys(&mapping.name)
+        .iter()
+        .map(|key| row_key(key))
+        .collect();
     let rows_moved = matches!(
         message.change_type.as_str(),
         "INSERT_ROW" | "REMOVE_ROW" | "OTHER" | "INSERT_GRID" | "REMOVE_GRID"
@@ -73,12 +82,6 @@ pub(super) async fn apply_structure(
     }
     let mut present: HashSet<RowKey> = snapshot.into_iter().collect();
     present.extend(read.into_iter().flatten());
-    let recent: HashSet<RowKey> = inner
-        .recent
-        .keys(&mapping.name)
-        .iter()
-        .map(|key| row_key(key))
-        .collect();
     let candidates: Vec<RowKey> = inner
         .known
         .missing_from(&mapping.name, &present)

@@ -14,10 +14,19 @@ async fn twenty_concurrent_webhooks_for_one_new_row_make_one_row() {
     let bed = ApplyBed::start(
         server,
         "apply_concurrent",
-        &["CREATE TABLE items (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, c0 INT, c1 INT, \
+        &[
+            "CREATE TABLE items (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, c0 INT, c1 INT, \
            c2 INT, c3 INT, c4 INT, c5 INT, c6 INT, c7 INT, c8 INT, c9 INT, c10 INT, c11 INT, \
-           c12 INT, c13 INT, c14 INT, c15 INT, c16 INT, c17 INT, c18 INT, c19 INT)"],
-        |database| vec![mapping(database, "items", "Items", ConflictPolicy::LastWriteWins)],
+           c12 INT, c13 INT, c14 INT, c15 INT, c16 INT, c17 INT, c18 INT, c19 INT)",
+        ],
+        |database| {
+            vec![mapping(
+                database,
+                "items",
+                "Items",
+                ConflictPolicy::LastWriteWins,
+            )]
+        },
     )
     .await;
     let header: Vec<String> = std::iter::once("id".to_string())
@@ -49,7 +58,10 @@ async fn twenty_concurrent_webhooks_for_one_new_row_make_one_row() {
     let sum = bed
         .rows(&format!(
             "SELECT {} FROM items",
-            (0..20).map(|column| format!("c{column}")).collect::<Vec<_>>().join(" + ")
+            (0..20)
+                .map(|column| format!("c{column}"))
+                .collect::<Vec<_>>()
+                .join(" + ")
         ))
         .await;
     assert_eq!(sum, [[Some((0..20).sum::<i32>().to_string())]]);

@@ -33,14 +33,54 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
     use ConflictPolicy::*;
     use Order::*;
     let cases = [
-        Case { policy: LastWriteWins, order: EditFirst, typed: 70, sheet_wins: false },
-        Case { policy: LastWriteWins, order: DatabaseFirst, typed: 70, sheet_wins: true },
-        Case { policy: DbWins, order: EditFirst, typed: 70, sheet_wins: false },
-        Case { policy: DbWins, order: DatabaseFirst, typed: 70, sheet_wins: false },
-        Case { policy: SheetWins, order: EditFirst, typed: 30, sheet_wins: true },
-        Case { policy: SheetWins, order: DatabaseFirst, typed: 30, sheet_wins: true },
-        Case { policy: Max, order: EditFirst, typed: 70, sheet_wins: true },
-        Case { policy: Max, order: DatabaseFirst, typed: 30, sheet_wins: false },
+        Case {
+            policy: LastWriteWins,
+            order: EditFirst,
+            typed: 70,
+            sheet_wins: false,
+        },
+        Case {
+            policy: LastWriteWins,
+            order: DatabaseFirst,
+            typed: 70,
+            sheet_wins: true,
+        },
+        Case {
+            policy: DbWins,
+            order: EditFirst,
+            typed: 70,
+            sheet_wins: false,
+        },
+        Case {
+            policy: DbWins,
+            order: DatabaseFirst,
+            typed: 70,
+            sheet_wins: false,
+        },
+        Case {
+            policy: SheetWins,
+            order: EditFirst,
+            typed: 30,
+            sheet_wins: true,
+        },
+        Case {
+            policy: SheetWins,
+            order: DatabaseFirst,
+            typed: 30,
+            sheet_wins: true,
+        },
+        Case {
+            policy: Max,
+            order: EditFirst,
+            typed: 70,
+            sheet_wins: true,
+        },
+        Case {
+            policy: Max,
+            order: DatabaseFirst,
+            typed: 30,
+            sheet_wins: false,
+        },
     ];
     let server = MariaDb::shared();
     let mut bed = ApplyBed::start(
@@ -64,12 +104,18 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
     for (number, case) in cases.iter().enumerate() {
         let id = number as i64 + 1;
         let sheet = format!("{:?}", case.policy);
-        bed.execute(&format!("INSERT INTO counters VALUES ({id}, 'c{id}', 10)")).await;
+        bed.execute(&format!("INSERT INTO counters VALUES ({id}, 'c{id}', 10)"))
+            .await;
         // The database changes 10 → 50; the binlog router tells the row clock when.
-        bed.execute(&format!("UPDATE counters SET hits = 50 WHERE id = {id}")).await;
+        bed.execute(&format!("UPDATE counters SET hits = 50 WHERE id = {id}"))
+            .await;
         let now = now_milliseconds();
         let committed_seconds = now / 1000;
-        bed.clock.record(&sheet.to_lowercase(), &RowKey(vec![id.to_string()]), committed_seconds);
+        bed.clock.record(
+            &sheet.to_lowercase(),
+            &RowKey(vec![id.to_string()]),
+            committed_seconds,
+        );
         let edited_at = match case.order {
             Order::EditFirst => committed_seconds * 1000 - 5_000,
             Order::DatabaseFirst => committed_seconds * 1000 + 5_000,
@@ -87,15 +133,24 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
         let label = format!("{:?} {:?}", case.policy, case.order);
         // The table holds the winner …
         assert_eq!(
-            bed.rows(&format!("SELECT hits FROM counters WHERE id = {id}")).await,
+            bed.rows(&format!("SELECT hits FROM counters WHERE id = {id}"))
+                .await,
             [[Some(winner.to_string())]],
             "{label}: {answer}"
         );
         // … and so does the sheet: it already shows the typed value, or it is sent the
         // database's with a note.
         let write_backs = bed.take_write_backs(usize::from(!case.sheet_wins)).await;
-        let expected_status = if case.sheet_wins { "applied" } else { "conflict" };
-        assert_eq!(answer["results"][0]["status"], json!(expected_status), "{label}: {answer}");
+        let expected_status = if case.sheet_wins {
+            "applied"
+        } else {
+            "conflict"
+        };
+        assert_eq!(
+            answer["results"][0]["status"],
+            json!(expected_status),
+            "{label}: {answer}"
+        );
         if case.sheet_wins {
             assert!(write_backs.is_empty(), "{label}: {write_backs:?}");
         } else {
@@ -105,10 +160,20 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
             assert_eq!(write_back.key, RowKey(vec![id.to_string()]));
             let (column, cell) = &write_back.cells[0];
             assert_eq!(column.as_ref(), "hits");
-            assert_eq!(cell.user_entered_value, Some(ExtendedValue::NumberValue(50.0)), "{label}");
+            assert_eq!(
+                cell.user_entered_value,
+                Some(ExtendedValue::NumberValue(50.0)),
+                "{label}"
+            );
             let note = cell.note.as_deref().unwrap_or_default();
-            assert!(note.contains("changed in the database while you edited it"), "{note}");
-            assert!(note.contains(&format!("You typed: {}", case.typed)), "{note}");
+            assert!(
+                note.contains("changed in the database while you edited it"),
+                "{note}"
+            );
+            assert!(
+                note.contains(&format!("You typed: {}", case.typed)),
+                "{note}"
+            );
         }
         let recorded = bed
             .rows(&format!(
@@ -136,8 +201,10 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
 
     // Edits of different cells of the same row are not conflicts; nor is an edit whose old
     // value matches.
-    bed.execute("INSERT INTO counters VALUES (100, 'x', 1)").await;
-    bed.execute("UPDATE counters SET label = 'changed' WHERE id = 100").await;
+    bed.execute("INSERT INTO counters VALUES (100, 'x', 1)")
+        .await;
+    bed.execute("UPDATE counters SET label = 'changed' WHERE id = 100")
+        .await;
     let message = edit_at(
         &delivery("no-conflict"),
         "DbWins",
@@ -146,9 +213,13 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
         &iso(now_milliseconds()),
     );
     let (status, answer) = bed.send(&message).await;
-    assert_eq!((status, answer["results"][0]["status"].clone()), (200, json!("applied")));
     assert_eq!(
-        bed.rows("SELECT label, hits FROM counters WHERE id = 100").await,
+        (status, answer["results"][0]["status"].clone()),
+        (200, json!("applied"))
+    );
+    assert_eq!(
+        bed.rows("SELECT label, hits FROM counters WHERE id = 100")
+            .await,
         [[Some("changed".into()), Some("2".into())]]
     );
     let total = bed.rows("SELECT COUNT(*) FROM sheetsync.conflicts WHERE row_key = '[\"100\"]' AND table_name LIKE 'apply_conflicts%'").await;

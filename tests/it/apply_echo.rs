@@ -22,7 +22,12 @@ fn names(change: &sheetsync::binlog::RowChange) -> Vec<String> {
     change
         .after
         .as_ref()
-        .map(|row| row.columns.iter().map(|column| column.name.to_string()).collect())
+        .map(|row| {
+            row.columns
+                .iter()
+                .map(|column| column.name.to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -65,31 +70,56 @@ async fn own_writes_are_suppressed_and_the_databases_own_changes_pass() {
     assert_eq!(status, 200, "{answer}");
     let transaction = next_in(&mut source, &bed.database, WAIT).await;
     let filtered = filter_echo(&transaction, &bed.origin);
-    assert_eq!((filtered.suppressed, filtered.trimmed), (0, 1), "{filtered:#?}");
+    assert_eq!(
+        (filtered.suppressed, filtered.trimmed),
+        (0, 1),
+        "{filtered:#?}"
+    );
     assert_eq!(filtered.changes.len(), 2);
     let update = &filtered.changes[0];
     assert_eq!(update.table.name, "orders");
     assert_eq!(names(update), ["id", "revision", "updated_at"]);
-    assert_eq!(update.after.as_ref().and_then(|row| row.get("revision")), Some(&Value::Int(1)));
+    assert_eq!(
+        update.after.as_ref().and_then(|row| row.get("revision")),
+        Some(&Value::Int(1))
+    );
     assert_eq!(filtered.changes[1].table.name, "audit");
     assert_eq!(filtered.changes[1].kind, ChangeKind::Insert);
-    assert!(filtered.changes.iter().all(|change| change.table.database == bed.database));
+    assert!(filtered
+        .changes
+        .iter()
+        .all(|change| change.table.database == bed.database));
 
     // 2. A new row typed into the sheet: its defaults reach the sheet at the row it was typed in.
     let (_, answer) = bed
-        .send(&edit(&delivery("echo"), "Orders", &header, json!([{ "row": 3, "key": {"id": null}, "values": {"customer": "bob", "total": 7} }])))
+        .send(&edit(
+            &delivery("echo"),
+            "Orders",
+            &header,
+            json!([{ "row": 3, "key": {"id": null}, "values": {"customer": "bob", "total": 7} }]),
+        ))
         .await;
-    assert_eq!(answer["results"][0]["status"], json!("inserted"), "{answer}");
+    assert_eq!(
+        answer["results"][0]["status"],
+        json!("inserted"),
+        "{answer}"
+    );
     let transaction = next_in(&mut source, &bed.database, WAIT).await;
     let filtered = filter_echo(&transaction, &bed.origin);
     assert_eq!(filtered.inserted_rows.len(), 1);
     assert_eq!(filtered.inserted_rows[0].sheet_row, 3);
     assert_eq!(filtered.inserted_rows[0].key, [Value::Int(2)]);
     assert_eq!(filtered.changes.len(), 1);
-    assert_eq!(names(&filtered.changes[0]), ["id", "revision", "updated_at"]);
+    assert_eq!(
+        names(&filtered.changes[0]),
+        ["id", "revision", "updated_at"]
+    );
 
     // 3. Every editable type, written and read back from the binlog: nothing echoes.
-    let kinds = ["id", "i", "u", "d", "f", "g", "v", "t", "l", "dt", "dtm", "ts", "tm", "y", "e", "s", "b", "flag", "j"];
+    let kinds = [
+        "id", "i", "u", "d", "f", "g", "v", "t", "l", "dt", "dtm", "ts", "tm", "y", "e", "s", "b",
+        "flag", "j",
+    ];
     let values = json!({
         "i": -42, "u": "18446744073709551615", "d": "12345678.1250", "f": 12.1, "g": 0.1,
         "v": "=1+2", "t": "multi\nline \u{1F600}", "l": "café", "dt": 46024, "dtm": 46024.5,
@@ -97,16 +127,30 @@ async fn own_writes_are_suppressed_and_the_databases_own_changes_pass() {
         "b": 255, "flag": true, "j": "{\"b\": [1, 2], \"a\": null}"
     });
     let (_, answer) = bed
-        .send(&edit(&delivery("echo"), "Kinds", &kinds, json!([{ "row": 2, "key": {"id": 1}, "values": values }])))
+        .send(&edit(
+            &delivery("echo"),
+            "Kinds",
+            &kinds,
+            json!([{ "row": 2, "key": {"id": 1}, "values": values }]),
+        ))
         .await;
-    assert_eq!(answer["results"][0], json!({"row": 2, "status": "applied"}), "{answer}");
+    assert_eq!(
+        answer["results"][0],
+        json!({"row": 2, "status": "applied"}),
+        "{answer}"
+    );
     let transaction = next_in(&mut source, &bed.database, WAIT).await;
     let filtered = filter_echo(&transaction, &bed.origin);
-    assert_eq!(filtered.changes, [], "every value written is recognised: {filtered:#?}");
+    assert_eq!(
+        filtered.changes,
+        [],
+        "every value written is recognised: {filtered:#?}"
+    );
     assert_eq!(filtered.suppressed, 1);
 
     // 4. Another client's change to the same table passes whole.
-    bed.execute("UPDATE orders SET customer = 'carl' WHERE id = 1").await;
+    bed.execute("UPDATE orders SET customer = 'carl' WHERE id = 1")
+        .await;
     let transaction = next_in(&mut source, &bed.database, WAIT).await;
     let filtered = filter_echo(&transaction, &bed.origin);
     assert_eq!(filtered.suppressed, 0);

@@ -22,19 +22,34 @@ async fn mysql_down_answers_503_and_nothing_is_half_written() {
             "CREATE TABLE stock (id INT PRIMARY KEY, qty INT)",
             "INSERT INTO stock VALUES (1, 0), (2, 0), (3, 0), (4, 0)",
         ],
-        |database| vec![mapping(database, "stock", "Stock", ConflictPolicy::LastWriteWins)],
+        |database| {
+            vec![mapping(
+                database,
+                "stock",
+                "Stock",
+                ConflictPolicy::LastWriteWins,
+            )]
+        },
     )
     .await;
     let rows: Vec<Value> = (1..=4)
         .map(|id| json!({ "row": id + 1, "key": {"id": id}, "values": {"qty": id * 100} }))
         .collect();
-    let message = edit(&delivery("down"), "Stock", &["id", "qty"], Value::Array(rows));
+    let message = edit(
+        &delivery("down"),
+        "Stock",
+        &["id", "qty"],
+        Value::Array(rows),
+    );
 
     // Another client holds row 3, so the apply updates rows 1 and 2 and then waits.
     let mut blocker = mysql_async::Conn::from_url(server.url(&bed.database).as_str())
         .await
         .expect("connect");
-    blocker.query_drop("START TRANSACTION").await.expect("begin");
+    blocker
+        .query_drop("START TRANSACTION")
+        .await
+        .expect("begin");
     blocker
         .query_drop("SELECT * FROM stock WHERE id = 3 FOR UPDATE")
         .await
@@ -57,9 +72,19 @@ async fn mysql_down_answers_503_and_nothing_is_half_written() {
         .expect("answered in time")
         .expect("task");
     assert_eq!(status, 503, "{answer}");
-    assert_eq!(answer["error"]["message"], json!("database unavailable, retry later"));
+    assert_eq!(
+        answer["error"]["message"],
+        json!("database unavailable, retry later")
+    );
     // While it is down, a new delivery is refused the same way.
-    let (status, _) = bed.send(&edit(&delivery("down"), "Stock", &["id", "qty"], json!([{ "row": 2, "key": {"id": 1}, "values": {"qty": 1} }]))).await;
+    let (status, _) = bed
+        .send(&edit(
+            &delivery("down"),
+            "Stock",
+            &["id", "qty"],
+            json!([{ "row": 2, "key": {"id": 1}, "values": {"qty": 1} }]),
+        ))
+        .await;
     assert_eq!(status, 503);
 
     let resuming = server.clone();
@@ -69,14 +94,24 @@ async fn mysql_down_answers_503_and_nothing_is_half_written() {
     // Nothing of the first attempt survived.
     assert_eq!(
         bed.rows("SELECT qty FROM stock ORDER BY id").await,
-        [[Some("0".into())], [Some("0".into())], [Some("0".into())], [Some("0".into())]]
+        [
+            [Some("0".into())],
+            [Some("0".into())],
+            [Some("0".into())],
+            [Some("0".into())]
+        ]
     );
     // The script's retry: the same delivery, applied whole.
     let (status, answer) = bed.send(&message).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         bed.rows("SELECT qty FROM stock ORDER BY id").await,
-        [[Some("100".into())], [Some("200".into())], [Some("300".into())], [Some("400".into())]]
+        [
+            [Some("100".into())],
+            [Some("200".into())],
+            [Some("300".into())],
+            [Some("400".into())]
+        ]
     );
 }
 
@@ -92,8 +127,14 @@ async fn wait_for_lock_wait(url: &str, in_flight: &tokio::task::JoinHandle<(u16,
             break;
         }
         if in_flight.is_finished() || tokio::time::Instant::now() > deadline {
-            let processes: Vec<mysql_async::Row> = connection.query("SHOW FULL PROCESSLIST").await.expect("processlist");
-            panic!("the apply never waited for row 3 (finished: {}): {processes:?}", in_flight.is_finished());
+            let processes: Vec<mysql_async::Row> = connection
+                .query("SHOW FULL PROCESSLIST")
+                .await
+                .expect("processlist");
+            panic!(
+                "the apply never waited for row 3 (finished: {}): {processes:?}",
+                in_flight.is_finished()
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -41,6 +41,21 @@ async fn a_new_row_is_inserted_once_and_its_key_returned() {
         answer,
         json!({"results": [{"row": 7, "status": "inserted", "key": {"id": 1042.0}}]})
     );
+    // The echo marker lists the insert and the sheet row it was typed in.
+    let marker = bed
+        .rows(&format!(
+            "SELECT cells FROM sheetsync.echo_marker WHERE origin = '{}'",
+            bed.origin
+        ))
+        .await;
+    assert!(
+        marker.iter().any(|row| row[0]
+            .as_deref()
+            .unwrap_or_default()
+            .contains("\"op\":\"i\"")
+            && row[0].as_deref().unwrap_or_default().contains("\"r\":7")),
+        "{marker:?}"
+    );
     // The next cell of the same row arrives before the script wrote the key.
     let second = edit(
         &delivery("new"),
@@ -55,20 +70,25 @@ async fn a_new_row_is_inserted_once_and_its_key_returned() {
         json!({"results": [{"row": 7, "status": "inserted", "key": {"id": 1042.0}}]})
     );
     assert_eq!(
-        bed.rows("SELECT id, customer, total, status FROM orders").await,
-        [[Some("1042".into()), Some("ann".into()), Some("5.00".into()), Some("new".into())]]
-    );
-    let marker = bed
-        .rows(&format!("SELECT cells FROM sheetsync.echo_marker WHERE origin = '{}'", bed.origin))
-        .await;
-    assert!(
-        marker.iter().any(|row| row[0].as_deref().unwrap_or_default().contains("\"op\":\"i\"")),
-        "{marker:?}"
+        bed.rows("SELECT id, customer, total, status FROM orders")
+            .await,
+        [[
+            Some("1042".into()),
+            Some("ann".into()),
+            Some("5.00".into()),
+            Some("new".into())
+        ]]
     );
 
     // Rows moved in the sheet: row 7 may now be another row, so a keyless row 7 is new again.
     let (status, _) = bed
-        .send(&crate::apply_support::structure(&delivery("moved"), "Orders", "INSERT_ROW", &["id"], json!([[1042]])))
+        .send(&crate::apply_support::structure(
+            &delivery("moved"),
+            "Orders",
+            "INSERT_ROW",
+            &["id"],
+            json!([[1042]]),
+        ))
         .await;
     assert_eq!(status, 200);
     let third = edit(
@@ -78,7 +98,11 @@ async fn a_new_row_is_inserted_once_and_its_key_returned() {
         json!([{ "row": 7, "key": {"id": null}, "values": {"customer": "bob", "total": "7"} }]),
     );
     let (_, answer) = bed.send(&third).await;
-    assert_eq!(answer["results"][0]["key"], json!({"id": 1043.0}), "{answer}");
+    assert_eq!(
+        answer["results"][0]["key"],
+        json!({"id": 1043.0}),
+        "{answer}"
+    );
 
     // Without AUTO_INCREMENT the key must be typed; typed, it is the new row's key.
     let keyless = edit(
@@ -88,7 +112,11 @@ async fn a_new_row_is_inserted_once_and_its_key_returned() {
         json!([{ "row": 2, "key": {"code": null}, "values": {"label": "x"} }]),
     );
     let (_, answer) = bed.send(&keyless).await;
-    assert_eq!(answer["results"][0]["status"], json!("rejected"), "{answer}");
+    assert_eq!(
+        answer["results"][0]["status"],
+        json!("rejected"),
+        "{answer}"
+    );
     assert!(
         answer["results"][0]["errors"][0]["message"]
             .as_str()
@@ -107,5 +135,8 @@ async fn a_new_row_is_inserted_once_and_its_key_returned() {
         answer,
         json!({"results": [{"row": 2, "status": "inserted", "key": {"code": "A-1"}}]})
     );
-    assert_eq!(bed.rows("SELECT code, label FROM codes").await, [[Some("A-1".into()), Some("x".into())]]);
+    assert_eq!(
+        bed.rows("SELECT code, label FROM codes").await,
+        [[Some("A-1".into()), Some("x".into())]]
+    );
 }

@@ -28,12 +28,22 @@ async fn a_twenty_by_five_paste_lands_in_one_transaction() {
         })
         .collect();
     let (status, answer) = bed
-        .send(&edit(&delivery("paste"), "Grid", &["id", "a", "b", "c", "d", "e"], Value::Array(rows)))
+        .send(&edit(
+            &delivery("paste"),
+            "Grid",
+            &["id", "a", "b", "c", "d", "e"],
+            Value::Array(rows),
+        ))
         .await;
     assert_eq!(status, 200, "{answer}");
     let results = answer["results"].as_array().expect("results");
     assert_eq!(results.len(), 20);
-    assert!(results.iter().all(|result| result["status"] == json!("applied")), "{answer}");
+    assert!(
+        results
+            .iter()
+            .all(|result| result["status"] == json!("applied")),
+        "{answer}"
+    );
     let stored = bed
         .rows("SELECT id, a, b, c, d, e FROM grid WHERE id IN (1, 20) ORDER BY id")
         .await;
@@ -41,14 +51,24 @@ async fn a_twenty_by_five_paste_lands_in_one_transaction() {
         stored,
         [
             ["1", "10", "row 1", "1.25", "2026-01-02", "0.125"].map(|text| Some(text.to_string())),
-            ["20", "200", "row 20", "20.25", "2026-01-21", "2.5"].map(|text| Some(text.to_string())),
+            ["20", "200", "row 20", "20.25", "2026-01-21", "2.5"]
+                .map(|text| Some(text.to_string())),
         ]
     );
     let marker = bed
-        .rows(&format!("SELECT cells FROM sheetsync.echo_marker WHERE origin = '{}'", bed.origin))
+        .rows(&format!(
+            "SELECT cells FROM sheetsync.echo_marker WHERE origin = '{}'",
+            bed.origin
+        ))
         .await;
     assert_eq!(marker.len(), 1, "one transaction, one marker row");
-    let cells: Value = serde_json::from_str(marker[0][0].as_deref().unwrap_or_default()).expect("JSON");
+    let cells: Value =
+        serde_json::from_str(marker[0][0].as_deref().unwrap_or_default()).expect("JSON");
     assert_eq!(cells["rows"].as_array().map(Vec::len), Some(20));
-    assert_eq!(cells["rows"][0]["c"].as_object().map(|columns| columns.len()), Some(5));
+    assert_eq!(
+        cells["rows"][0]["c"]
+            .as_object()
+            .map(|columns| columns.len()),
+        Some(5)
+    );
 }

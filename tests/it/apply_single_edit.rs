@@ -32,9 +32,13 @@ async fn a_single_edit_is_applied_once_and_marked() {
     );
     let (status, answer) = bed.send(&message).await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer, json!({"results": [{"row": 2, "status": "applied"}]}));
     assert_eq!(
-        bed.rows("SELECT id, customer, total FROM orders ORDER BY id").await,
+        answer,
+        json!({"results": [{"row": 2, "status": "applied"}]})
+    );
+    assert_eq!(
+        bed.rows("SELECT id, customer, total FROM orders ORDER BY id")
+            .await,
         [
             [Some("1".into()), Some("ann".into()), Some("12.50".into())],
             [Some("2".into()), Some("bob".into()), Some("20.00".into())],
@@ -50,7 +54,10 @@ async fn a_single_edit_is_applied_once_and_marked() {
     assert_eq!(marker[0][0].as_deref(), Some(id.as_str()));
     let cells: serde_json::Value =
         serde_json::from_str(marker[0][1].as_deref().unwrap_or_default()).expect("marker JSON");
-    assert_eq!(cells["rows"][0]["t"], json!(format!("{}.orders", bed.database)));
+    assert_eq!(
+        cells["rows"][0]["t"],
+        json!(format!("{}.orders", bed.database))
+    );
     assert_eq!(cells["rows"][0]["k"], json!([["id", "1"]]));
     assert_eq!(cells["rows"][0]["op"], json!("u"));
     assert!(cells["rows"][0]["c"]["total"].is_string(), "{cells}");
@@ -64,21 +71,31 @@ async fn a_single_edit_is_applied_once_and_marked() {
         json!([{ "row": 2, "key": {"id": 1}, "values": {"total": 12.5}, "old_values": {"total": "12.5"} }]),
     );
     let (status, answer) = bed.send(&again).await;
-    assert_eq!((status, answer), (200, json!({"results": [{"row": 2, "status": "unchanged"}]})));
+    assert_eq!(
+        (status, answer),
+        (200, json!({"results": [{"row": 2, "status": "unchanged"}]}))
+    );
 
     // After a restart (new apply, empty replay memory) the first delivery is answered from the
     // database, even though the row changed since: it is not applied a second time.
-    bed.execute("UPDATE orders SET total = 99 WHERE id = 1").await;
-    let restarted = ApplyBed::serve(bed.database.clone(), bed.pool.clone(), bed.mappings.clone()).await;
+    bed.execute("UPDATE orders SET total = 99 WHERE id = 1")
+        .await;
+    let restarted =
+        ApplyBed::serve(bed.database.clone(), bed.pool.clone(), bed.mappings.clone()).await;
     let (status, replayed) = restarted.send(&message).await;
     assert_eq!(status, 200, "{replayed}");
-    assert_eq!(replayed, json!({"results": [{"row": 2, "status": "applied"}]}));
+    assert_eq!(
+        replayed,
+        json!({"results": [{"row": 2, "status": "applied"}]})
+    );
     assert_eq!(
         bed.rows("SELECT total FROM orders WHERE id = 1").await,
         [[Some("99.00".into())]]
     );
     let stored = bed
-        .rows(&format!("SELECT COUNT(*) FROM sheetsync.deliveries WHERE delivery_id = '{id}'"))
+        .rows(&format!(
+            "SELECT COUNT(*) FROM sheetsync.deliveries WHERE delivery_id = '{id}'"
+        ))
         .await;
     assert_eq!(stored, [[Some("1".into())]]);
 }

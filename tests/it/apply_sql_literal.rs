@@ -24,7 +24,14 @@ async fn sql_looking_names_and_values_are_stored_literally() {
             "CREATE TABLE x (id INT PRIMARY KEY)",
             "INSERT INTO `or``ders; DROP TABLE x; --` VALUES (1, 'a', 'b'), (2, 'c', 'd')",
         ],
-        |database| vec![mapping(database, TABLE, "Orders", ConflictPolicy::LastWriteWins)],
+        |database| {
+            vec![mapping(
+                database,
+                TABLE,
+                "Orders",
+                ConflictPolicy::LastWriteWins,
+            )]
+        },
     )
     .await;
     let values = [
@@ -56,6 +63,9 @@ async fn sql_looking_names_and_values_are_stored_literally() {
         );
     }
     // Nothing else happened: the other table is still there and the other row untouched.
-    assert_eq!(bed.rows("SELECT COUNT(*) FROM x").await, [[Some("0".into())]]);
+    assert_eq!(
+        bed.rows("SELECT COUNT(*) FROM x").await,
+        [[Some("0".into())]]
+    );
     assert!(bed.take_write_backs(0).await.is_empty());
 }

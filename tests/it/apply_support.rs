@@ -22,7 +22,6 @@ pub struct ApplyBed {
     /// Root pool on the test database's server (the apply step uses its own pool too).
     pub pool: mysql_async::Pool,
     pub url: String,
-    pub apply: MysqlApply,
     pub write_backs: mpsc::Receiver<WriteBack>,
     pub structure: StructureNotifier,
     pub clock: RowClock,
@@ -32,7 +31,12 @@ pub struct ApplyBed {
 }
 
 /// A mapping of `database.table` to tab `sheet` of the test spreadsheet.
-pub fn mapping(database: &str, table: &str, sheet: &str, conflict: ConflictPolicy) -> MappingConfig {
+pub fn mapping(
+    database: &str,
+    table: &str,
+    sheet: &str,
+    conflict: ConflictPolicy,
+) -> MappingConfig {
     MappingConfig {
         name: sheet.to_lowercase(),
         table: format!("{database}.{table}"),
@@ -73,7 +77,11 @@ impl ApplyBed {
     }
 
     /// The router with a new `MysqlApply` (as after a restart) on an existing database.
-    pub async fn serve(database: String, pool: mysql_async::Pool, mappings: Vec<MappingConfig>) -> ApplyBed {
+    pub async fn serve(
+        database: String,
+        pool: mysql_async::Pool,
+        mappings: Vec<MappingConfig>,
+    ) -> ApplyBed {
         let (sender, write_backs) = mpsc::channel(1024);
         let structure = StructureNotifier::default();
         let clock = RowClock::default();
@@ -91,15 +99,20 @@ impl ApplyBed {
         )
         .await
         .expect("MysqlApply::new");
-        let state = WebhookState::new(Secret::new(SECRET.into()), &mappings, Arc::new(apply.clone()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let state = WebhookState::new(
+            Secret::new(SECRET.into()),
+            &mappings,
+            Arc::new(apply.clone()),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}/webhook", listener.local_addr().expect("address"));
         tokio::spawn(async move { axum::serve(listener, router(state)).await.expect("serve") });
         ApplyBed {
             database,
             pool,
             url,
-            apply,
             write_backs,
             structure,
             clock,
@@ -134,13 +147,18 @@ impl ApplyBed {
     /// Rows of a query, each column as text (NULL as `None`).
     pub async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
         let mut connection = self.pool.get_conn().await.expect("connect");
-        let rows: Vec<mysql_async::Row> = connection.query(query).await.unwrap_or_else(|error| panic!("{query}: {error}"));
+        let rows: Vec<mysql_async::Row> = connection
+            .query(query)
+            .await
+            .unwrap_or_else(|error| panic!("{query}: {error}"));
         rows.into_iter()
             .map(|row| {
                 (0..row.len())
                     .map(|index| match row.as_ref(index) {
                         Some(mysql_async::Value::NULL) | None => None,
-                        Some(mysql_async::Value::Bytes(bytes)) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                        Some(mysql_async::Value::Bytes(bytes)) => {
+                            Some(String::from_utf8_lossy(bytes).into_owned())
+                        }
                         Some(other) => Some(other.as_sql(true).trim_matches('\'').to_string()),
                     })
                     .collect()
@@ -178,7 +196,13 @@ pub fn edit(delivery_id: &str, sheet: &str, header: &[&str], rows: Value) -> Val
     edit_at(delivery_id, sheet, header, rows, &now_iso())
 }
 
-pub fn edit_at(delivery_id: &str, sheet: &str, header: &[&str], rows: Value, edited_at: &str) -> Value {
+pub fn edit_at(
+    delivery_id: &str,
+    sheet: &str,
+    header: &[&str],
+    rows: Value,
+    edited_at: &str,
+) -> Value {
     json!({
         "version": 1, "delivery_id": delivery_id, "kind": "edit",
         "spreadsheet_id": SPREADSHEET, "sheet": sheet, "sheet_id": 0,
@@ -188,7 +212,13 @@ pub fn edit_at(delivery_id: &str, sheet: &str, header: &[&str], rows: Value, edi
 }
 
 /// A structure report of tab `sheet`: `keys` is every data row's key cells.
-pub fn structure(delivery_id: &str, sheet: &str, change_type: &str, key_columns: &[&str], keys: Value) -> Value {
+pub fn structure(
+    delivery_id: &str,
+    sheet: &str,
+    change_type: &str,
+    key_columns: &[&str],
+    keys: Value,
+) -> Value {
     json!({
         "version": 1, "delivery_id": delivery_id, "kind": "structure",
         "spreadsheet_id": SPREADSHEET, "sheet": sheet, "sheet_id": 0,
@@ -230,5 +260,9 @@ pub fn now_iso() -> String {
 pub fn delivery(name: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!("{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }

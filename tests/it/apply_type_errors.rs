@@ -23,7 +23,14 @@ async fn refused_cells_are_reported_and_reverted_while_the_rest_applies() {
             "INSERT INTO tasks VALUES (1, 1, 'one', '2026-01-01', 'a@x', NULL), \
              (2, 2, 'two', NULL, 'b@x', NULL), (3, 3, 'three', NULL, 'c@x', NULL)",
         ],
-        |database| vec![mapping(database, "tasks", "Tasks", ConflictPolicy::LastWriteWins)],
+        |database| {
+            vec![mapping(
+                database,
+                "tasks",
+                "Tasks",
+                ConflictPolicy::LastWriteWins,
+            )]
+        },
     )
     .await;
     let message = edit(
@@ -57,26 +64,59 @@ async fn refused_cells_are_reported_and_reverted_while_the_rest_applies() {
         .collect();
     let expect = |column: &str, text: &str| {
         assert!(
-            errors.iter().any(|(name, message)| name == column && message.contains(text)),
+            errors
+                .iter()
+                .any(|(name, message)| name == column && message.contains(text)),
             "{column}: {text:?} not in {errors:?}"
         );
     };
     expect("qty", "\"abc\" is not a whole number; qty is int(11)");
-    expect("name", "13 characters is too long; name is varchar(10) (at most 10)");
-    expect("due", "10000-01-01 is out of range 1000-01-01 to 9999-12-31");
+    expect(
+        "name",
+        "13 characters is too long; name is varchar(10) (at most 10)",
+    );
+    expect(
+        "due",
+        "10000-01-01 is out of range 1000-01-01 to 9999-12-31",
+    );
     assert_eq!(errors.len(), 3);
     assert_eq!(results[1], json!({"row": 3, "status": "applied"}));
     assert_eq!(results[2]["status"], json!("rejected"), "{answer}");
     let refused = results[2]["errors"].to_string();
-    assert!(refused.contains("the database refused this row: Duplicate entry"), "{refused}");
+    assert!(
+        refused.contains("the database refused this row: Duplicate entry"),
+        "{refused}"
+    );
 
     assert_eq!(
-        bed.rows("SELECT id, qty, name, due, email, note FROM tasks ORDER BY id").await,
+        bed.rows("SELECT id, qty, name, due, email, note FROM tasks ORDER BY id")
+            .await,
         [
-            [Some("1".into()), Some("1".into()), Some("one".into()), Some("2026-01-01".into()), Some("a@x".into()), Some("kept".into())],
-            [Some("2".into()), Some("20".into()), Some("two".into()), Some("2026-01-02".into()), Some("b@x".into()), None],
+            [
+                Some("1".into()),
+                Some("1".into()),
+                Some("one".into()),
+                Some("2026-01-01".into()),
+                Some("a@x".into()),
+                Some("kept".into())
+            ],
+            [
+                Some("2".into()),
+                Some("20".into()),
+                Some("two".into()),
+                Some("2026-01-02".into()),
+                Some("b@x".into()),
+                None
+            ],
             // Row 3's qty was valid but its row was refused as a whole.
-            [Some("3".into()), Some("3".into()), Some("three".into()), None, Some("c@x".into()), None],
+            [
+                Some("3".into()),
+                Some("3".into()),
+                Some("three".into()),
+                None,
+                Some("c@x".into()),
+                None
+            ],
         ]
     );
     // The refused cells of row 1 go back to the database's values, each with its reason.
@@ -84,9 +124,26 @@ async fn refused_cells_are_reported_and_reverted_while_the_rest_applies() {
     assert_eq!(write_backs.len(), 1, "{write_backs:?}");
     let cells = &write_backs[0].cells;
     assert_eq!(cells.len(), 3);
-    let qty = cells.iter().find(|(column, _)| column.as_ref() == "qty").expect("qty written back");
-    assert_eq!(qty.1.user_entered_value, Some(ExtendedValue::NumberValue(1.0)));
-    assert!(qty.1.note.as_deref().unwrap_or_default().contains("is not a whole number"));
-    let name = cells.iter().find(|(column, _)| column.as_ref() == "name").expect("name");
-    assert_eq!(name.1.user_entered_value, Some(ExtendedValue::StringValue("one".into())));
+    let qty = cells
+        .iter()
+        .find(|(column, _)| column.as_ref() == "qty")
+        .expect("qty written back");
+    assert_eq!(
+        qty.1.user_entered_value,
+        Some(ExtendedValue::NumberValue(1.0))
+    );
+    assert!(qty
+        .1
+        .note
+        .as_deref()
+        .unwrap_or_default()
+        .contains("is not a whole number"));
+    let name = cells
+        .iter()
+        .find(|(column, _)| column.as_ref() == "name")
+        .expect("name");
+    assert_eq!(
+        name.1.user_entered_value,
+        Some(ExtendedValue::StringValue("one".into()))
+    );
 }

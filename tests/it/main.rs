@@ -9,6 +9,7 @@ mod apply_new_row;
 mod apply_paste;
 mod apply_single_edit;
 mod apply_sql_literal;
+mod apply_structure;
 mod apply_support;
 mod apply_type_errors;
 mod binlog_fixtures;

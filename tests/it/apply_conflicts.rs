@@ -9,7 +9,7 @@ use sheetsync::sheets::model::ExtendedValue;
 use sheetsync::sync::RowKey;
 use sheetsync_testbed::MariaDb;
 
-use crate::apply_support::{delivery, edit_at, iso, mapping, now_milliseconds, ApplyBed};
+use crate::apply_support::{counter, delivery, edit_at, iso, mapping, now_milliseconds, ApplyBed};
 
 const HEADER: &[&str] = &["id", "label", "hits"];
 
@@ -101,6 +101,10 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
         },
     )
     .await;
+    let counted_before: Vec<u64> = ["last-write-wins", "db-wins", "sheet-wins", "max"]
+        .iter()
+        .map(|policy| counter("sheetsync_conflicts_total", &[("policy", policy)]))
+        .collect();
     for (number, case) in cases.iter().enumerate() {
         let id = number as i64 + 1;
         let sheet = format!("{:?}", case.policy);
@@ -198,6 +202,16 @@ async fn every_policy_in_both_orders_ends_with_both_sides_equal() {
             "{label}"
         );
     }
+
+    // Every conflict was counted by its policy: two per policy.
+    let counted: Vec<u64> = ["last-write-wins", "db-wins", "sheet-wins", "max"]
+        .iter()
+        .zip(&counted_before)
+        .map(|(policy, before)| {
+            counter("sheetsync_conflicts_total", &[("policy", policy)]) - before
+        })
+        .collect();
+    assert_eq!(counted, [2, 2, 2, 2]);
 
     // Edits of different cells of the same row are not conflicts; nor is an edit whose old
     // value matches.

@@ -59,6 +59,7 @@ impl ApplyBed {
         mappings: impl FnOnce(&str) -> Vec<MappingConfig>,
     ) -> ApplyBed {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        counter("", &[]);
         let database = server.create_database(prefix).await;
         let pool = mysql_async::Pool::new(database.url.as_str());
         let mut connection = pool.get_conn().await.expect("connect");
@@ -265,4 +266,45 @@ pub fn delivery(name: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// The running total of a counter the code recorded in this test process (a debugging
+/// recorder is installed by the first `ApplyBed`; reading it resets it, so totals are kept
+/// here). Counters of other scenarios running at once are included: compare before and after.
+pub fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static RECORDER: OnceLock<(Snapshotter, Mutex<HashMap<String, u64>>)> = OnceLock::new();
+    let (snapshotter, totals) = RECORDER.get_or_init(|| {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        recorder
+            .install()
+            .expect("no other metrics recorder in the test process");
+        (snapshotter, Mutex::new(HashMap::new()))
+    });
+    let mut totals = totals.lock().expect("totals");
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        if let DebugValue::Counter(increment) = value {
+            let mut labels: Vec<String> = key
+                .key()
+                .labels()
+                .map(|label| format!("{}={}", label.key(), label.value()))
+                .collect();
+            labels.sort();
+            *totals
+                .entry(format!("{}{{{}}}", key.key().name(), labels.join(",")))
+                .or_default() += increment;
+        }
+    }
+    let mut wanted: Vec<String> = labels
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    wanted.sort();
+    totals
+        .get(&format!("{name}{{{}}}", wanted.join(",")))
+        .copied()
+        .unwrap_or(0)
 }

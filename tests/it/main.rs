@@ -3,6 +3,7 @@
 
 mod apply_concurrent_insert;
 mod apply_conflicts;
+mod apply_deadlock;
 mod apply_echo;
 mod apply_mysql_down;
 mod apply_new_row;

@@ -58,23 +58,9 @@ impl ApplyBed {
         statements: &[&str],
         mappings: impl FnOnce(&str) -> Vec<MappingConfig>,
     ) -> ApplyBed {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        counter("", &[]);
-        let database = server.create_database(prefix).await;
-        let pool = mysql_async::Pool::new(database.url.as_str());
-        let mut connection = pool.get_conn().await.expect("connect");
-        for statement in statements {
-            connection
-                .query_drop(*statement)
-                .await
-                .unwrap_or_else(|error| panic!("{statement}: {error}"));
-        }
-        drop(connection);
-        sheetsync::apply::schema::ensure(&pool)
-            .await
-            .expect("create the sheetsync schema");
-        let mappings = mappings(&database.name);
-        Self::serve(database.name, pool, mappings).await
+        let (database, pool) = prepare(server, prefix, statements).await;
+        let mappings = mappings(&database);
+        Self::serve(database, pool, mappings).await
     }
 
     /// The router with a new `MysqlApply` (as after a restart) on an existing database.
@@ -82,6 +68,16 @@ impl ApplyBed {
         database: String,
         pool: mysql_async::Pool,
         mappings: Vec<MappingConfig>,
+    ) -> ApplyBed {
+        Self::serve_with(database, pool, mappings, None).await
+    }
+
+    /// Like [`ApplyBed::serve`], reading key columns through `sheets`.
+    pub async fn serve_with(
+        database: String,
+        pool: mysql_async::Pool,
+        mappings: Vec<MappingConfig>,
+        sheets: Option<Arc<sheetsync::sheets::SheetsClient>>,
     ) -> ApplyBed {
         let (sender, write_backs) = mpsc::channel(1024);
         let structure = StructureNotifier::default();
@@ -95,7 +91,7 @@ impl ApplyBed {
                 write_back: sender,
                 structure: structure.clone(),
                 row_clock: clock.clone(),
-                sheets: None,
+                sheets,
             },
         )
         .await
@@ -190,6 +186,30 @@ impl ApplyBed {
         }
         taken
     }
+}
+
+/// A fresh database with `statements` run in it and the sheetsync schema: (name, root pool).
+pub async fn prepare(
+    server: &MariaDb,
+    prefix: &str,
+    statements: &[&str],
+) -> (String, mysql_async::Pool) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    counter("", &[]);
+    let database = server.create_database(prefix).await;
+    let pool = mysql_async::Pool::new(database.url.as_str());
+    let mut connection = pool.get_conn().await.expect("connect");
+    for statement in statements {
+        connection
+            .query_drop(*statement)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+    drop(connection);
+    sheetsync::apply::schema::ensure(&pool)
+        .await
+        .expect("create the sheetsync schema");
+    (database.name, pool)
 }
 
 /// An edit message of tab `sheet` with `rows` (each `{row, key, values, old_values?}`).

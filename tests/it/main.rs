@@ -11,6 +11,7 @@ mod apply_paste;
 mod apply_single_edit;
 mod apply_sql_literal;
 mod apply_structure;
+mod apply_structure_sheets;
 mod apply_support;
 mod apply_type_errors;
 mod binlog_fixtures;

@@ -79,6 +79,8 @@ impl ApplyBed {
         mappings: Vec<MappingConfig>,
         sheets: Option<Arc<sheetsync::sheets::SheetsClient>>,
     ) -> ApplyBed {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        counter("", &[]);
         let (sender, write_backs) = mpsc::channel(1024);
         let structure = StructureNotifier::default();
         let clock = RowClock::default();

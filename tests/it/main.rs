@@ -5,6 +5,7 @@ mod apply_concurrent_insert;
 mod apply_conflicts;
 mod apply_deadlock;
 mod apply_echo;
+mod apply_least_privilege;
 mod apply_mysql_down;
 mod apply_new_row;
 mod apply_paste;

@@ -13,16 +13,19 @@
 //! script retries (and a retry of a delivery already committed gets its stored answer); a cell
 //! that cannot be stored is reported and set back in the sheet while the rest applies.
 //!
-//! Files: [`columns`] (today's table types, quoting), [`convert`] (cell → value), [`typed`],
-//! [`plan`], [`edit`], [`structure`], [`session`] (transaction frame), [`policy`] and [`clock`]
+//! Files: [`columns`] (today's table types, quoting), [`convert`] and [`convert_time`]
+//! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`] and [`statements`] (rows),
+//! [`structure`], [`session`] (transaction frame), [`policy`] and [`clock`]
 //! (conflicts), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
 //! (echo marker and filter), [`cells`] (the few sheet cells written from here), [`schema`],
 //! [`response`], [`error`].
 
+pub mod calendar;
 pub mod cells;
 pub mod clock;
 pub mod columns;
 pub mod convert;
+pub mod convert_time;
 pub mod echo;
 pub mod edit;
 pub mod error;
@@ -33,6 +36,7 @@ pub mod recent;
 pub mod response;
 pub mod schema;
 pub mod session;
+pub mod statements;
 pub mod structure;
 pub mod typed;
 

@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 
 use super::typed::{compare_numbers, Typed};
-use crate::config::ConflictPolicy;
+use crate::config::{ConflictPolicy, MappingConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Winner {
@@ -38,6 +38,15 @@ pub fn policy_label(policy: ConflictPolicy) -> &'static str {
         ConflictPolicy::SheetWins => "sheet-wins",
         ConflictPolicy::Max => "max",
     }
+}
+
+/// The policy of a column: its own override, else the mapping's.
+pub fn column_policy(mapping: &MappingConfig, column: &str) -> ConflictPolicy {
+    mapping
+        .column_conflict
+        .get(column)
+        .copied()
+        .unwrap_or(mapping.conflict)
 }
 
 pub struct Contest<'a> {

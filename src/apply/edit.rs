@@ -96,7 +96,9 @@ pub async fn apply_rows(
                 transaction
                     .query_drop("ROLLBACK TO SAVEPOINT sheetsync_row")
                     .await?;
-                rejected_by_server(context.table, row, &failure)
+                let mut work = rejected_by_server(context.table, row, &failure);
+                restore_refused_row(transaction, context, row, &failure, &mut work).await?;
+                work
             }
             Err(failure) => return Err(failure),
         };
@@ -135,13 +137,41 @@ fn rejected_by_server(table: &TableInfo, row: &PlannedRow, failure: &Failure) ->
             key: None,
             errors,
         },
-        // The database values are not known after the rollback; reconcile repairs the cells.
         write_back: Vec::new(),
         write_back_key: None,
         conflicts: Vec::new(),
         marked: None,
         inserted: None,
     }
+}
+
+/// The cells of a row the server refused go back to the database's values, with its reason.
+async fn restore_refused_row(
+    transaction: &mut Transaction<'_>,
+    context: &EditContext<'_>,
+    row: &PlannedRow,
+    failure: &Failure,
+    work: &mut RowWork,
+) -> Result<(), Failure> {
+    let PlannedKey::Existing(key) = &row.key else {
+        return Ok(());
+    };
+    let Some(current) = select_for_update(transaction, context.table, key).await? else {
+        return Ok(());
+    };
+    let note = format!(
+        "sheetsync: {}. The database value is shown.",
+        failure.row_message()
+    );
+    for cell in &row.cells {
+        let value = current.get(&cell.column).cloned().unwrap_or(Typed::Null);
+        work.write_back.push((
+            context.table.columns[cell.column].name.clone(),
+            noted_cell(&value, note.clone()),
+        ));
+    }
+    work.write_back_key = Some(key.clone());
+    Ok(())
 }
 
 async fn apply_row(
@@ -164,6 +194,23 @@ async fn apply_row(
         marked: None,
         inserted: None,
     };
+    if let Some(key_edit) = &row.key_edit {
+        // The row keeps its identity: its old key goes back into the sheet, nothing else runs.
+        work.result.status = RowStatus::Rejected;
+        work.write_back_key = Some(key_edit.shown.clone());
+        for (column, previous) in &key_edit.previous {
+            work.write_back.push((
+                table.columns[*column].name.clone(),
+                noted_cell(
+                    previous,
+                    "sheetsync: key cells cannot be changed in the sheet; change the key in the \
+                     database. The previous key is shown."
+                        .into(),
+                ),
+            ));
+        }
+        return Ok(work);
+    }
     let key = match &row.key {
         PlannedKey::Invalid => {
             work.result.status = RowStatus::Rejected;
@@ -201,7 +248,6 @@ async fn apply_row(
             error.message
         )
     };
-    let key_shown = row.key_edit.clone();
     for (column, error) in &row.refused {
         if let Some(value) = current.get(column) {
             work.write_back.push((
@@ -247,7 +293,7 @@ async fn apply_row(
             }
         }
     }
-    work.write_back_key = Some(key_shown.unwrap_or_else(|| key.clone()));
+    work.write_back_key = Some(key.clone());
     if !assignments.is_empty() {
         update(transaction, table, &key, &assignments).await?;
         work.marked = Some(marked_row(

@@ -36,21 +36,30 @@ pub struct PlannedCell {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct KeyEdit {
+    /// The key the sheet shows now (where the row is found).
+    pub shown: Vec<Typed>,
+    /// (key column index, the value it had before the edit).
+    pub previous: Vec<(usize, Typed)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlannedRow {
     pub sheet_row: u32,
     pub key: PlannedKey,
     pub cells: Vec<PlannedCell>,
     /// Cells refused before reaching the database: (column index, error).
     pub refused: Vec<(usize, CellError)>,
-    /// A key cell the person changed; the key the sheet now shows (for the write-back).
-    pub key_edit: Option<Vec<Typed>>,
+    /// Key cells the person changed: nothing of the row is applied, and the old key values
+    /// go back into the sheet.
+    pub key_edit: Option<KeyEdit>,
 }
 
 pub fn plan_row(row: &EditedRow, table: &TableInfo) -> PlannedRow {
     let mut refused = Vec::new();
     let key = plan_key(row, table, &mut refused);
     let mut cells = Vec::new();
-    let mut key_edit = None;
+    let mut key_edit: Option<KeyEdit> = None;
     for (name, cell) in &row.values {
         let Some(column) = table.column_index(name) else {
             refused.push((
@@ -72,8 +81,17 @@ pub fn plan_row(row: &EditedRow, table: &TableInfo) -> PlannedRow {
                 .as_deref()
                 .is_some_and(|old| !old.is_empty() && *old != request_text(cell));
             if changed_key {
-                if let PlannedKey::Existing(shown) = &key {
-                    key_edit = Some(shown.clone());
+                let previous = old_text
+                    .as_deref()
+                    .and_then(|old| convert_old_value(old, &table.columns[column]).ok());
+                if let (PlannedKey::Existing(shown), Some(previous)) = (&key, previous) {
+                    key_edit
+                        .get_or_insert_with(|| KeyEdit {
+                            shown: shown.clone(),
+                            previous: Vec::new(),
+                        })
+                        .previous
+                        .push((column, previous));
                 }
                 refused.push((
                     column,

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{IsolationLevel, Transaction, TxOpts};
+use mysql_async::{Transaction, TxOpts};
 
 use super::edit::ConflictRecord;
 use super::error::Failure;
@@ -22,8 +22,12 @@ use crate::webhook::ApplyResponse;
 /// How long to wait for a pooled or new connection before calling the database unavailable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// One round trip (two statements): UTC, strict, and READ COMMITTED for the transactions on this connection
+/// (row locks taken by SELECT … FOR UPDATE are what compare-and-set relies on; READ COMMITTED
+/// avoids gap locks that would make concurrent inserts wait on each other).
 const SESSION_SETUP: &str = "SET SESSION time_zone = '+00:00', SESSION sql_mode = \
-     'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+     'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'; \
+     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
 /// A connection with sheetsync's session settings.
 pub async fn connect(pool: &mysql_async::Pool) -> Result<mysql_async::Conn, Failure> {
@@ -35,11 +39,8 @@ pub async fn connect(pool: &mysql_async::Pool) -> Result<mysql_async::Conn, Fail
 }
 
 pub async fn begin(connection: &mut mysql_async::Conn) -> Result<Transaction<'_>, Failure> {
-    let mut options = TxOpts::default();
-    // Row locks taken by SELECT … FOR UPDATE are what compare-and-set relies on; READ
-    // COMMITTED avoids gap locks that would make concurrent inserts wait on each other.
-    options.with_isolation_level(IsolationLevel::ReadCommitted);
-    Ok(connection.start_transaction(options).await?)
+    // The isolation level is the session's (see SESSION_SETUP), saving a round trip.
+    Ok(connection.start_transaction(TxOpts::default()).await?)
 }
 
 /// The stored answer of a delivery already applied (before a restart, or a lost commit ack).

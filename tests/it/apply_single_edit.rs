@@ -4,6 +4,8 @@
 
 use serde_json::json;
 use sheetsync::config::ConflictPolicy;
+use sheetsync::sheets::model::ExtendedValue;
+use sheetsync::sync::RowKey;
 use sheetsync_testbed::MariaDb;
 
 use crate::apply_support::{delivery, edit, mapping, ApplyBed};
@@ -74,6 +76,41 @@ async fn a_single_edit_is_applied_once_and_marked() {
     assert_eq!(
         (status, answer),
         (200, json!({"results": [{"row": 2, "status": "unchanged"}]}))
+    );
+
+    // A key cell changed in the sheet is refused and set back; no row 99 appears.
+    let key_edit = edit(
+        &delivery("single-key"),
+        "Orders",
+        HEADER,
+        json!([{ "row": 3, "key": {"id": 99}, "values": {"id": 99}, "old_values": {"id": "2"} }]),
+    );
+    let (status, answer) = bed.send(&key_edit).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["results"][0]["status"],
+        json!("rejected"),
+        "{answer}"
+    );
+    assert_eq!(
+        bed.rows("SELECT COUNT(*) FROM orders WHERE id = 99").await,
+        [[Some("0".into())]]
+    );
+    let write_backs = bed.take_write_backs(1).await;
+    assert_eq!(write_backs.len(), 1);
+    assert_eq!(
+        write_backs[0].key,
+        RowKey(vec!["99".into()]),
+        "found where the sheet shows it"
+    );
+    assert_eq!(write_backs[0].cells[0].0.as_ref(), "id");
+    assert_eq!(
+        write_backs[0].cells[0].1.user_entered_value,
+        Some(ExtendedValue::NumberValue(2.0))
+    );
+    assert!(
+        bed.structure.take_stale("orders"),
+        "the writer re-reads the key column"
     );
 
     // After a restart (new apply, empty replay memory) the first delivery is answered from the

@@ -119,9 +119,30 @@ async fn refused_cells_are_reported_and_reverted_while_the_rest_applies() {
             ],
         ]
     );
-    // The refused cells of row 1 go back to the database's values, each with its reason.
-    let write_backs = bed.take_write_backs(1).await;
-    assert_eq!(write_backs.len(), 1, "{write_backs:?}");
+    // The refused cells of row 1 go back to the database's values, each with its reason; so do
+    // the cells of the row the server refused.
+    let write_backs = bed.take_write_backs(2).await;
+    assert_eq!(write_backs.len(), 2, "{write_backs:?}");
+    let refused_row = &write_backs[1];
+    assert_eq!(refused_row.key, sheetsync::sync::RowKey(vec!["3".into()]));
+    let email = refused_row
+        .cells
+        .iter()
+        .find(|(column, _)| column.as_ref() == "email")
+        .expect("email");
+    assert_eq!(
+        email.1.user_entered_value,
+        Some(ExtendedValue::StringValue("c@x".into()))
+    );
+    assert!(
+        email
+            .1
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("the database refused this row: Duplicate entry"),
+        "{email:?}"
+    );
     let cells = &write_backs[0].cells;
     assert_eq!(cells.len(), 3);
     let qty = cells

@@ -19,8 +19,9 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Transaction;
 
 use super::cells::{noted_cell, row_key};
-use super::columns::{quote, TableInfo};
+use super::columns::TableInfo;
 use super::error::{Failure, FailureClass};
+use super::insert::insert;
 use super::marker::{MarkedRow, Marker, Operation};
 use super::plan::{PlannedCell, PlannedKey, PlannedRow};
 use super::policy::{column_policy, policy_label, resolve, Contest, Winner};
@@ -67,13 +68,13 @@ pub struct EditOutcome {
 }
 
 /// The result of one row before it is merged (dropped whole when the row is rolled back).
-struct RowWork {
-    result: RowResult,
-    write_back: Vec<(Arc<str>, CellData)>,
-    write_back_key: Option<Vec<Typed>>,
-    conflicts: Vec<ConflictRecord>,
-    marked: Option<MarkedRow>,
-    inserted: Option<Vec<Typed>>,
+pub(super) struct RowWork {
+    pub(super) result: RowResult,
+    pub(super) write_back: Vec<(Arc<str>, CellData)>,
+    pub(super) write_back_key: Option<Vec<Typed>>,
+    pub(super) conflicts: Vec<ConflictRecord>,
+    pub(super) marked: Option<MarkedRow>,
+    pub(super) inserted: Option<Vec<Typed>>,
 }
 
 pub async fn apply_rows(
@@ -356,95 +357,4 @@ fn contest(
         winner,
     };
     (winner, record)
-}
-
-async fn insert(
-    transaction: &mut Transaction<'_>,
-    context: &EditContext<'_>,
-    row: &PlannedRow,
-    given_key: Option<&[Typed]>,
-    mut work: RowWork,
-) -> Result<RowWork, Failure> {
-    let table = context.table;
-    let auto_increment = table.auto_increment_key();
-    if given_key.is_none() && auto_increment.is_none() {
-        let names: Vec<&str> = table
-            .key
-            .iter()
-            .map(|index| table.columns[*index].name.as_ref())
-            .collect();
-        work.result.status = RowStatus::Rejected;
-        work.result.errors.push(CellError {
-            column: names
-                .first()
-                .map(|name| name.to_string())
-                .unwrap_or_default(),
-            message: format!(
-                "a new row needs its key ({}) typed first: the table has no AUTO_INCREMENT key",
-                names.join(", ")
-            ),
-        });
-        return Ok(work);
-    }
-    if row.cells.is_empty() && given_key.is_none() {
-        work.result.status = RowStatus::Rejected;
-        return Ok(work);
-    }
-    let mut written: Vec<(usize, Typed)> = row
-        .cells
-        .iter()
-        .map(|cell| (cell.column, cell.value.clone()))
-        .collect();
-    if let Some(key) = given_key {
-        written.extend(table.key.iter().copied().zip(key.iter().cloned()));
-    }
-    let columns = written
-        .iter()
-        .map(|(index, _)| quote(&table.columns[*index].name))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let placeholders = vec!["?"; written.len()].join(", ");
-    let statement = format!(
-        "INSERT INTO {} ({columns}) VALUES ({placeholders})",
-        table.quoted_name()
-    );
-    let parameters: Vec<mysql_async::Value> =
-        written.iter().map(|(_, value)| value.to_param()).collect();
-    transaction.exec_drop(statement, parameters).await?;
-    let key: Vec<Typed> = match given_key {
-        Some(key) => key.to_vec(),
-        None => {
-            let last_insert_id = transaction.last_insert_id().unwrap_or(0);
-            table
-                .key
-                .iter()
-                .map(
-                    |index| match written.iter().find(|(column, _)| column == index) {
-                        Some((_, value)) => value.clone(),
-                        None if Some(*index) == auto_increment => {
-                            Typed::Integer(i128::from(last_insert_id))
-                        }
-                        None => Typed::Null,
-                    },
-                )
-                .collect()
-        }
-    };
-    let cells_only: Vec<(usize, Typed)> = written
-        .into_iter()
-        .filter(|(index, _)| !table.is_key(*index))
-        .collect();
-    work.marked = Some(marked_row(
-        table,
-        &key,
-        Operation::Insert,
-        &cells_only,
-        Some(row.sheet_row),
-    ));
-    work.result.status = RowStatus::Inserted;
-    work.result.key = Some(key_response(table, &key));
-    if given_key.is_none() {
-        work.inserted = Some(key);
-    }
-    Ok(work)
 }

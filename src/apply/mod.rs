@@ -14,7 +14,7 @@
 //! that cannot be stored is reported and set back in the sheet while the rest applies.
 //!
 //! Files: [`columns`] (today's table types, quoting), [`convert`] and [`convert_time`]
-//! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`] and [`statements`] (rows),
+//! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`], [`insert`] and [`statements`] (rows),
 //! [`structure`], [`session`] (transaction frame), [`policy`] and [`clock`]
 //! (conflicts), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
 //! (echo marker and filter), [`cells`] (the few sheet cells written from here), [`schema`],
@@ -29,6 +29,7 @@ pub mod convert_time;
 pub mod echo;
 pub mod edit;
 pub mod error;
+pub mod insert;
 pub mod marker;
 pub mod plan;
 pub mod policy;

@@ -15,7 +15,7 @@
 //!
 //! Files: [`columns`] (today's table types, quoting), [`convert`] and [`convert_time`]
 //! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`], [`insert`] and [`statements`] (rows),
-//! [`structure`], [`session`] (transaction frame), [`policy`] and [`clock`]
+//! [`structure`], [`reconcile`], [`session`] (transaction frame), [`policy`] and [`clock`]
 //! (conflicts), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
 //! (echo marker and filter), [`cells`] (the few sheet cells written from here), [`schema`],
 //! [`response`], [`error`].
@@ -34,6 +34,8 @@ pub mod marker;
 pub mod plan;
 pub mod policy;
 pub mod recent;
+pub mod reconcile;
+pub mod reconcile_repair;
 pub mod response;
 pub mod schema;
 pub mod session;

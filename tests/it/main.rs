@@ -9,6 +9,7 @@ mod apply_least_privilege;
 mod apply_mysql_down;
 mod apply_new_row;
 mod apply_paste;
+mod apply_reconcile;
 mod apply_single_edit;
 mod apply_sql_literal;
 mod apply_structure;

@@ -169,7 +169,12 @@ impl MysqlApply {
         let mut reloaded = false;
         loop {
             let attempt = async {
-                let table = inner.table(mapping, reload).await?;
+                let mut table = inner.table(mapping, reload).await?;
+                if !reloaded && names_unknown_column(&edit, &table) {
+                    // A column added since the types were read (ADD COLUMN): read them again.
+                    reloaded = true;
+                    table = inner.table(mapping, true).await?;
+                }
                 let plan: Vec<plan::PlannedRow> = edit
                     .message
                     .rows
@@ -207,6 +212,14 @@ impl MysqlApply {
             }
         }
     }
+}
+
+fn names_unknown_column(edit: &ValidatedEdit, table: &TableInfo) -> bool {
+    edit.message
+        .rows
+        .iter()
+        .flat_map(|row| row.values.keys())
+        .any(|name| table.column_index(name).is_none())
 }
 
 impl Inner {

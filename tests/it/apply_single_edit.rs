@@ -135,4 +135,23 @@ async fn a_single_edit_is_applied_once_and_marked() {
         ))
         .await;
     assert_eq!(stored, [[Some("1".into())]]);
+
+    // A column added to the table after the start is editable at once (types read again).
+    bed.execute("ALTER TABLE orders ADD COLUMN note VARCHAR(20)")
+        .await;
+    let note = edit(
+        &delivery("single-note"),
+        "Orders",
+        &["id", "customer", "total", "note"],
+        json!([{ "row": 3, "key": {"id": 2}, "values": {"note": "new column"} }]),
+    );
+    let (status, answer) = restarted.send(&note).await;
+    assert_eq!(
+        (status, answer),
+        (200, json!({"results": [{"row": 3, "status": "applied"}]}))
+    );
+    assert_eq!(
+        bed.rows("SELECT note FROM orders WHERE id = 2").await,
+        [[Some("new column".into())]]
+    );
 }

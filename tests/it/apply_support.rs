@@ -107,6 +107,10 @@ impl ApplyBed {
             .await
             .expect("bind");
         let url = format!("http://{}/webhook", listener.local_addr().expect("address"));
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tokio::spawn(async move { axum::serve(listener, router(state)).await.expect("serve") });
         ApplyBed {
             database,

@@ -344,7 +344,6 @@ fn contest(
         edited_at_milliseconds: context.edited_at_milliseconds,
         database_committed_at: committed,
     });
-    metrics::counter!("sheetsync_conflicts_total", "policy" => policy_label(policy)).increment(1);
     let record = ConflictRecord {
         column: name.to_string(),
         sheet_row: row.sheet_row,

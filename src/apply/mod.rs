@@ -312,6 +312,11 @@ impl Inner {
         });
         let inserted = outcome.inserted.iter().map(|(_, key)| cells::row_key(key));
         self.known.add(&mapping.name, seen.chain(inserted));
+        // Counted once committed, so a retried transaction does not count its conflicts twice.
+        for conflict in &outcome.conflicts {
+            metrics::counter!("sheetsync_conflicts_total", "policy" => conflict.policy)
+                .increment(1);
+        }
         if outcome.stale {
             self.options.structure.mark_stale(&mapping.name);
         }

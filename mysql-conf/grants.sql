@@ -16,8 +16,12 @@ GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'sheetsync'@'%';
 -- Snapshots and reconciliation read the mapped tables (SELECT on their databases).
 GRANT SELECT ON `shop`.* TO 'sheetsync'@'%';
 
--- sheetsync's own tables (echo marker, conflicts): see schema.sql.
+-- sheetsync's own tables (echo marker, conflicts, delivery answers): see schema.sql.
 GRANT SELECT, INSERT, UPDATE, DELETE ON `sheetsync`.* TO 'sheetsync'@'%';
+-- sheetsync creates those tables at start when they are missing, which needs CREATE; without
+-- this line, run schema.sql once as an administrator instead.
+-- GRANT CREATE ON `sheetsync`.* TO 'sheetsync'@'%';
 
--- Sheet edits are applied to the mapped tables only: one line per table.
+-- Sheet edits are applied to the mapped tables only: one line per table. (SELECT above and
+-- UPDATE here also cover the SELECT … FOR UPDATE of compare-and-set.)
 GRANT INSERT, UPDATE, DELETE ON `shop`.`orders` TO 'sheetsync'@'%';

@@ -30,8 +30,10 @@
 //! - [`sheets`]: the Google Sheets API client: auth, calls, retries, quota, typed model.
 //! - [`sync`]: MySQL → Sheets stages: route, coalesce, plan, write with the checkpoint.
 //! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
+//! - [`apply`]: sheet edits applied to MySQL (compare-and-set, conflicts, echo marker) and the echo filter.
 
 pub mod admin;
+pub mod apply;
 pub mod binlog;
 pub mod cell;
 pub mod config;

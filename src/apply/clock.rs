@@ -1,0 +1,135 @@
+//! When each row last changed in the database, as the binlog says: the "DB side" time of
+//! `last-write-wins` (DESIGN §3.5).
+//!
+//! Consumes `record(mapping, key, commit_unix_seconds)` calls from the binlog router, one per
+//! row change it routes; produces `last_change(mapping, key)`. Guarantees: memory is bounded
+//! (the oldest entries are forgotten first once `capacity` is reached), a later record never
+//! moves a row's time backwards, and clones share one map.
+//!
+//! When a row is not in the map (changed before sheetsync started, or forgotten), the time of
+//! the database's change is unknown; `last-write-wins` then lets the sheet edit win, because
+//! the edit is the newest write sheetsync has seen for that row (see `policy.rs`).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use crate::sync::RowKey;
+
+/// Rows remembered by default: recent enough for any conflict a person can cause by hand.
+pub const DEFAULT_ROW_CLOCK_CAPACITY: usize = 200_000;
+
+#[derive(Clone)]
+pub struct RowClock {
+    inner: Arc<Mutex<ClockState>>,
+}
+
+struct ClockState {
+    capacity: usize,
+    times: HashMap<(String, RowKey), i64>,
+    /// Record order, for eviction; an entry whose time no longer matches is stale and skipped.
+    order: VecDeque<((String, RowKey), i64)>,
+}
+
+impl RowClock {
+    pub fn new(capacity: usize) -> Self {
+        RowClock {
+            inner: Arc::new(Mutex::new(ClockState {
+                capacity: capacity.max(1),
+                times: HashMap::new(),
+                order: VecDeque::new(),
+            })),
+        }
+    }
+
+    /// The binlog says `key` of `mapping` changed in a transaction committed at `unix_seconds`.
+    pub fn record(&self, mapping: &str, key: &RowKey, unix_seconds: i64) {
+        let mut state = self.lock();
+        let entry = (mapping.to_string(), key.clone());
+        let time = match state.times.get(&entry) {
+            Some(known) if *known >= unix_seconds => return,
+            _ => unix_seconds,
+        };
+        state.times.insert(entry.clone(), time);
+        state.order.push_back((entry, time));
+        if state.order.len() > state.capacity * 2 {
+            // Drop superseded records so the bookkeeping stays within twice the capacity.
+            let ClockState { times, order, .. } = &mut *state;
+            order.retain(|(entry, recorded)| times.get(entry) == Some(recorded));
+        }
+        while state.times.len() > state.capacity {
+            let Some((oldest, recorded)) = state.order.pop_front() else {
+                break;
+            };
+            if state.times.get(&oldest) == Some(&recorded) {
+                state.times.remove(&oldest);
+            }
+        }
+    }
+
+    /// The commit time of the row's last change, if remembered.
+    pub fn last_change(&self, mapping: &str, key: &RowKey) -> Option<i64> {
+        self.lock()
+            .times
+            .get(&(mapping.to_string(), key.clone()))
+            .copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClockState> {
+        // A panic elsewhere while holding the lock leaves a consistent map behind.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Default for RowClock {
+    fn default() -> Self {
+        RowClock::new(DEFAULT_ROW_CLOCK_CAPACITY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> RowKey {
+        RowKey(vec![text.to_string()])
+    }
+
+    #[test]
+    fn remembers_the_latest_time_per_row_and_mapping() {
+        let clock = RowClock::new(10);
+        clock.record("orders", &key("1"), 100);
+        clock.record("orders", &key("1"), 90);
+        assert_eq!(clock.last_change("orders", &key("1")), Some(100));
+        clock.clone().record("orders", &key("1"), 120);
+        assert_eq!(clock.last_change("orders", &key("1")), Some(120));
+        assert_eq!(clock.last_change("other", &key("1")), None);
+        assert_eq!(clock.last_change("orders", &key("2")), None);
+    }
+
+    #[test]
+    fn memory_is_bounded_and_the_oldest_go_first() {
+        let clock = RowClock::new(3);
+        for (index, row) in ["a", "b", "c", "d"].iter().enumerate() {
+            clock.record("m", &key(row), index as i64);
+        }
+        assert_eq!(clock.len(), 3);
+        assert_eq!(clock.last_change("m", &key("a")), None);
+        assert_eq!(clock.last_change("m", &key("d")), Some(3));
+        // Re-recording a row many times does not grow the bookkeeping without bound.
+        for time in 10..1_000 {
+            clock.record("m", &key("d"), time);
+        }
+        assert_eq!(clock.len(), 3);
+        assert!(clock.lock().order.len() <= 6);
+    }
+}

@@ -1,0 +1,359 @@
+//! One edit message applied inside the caller's transaction, row by row.
+//!
+//! Consumes planned rows ([`super::plan`]) and an open transaction; produces the per-row
+//! results, the write-backs to send after commit, the conflicts to record and the echo marker
+//! rows. Per row, under a savepoint (so a value the server refuses rejects that row only):
+//! - existing key: `SELECT … FOR UPDATE` the row, then for each cell compare the editor's old
+//!   value with the database's (compare-and-set); equal or no old value → write, different →
+//!   a conflict resolved by the column's policy; an unchanged value writes nothing; then one
+//!   `UPDATE … SET a = ?, b = ? WHERE key = ?`.
+//! - existing key not in the table: INSERT with that key (a row typed with its key), unless
+//!   the editor saw values there (the row was deleted in the database meanwhile: refused).
+//! - no key: INSERT, returning the new key (AUTO_INCREMENT `last_insert_id`, or given values).
+//!
+//! Identifiers come only from [`TableInfo`] through [`quote`]; values only as parameters.
+
+use std::sync::Arc;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::Transaction;
+
+use super::cells::{noted_cell, row_key};
+use super::columns::TableInfo;
+use super::error::{Failure, FailureClass};
+use super::insert::insert;
+use super::marker::{MarkedRow, Marker, Operation};
+use super::plan::{PlannedCell, PlannedKey, PlannedRow};
+use super::policy::{column_policy, policy_label, resolve, Contest, Winner};
+use super::statements::{key_response, marked_row, select_for_update, update};
+use super::typed::Typed;
+use crate::config::MappingConfig;
+use crate::sheets::model::CellData;
+use crate::sync::WriteBack;
+use crate::webhook::{CellError, RowResult, RowStatus};
+
+/// What an edit needs besides its rows.
+pub struct EditContext<'a> {
+    pub mapping: &'a MappingConfig,
+    pub table: &'a TableInfo,
+    pub edited_at_milliseconds: i64,
+    pub clock: &'a super::clock::RowClock,
+    pub recent: &'a super::recent::RecentInserts,
+}
+
+/// A conflict, for `sheetsync.conflicts`.
+#[derive(Debug, Clone)]
+pub struct ConflictRecord {
+    pub column: String,
+    pub sheet_row: u32,
+    pub key: String,
+    pub sheet_value: Option<String>,
+    pub sheet_old_value: Option<String>,
+    pub database_value: Option<String>,
+    pub database_committed_at: Option<i64>,
+    pub policy: &'static str,
+    pub winner: Winner,
+}
+
+#[derive(Default)]
+pub struct EditOutcome {
+    pub results: Vec<RowResult>,
+    pub write_backs: Vec<WriteBack>,
+    pub conflicts: Vec<ConflictRecord>,
+    pub marker: Marker,
+    /// (sheet row, key) of rows inserted for keyless sheet rows.
+    pub inserted: Vec<(u32, Vec<Typed>)>,
+    /// The writer must re-read the key column (a key cell was edited).
+    pub stale: bool,
+}
+
+/// The result of one row before it is merged (dropped whole when the row is rolled back).
+pub(super) struct RowWork {
+    pub(super) result: RowResult,
+    pub(super) write_back: Vec<(Arc<str>, CellData)>,
+    pub(super) write_back_key: Option<Vec<Typed>>,
+    pub(super) conflicts: Vec<ConflictRecord>,
+    pub(super) marked: Option<MarkedRow>,
+    pub(super) inserted: Option<Vec<Typed>>,
+}
+
+pub async fn apply_rows(
+    transaction: &mut Transaction<'_>,
+    context: &EditContext<'_>,
+    rows: &[PlannedRow],
+) -> Result<EditOutcome, Failure> {
+    let mut outcome = EditOutcome {
+        marker: Marker::new(),
+        ..EditOutcome::default()
+    };
+    for row in rows {
+        if row.key_edit.is_some() {
+            outcome.stale = true;
+        }
+        transaction.query_drop("SAVEPOINT sheetsync_row").await?;
+        let work = match apply_row(transaction, context, row).await {
+            Ok(work) => work,
+            Err(failure) if failure.class() == FailureClass::RowRejected => {
+                transaction
+                    .query_drop("ROLLBACK TO SAVEPOINT sheetsync_row")
+                    .await?;
+                let mut work = rejected_by_server(context.table, row, &failure);
+                restore_refused_row(transaction, context, row, &failure, &mut work).await?;
+                work
+            }
+            Err(failure) => return Err(failure),
+        };
+        merge(&mut outcome, context, work);
+    }
+    Ok(outcome)
+}
+
+fn merge(outcome: &mut EditOutcome, context: &EditContext<'_>, work: RowWork) {
+    if let (Some(key), false) = (&work.write_back_key, work.write_back.is_empty()) {
+        outcome.write_backs.push(WriteBack {
+            mapping: context.mapping.name.clone(),
+            key: row_key(key),
+            cells: work.write_back,
+        });
+    }
+    if let Some(key) = work.inserted {
+        outcome.inserted.push((work.result.row, key));
+    }
+    outcome.conflicts.extend(work.conflicts);
+    outcome.marker.rows.extend(work.marked);
+    outcome.results.push(work.result);
+}
+
+fn rejected_by_server(table: &TableInfo, row: &PlannedRow, failure: &Failure) -> RowWork {
+    let message = failure.row_message();
+    let mut errors: Vec<CellError> = row.refused.iter().map(|(_, error)| error.clone()).collect();
+    errors.extend(row.cells.iter().map(|cell| CellError {
+        column: table.columns[cell.column].name.to_string(),
+        message: message.clone(),
+    }));
+    RowWork {
+        result: RowResult {
+            row: row.sheet_row,
+            status: RowStatus::Rejected,
+            key: None,
+            errors,
+        },
+        write_back: Vec::new(),
+        write_back_key: None,
+        conflicts: Vec::new(),
+        marked: None,
+        inserted: None,
+    }
+}
+
+/// The cells of a row the server refused go back to the database's values, with its reason.
+async fn restore_refused_row(
+    transaction: &mut Transaction<'_>,
+    context: &EditContext<'_>,
+    row: &PlannedRow,
+    failure: &Failure,
+    work: &mut RowWork,
+) -> Result<(), Failure> {
+    let PlannedKey::Existing(key) = &row.key else {
+        return Ok(());
+    };
+    let Some(current) = select_for_update(transaction, context.table, key).await? else {
+        return Ok(());
+    };
+    let note = format!(
+        "sheetsync: {}. The database value is shown.",
+        failure.row_message()
+    );
+    for cell in &row.cells {
+        let value = current.get(&cell.column).cloned().unwrap_or(Typed::Null);
+        work.write_back.push((
+            context.table.columns[cell.column].name.clone(),
+            noted_cell(&value, note.clone()),
+        ));
+    }
+    work.write_back_key = Some(key.clone());
+    Ok(())
+}
+
+async fn apply_row(
+    transaction: &mut Transaction<'_>,
+    context: &EditContext<'_>,
+    row: &PlannedRow,
+) -> Result<RowWork, Failure> {
+    let table = context.table;
+    let errors: Vec<CellError> = row.refused.iter().map(|(_, error)| error.clone()).collect();
+    let mut work = RowWork {
+        result: RowResult {
+            row: row.sheet_row,
+            status: RowStatus::Unchanged,
+            key: None,
+            errors,
+        },
+        write_back: Vec::new(),
+        write_back_key: None,
+        conflicts: Vec::new(),
+        marked: None,
+        inserted: None,
+    };
+    if let Some(key_edit) = &row.key_edit {
+        // The row keeps its identity: its old key goes back into the sheet, nothing else runs.
+        work.result.status = RowStatus::Rejected;
+        work.write_back_key = Some(key_edit.shown.clone());
+        for (column, previous) in &key_edit.previous {
+            work.write_back.push((
+                table.columns[*column].name.clone(),
+                noted_cell(
+                    previous,
+                    "sheetsync: key cells cannot be changed in the sheet; change the key in the \
+                     database. The previous key is shown."
+                        .into(),
+                ),
+            ));
+        }
+        return Ok(work);
+    }
+    let key = match &row.key {
+        PlannedKey::Invalid => {
+            work.result.status = RowStatus::Rejected;
+            return Ok(work);
+        }
+        PlannedKey::Existing(key) => key.clone(),
+        PlannedKey::New => match context.recent.key_of(&context.mapping.name, row.sheet_row) {
+            Some(key) => key,
+            None => return insert(transaction, context, row, None, work).await,
+        },
+    };
+    let Some(current) = select_for_update(transaction, table, &key).await? else {
+        let saw_values = row
+            .cells
+            .iter()
+            .any(|cell| cell.old_text.as_deref().is_some_and(|old| !old.is_empty()));
+        if saw_values {
+            work.result.status = RowStatus::Rejected;
+            work.result.errors.push(CellError {
+                column: String::new(),
+                message: "this row no longer exists in the database".into(),
+            });
+            return Ok(work);
+        }
+        return insert(transaction, context, row, Some(&key), work).await;
+    };
+    if matches!(row.key, PlannedKey::New) {
+        // A later message about a row this process inserted: answer with its key again.
+        work.result.key = Some(key_response(table, &key));
+    }
+    // Refused cells go back to what the database holds.
+    let note_of = |error: &CellError| {
+        format!(
+            "sheetsync could not save this cell: {}. The database value is shown.",
+            error.message
+        )
+    };
+    for (column, error) in &row.refused {
+        if let Some(value) = current.get(column) {
+            work.write_back.push((
+                table.columns[*column].name.clone(),
+                noted_cell(value, note_of(error)),
+            ));
+        }
+    }
+    let mut assignments: Vec<(usize, Typed)> = Vec::new();
+    let mut database_won = false;
+    for cell in &row.cells {
+        let database = current.get(&cell.column).cloned().unwrap_or(Typed::Null);
+        if same(&cell.value, &database) {
+            continue;
+        }
+        let conflicted = match &cell.old {
+            None => false,
+            Some(Ok(old)) => !same(old, &database),
+            Some(Err(())) => true,
+        };
+        if !conflicted {
+            assignments.push((cell.column, cell.value.clone()));
+            continue;
+        }
+        let (winner, record) = contest(context, row, cell, &database, &key);
+        work.conflicts.push(record);
+        match winner {
+            Winner::Sheet => assignments.push((cell.column, cell.value.clone())),
+            Winner::Database => {
+                database_won = true;
+                let name = table.columns[cell.column].name.clone();
+                let note = format!(
+                    "sheetsync: this cell was changed in the database while you edited it; the \
+                     database's value was kept (conflict policy {}). You typed: {}",
+                    policy_label(column_policy(context.mapping, &name)),
+                    cell.typed_text
+                );
+                work.result.errors.push(CellError {
+                    column: name.to_string(),
+                    message: note.clone(),
+                });
+                work.write_back.push((name, noted_cell(&database, note)));
+            }
+        }
+    }
+    work.write_back_key = Some(key.clone());
+    if !assignments.is_empty() {
+        update(transaction, table, &key, &assignments).await?;
+        work.marked = Some(marked_row(
+            table,
+            &key,
+            Operation::Update,
+            &assignments,
+            None,
+        ));
+    }
+    work.result.status = if database_won {
+        RowStatus::Conflict
+    } else if !assignments.is_empty() {
+        RowStatus::Applied
+    } else if !work.result.errors.is_empty() {
+        RowStatus::Rejected
+    } else {
+        work.result.status
+    };
+    if matches!(row.key, PlannedKey::New) {
+        work.result.status = RowStatus::Inserted;
+    }
+    Ok(work)
+}
+
+/// Equal as stored; an empty cell equals both NULL and the empty string.
+fn same(left: &Typed, right: &Typed) -> bool {
+    left == right || (left.is_blank() && right.is_blank())
+}
+
+fn contest(
+    context: &EditContext<'_>,
+    row: &PlannedRow,
+    cell: &PlannedCell,
+    database: &Typed,
+    key: &[Typed],
+) -> (Winner, ConflictRecord) {
+    let name = &context.table.columns[cell.column].name;
+    let policy = column_policy(context.mapping, name);
+    let committed = context
+        .clock
+        .last_change(&context.mapping.name, &row_key(key));
+    let winner = resolve(&Contest {
+        policy,
+        sheet: &cell.value,
+        database,
+        edited_at_milliseconds: context.edited_at_milliseconds,
+        database_committed_at: committed,
+    });
+    let record = ConflictRecord {
+        column: name.to_string(),
+        sheet_row: row.sheet_row,
+        key: serde_json::to_string(&row_key(key).0).unwrap_or_default(),
+        sheet_value: cell.value.marker_text(),
+        sheet_old_value: cell.old_text.clone(),
+        database_value: database.marker_text(),
+        database_committed_at: committed,
+        policy: policy_label(policy),
+        winner,
+    };
+    (winner, record)
+}

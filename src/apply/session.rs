@@ -1,0 +1,158 @@
+//! The transaction frame every apply runs in: connection and session settings, the delivery
+//! check at the start, and the bookkeeping rows at the end (conflicts, echo marker, delivery),
+//! all inside the same transaction as the data.
+//!
+//! Guarantees: the session is strict (`STRICT_ALL_TABLES`: MySQL refuses a value it would
+//! otherwise truncate, so a refused value is reported, never silently changed) and in UTC
+//! (TIMESTAMP columns are written and read as UTC); a delivery whose answer is already stored
+//! is answered from the store, not applied again; the echo marker is the transaction's last
+//! write.
+
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Transaction, TxOpts};
+
+use super::edit::ConflictRecord;
+use super::error::Failure;
+use super::marker::Marker;
+use super::response;
+use crate::webhook::ApplyResponse;
+
+/// How long to wait for a pooled or new connection before calling the database unavailable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One round trip (two statements): UTC, strict, and READ COMMITTED for the transactions on this connection
+/// (row locks taken by SELECT … FOR UPDATE are what compare-and-set relies on; READ COMMITTED
+/// avoids gap locks that would make concurrent inserts wait on each other).
+const SESSION_SETUP: &str = "SET SESSION time_zone = '+00:00', SESSION sql_mode = \
+     'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'; \
+     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+/// A connection with sheetsync's session settings.
+pub async fn connect(pool: &mysql_async::Pool) -> Result<mysql_async::Conn, Failure> {
+    let mut connection = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
+        .await
+        .map_err(|_| Failure::ConnectTimeout(CONNECT_TIMEOUT))??;
+    connection.query_drop(SESSION_SETUP).await?;
+    Ok(connection)
+}
+
+pub async fn begin(connection: &mut mysql_async::Conn) -> Result<Transaction<'_>, Failure> {
+    // The isolation level is the session's (see SESSION_SETUP), saving a round trip.
+    Ok(connection.start_transaction(TxOpts::default()).await?)
+}
+
+/// The stored answer of a delivery already applied (before a restart, or a lost commit ack).
+pub async fn stored_response(
+    transaction: &mut Transaction<'_>,
+    delivery_id: &str,
+) -> Result<Option<ApplyResponse>, Failure> {
+    let stored: Option<String> = transaction
+        .exec_first(
+            "SELECT response FROM sheetsync.deliveries WHERE delivery_id = ?",
+            (delivery_id,),
+        )
+        .await?;
+    Ok(stored.and_then(|text| response::from_json(&text)))
+}
+
+/// What the end of a transaction records besides the data.
+pub struct Bookkeeping<'a> {
+    pub origin: &'a str,
+    pub delivery_id: &'a str,
+    pub mapping: &'a str,
+    pub table: &'a str,
+    pub editor: Option<&'a str>,
+    pub edited_at_milliseconds: i64,
+    pub conflicts: &'a [ConflictRecord],
+    pub marker: &'a Marker,
+    pub response: &'a ApplyResponse,
+}
+
+pub async fn finish(
+    transaction: &mut Transaction<'_>,
+    bookkeeping: &Bookkeeping<'_>,
+) -> Result<(), Failure> {
+    for conflict in bookkeeping.conflicts {
+        transaction
+            .exec_drop(
+                "INSERT INTO sheetsync.conflicts (detected_at, origin, mapping, table_name, \
+                 row_key, column_name, sheet_row, sheet_value, sheet_old_value, db_value, \
+                 sheet_edited_at, db_committed_at, policy, winner, delivery_id, editor) \
+                 VALUES (NOW(6), ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000), \
+                 FROM_UNIXTIME(?), ?, ?, ?, ?)",
+                vec![
+                    bookkeeping.origin.into(),
+                    bookkeeping.mapping.into(),
+                    bookkeeping.table.into(),
+                    conflict.key.as_str().into(),
+                    conflict.column.as_str().into(),
+                    conflict.sheet_row.into(),
+                    conflict.sheet_value.clone().into(),
+                    conflict.sheet_old_value.clone().into(),
+                    conflict.database_value.clone().into(),
+                    bookkeeping.edited_at_milliseconds.into(),
+                    conflict.database_committed_at.into(),
+                    conflict.policy.into(),
+                    conflict.winner.label().into(),
+                    bookkeeping.delivery_id.into(),
+                    bookkeeping.editor.map(str::to_string).into(),
+                ] as Vec<mysql_async::Value>,
+            )
+            .await?;
+    }
+    if !bookkeeping.marker.is_empty() {
+        transaction
+            .exec_drop(
+                "INSERT INTO sheetsync.echo_marker (origin, connection_id, delivery_id, \
+                 written_at, cells) VALUES (?, CONNECTION_ID(), ?, NOW(6), ?) \
+                 ON DUPLICATE KEY UPDATE delivery_id = VALUES(delivery_id), \
+                 written_at = VALUES(written_at), cells = VALUES(cells)",
+                (
+                    bookkeeping.origin,
+                    bookkeeping.delivery_id,
+                    bookkeeping.marker.to_json(),
+                ),
+            )
+            .await?;
+    }
+    transaction
+        .exec_drop(
+            "INSERT INTO sheetsync.deliveries (delivery_id, mapping, received_at, response) \
+             VALUES (?, ?, NOW(6), ?)",
+            (
+                bookkeeping.delivery_id,
+                bookkeeping.mapping,
+                response::to_json(bookkeeping.response),
+            ),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Forget delivery answers and markers older than a day (run now and then, outside any
+/// transaction of an edit). Failures only delay the pruning.
+pub async fn prune(pool: &mysql_async::Pool, origin: &str) {
+    let result = async {
+        let mut connection = connect(pool).await?;
+        connection
+            .query_drop(
+                "DELETE FROM sheetsync.deliveries \
+                 WHERE received_at < NOW(6) - INTERVAL 1 DAY LIMIT 10000",
+            )
+            .await?;
+        connection
+            .exec_drop(
+                "DELETE FROM sheetsync.echo_marker \
+                 WHERE origin = ? AND written_at < NOW(6) - INTERVAL 1 DAY",
+                (origin,),
+            )
+            .await?;
+        Ok::<(), Failure>(())
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::debug!(%error, "pruning sheetsync's bookkeeping tables failed; retried later");
+    }
+}

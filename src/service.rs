@@ -17,6 +17,8 @@ use crate::lease::{self, LeaseError};
 use crate::status::Status;
 use crate::sync::pipeline::{self, Extensions, PipelineError, RunOptions};
 
+mod webhook;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]
@@ -63,9 +65,16 @@ pub async fn run(
         };
         tracing::info!(lease = %lease_name, "lease held: this process writes");
         let writing = guard.writing();
-        let extensions = Extensions {
+        let mut extensions = Extensions {
             status: Some(status.clone()),
             ..Extensions::default()
+        };
+        let webhook = match webhook::start(&config, &mut extensions, writing.clone()).await {
+            Ok(webhook) => webhook,
+            Err(error) => {
+                guard.release().await;
+                break Err(error);
+            }
         };
         let run_options = RunOptions {
             snapshot: options.snapshot.clone(),
@@ -74,6 +83,10 @@ pub async fn run(
             heartbeat: options.heartbeat,
         };
         let outcome = pipeline::run(&config, run_options, extensions, writing.clone()).await;
+        writing.cancel();
+        if let Some(task) = webhook {
+            let _ = task.await;
+        }
         if shutdown.is_cancelled() || options.load_only {
             guard.release().await;
             break outcome.map_err(ServiceError::from);

@@ -101,6 +101,11 @@ pub struct Extensions {
     pub key_placed: Option<mpsc::Receiver<KeyPlaced>>,
     /// Identity when None.
     pub echo_filter: Option<EchoFilter>,
+    /// The origin sheetsync's own MySQL writes carry in their echo marker: transactions marked
+    /// with it are filtered ([`crate::apply::echo::filter_echo`]). None: no filtering.
+    pub echo_origin: Option<String>,
+    /// A Sheets client to share (one quota for the webhook side and the writers).
+    pub client: Option<Arc<SheetsClient>>,
     pub row_clock: Option<RowClockHook>,
     /// The status page's state; None in tests that do not look at it.
     pub status: Option<Status>,
@@ -135,9 +140,12 @@ pub async fn run(
     mut extensions: Extensions,
     shutdown: CancellationToken,
 ) -> Result<(), PipelineError> {
-    let client = Arc::new(
-        SheetsClient::new(&config.google, ClientOptions::from_config(&config.sync)).await?,
-    );
+    let client = match extensions.client.clone() {
+        Some(client) => client,
+        None => Arc::new(
+            SheetsClient::new(&config.google, ClientOptions::from_config(&config.sync)).await?,
+        ),
+    };
     let pool = Pool::new(config.mysql.url.expose());
     let mut failures = 0u32;
     loop {
@@ -364,10 +372,20 @@ async fn run_once(
                     Some(Ok(transaction)) => transaction,
                 };
                 metrics::counter!(crate::metrics::BINLOG_EVENTS_TOTAL).increment(1);
-                let transaction = match &extensions.echo_filter {
+                let mut transaction = match &extensions.echo_filter {
                     Some(filter) => filter(transaction),
                     None => transaction,
                 };
+                if let Some(origin) = &extensions.echo_origin {
+                    let filtered = crate::apply::echo::filter_echo(&transaction, origin);
+                    metrics::counter!(crate::metrics::ECHOES_SUPPRESSED_TOTAL).increment(filtered.suppressed as u64);
+                    for inserted in &filtered.inserted_rows {
+                        for (writer, message) in router.key_placed(&inserted.table, &inserted.key, inserted.sheet_row) {
+                            let _ = senders[writer].send(message).await;
+                        }
+                    }
+                    transaction.changes = filtered.changes;
+                }
                 let (messages, counts) = router.route(&transaction);
                 for (operation, count) in [(RowOperation::Insert, counts.inserts), (RowOperation::Update, counts.updates), (RowOperation::Delete, counts.deletes)] {
                     metrics::counter!(crate::metrics::ROW_CHANGES_TOTAL, "op" => operation.label()).increment(count);

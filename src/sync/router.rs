@@ -103,6 +103,41 @@ impl Router {
         &self.routes
     }
 
+    /// "The row with these key values of `table` sits at 1-based `sheet_row`": one message per
+    /// mapping of the table (rows a person added and the webhook side inserted).
+    pub fn key_placed(
+        &self,
+        table: &TableName,
+        key: &[crate::value::Value],
+        sheet_row: u32,
+    ) -> Vec<(usize, WriterMessage)> {
+        let key = RowKey(
+            key.iter()
+                .map(|value| {
+                    to_cell(value, &self.options)
+                        .map(|converted| cell_key_text(&converted.cell))
+                        .unwrap_or_default()
+                })
+                .collect(),
+        );
+        self.by_table
+            .get(table)
+            .into_iter()
+            .flatten()
+            .map(|&index| {
+                let route = &self.routes[index];
+                (
+                    route.writer,
+                    WriterMessage::KeyPlaced {
+                        tab: route.tab,
+                        key: key.clone(),
+                        sheet_row,
+                    },
+                )
+            })
+            .collect()
+    }
+
     /// A snapshot row as the change that writes it whole (an insert of the current row).
     pub fn snapshot_change(&self, route: usize, row: &Row) -> TabChange {
         let route = &self.routes[route];

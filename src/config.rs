@@ -86,6 +86,8 @@ pub struct WebhookConfig {
     pub secret: Option<Secret>,
     /// A file holding the secret (e.g. a mounted Kubernetes secret); trailing newline ignored.
     pub secret_file: Option<PathBuf>,
+    /// The secret being rotated out: still accepted until removed (docs/operations.md).
+    pub previous_secret: Option<Secret>,
 }
 
 impl Default for WebhookConfig {
@@ -94,6 +96,7 @@ impl Default for WebhookConfig {
             listen: ([0, 0, 0, 0], 8080).into(),
             secret: None,
             secret_file: None,
+            previous_secret: None,
         }
     }
 }

@@ -79,7 +79,8 @@ pub async fn start(
     )
     .await
     .map_err(|error| ServiceError::Webhook(format!("applying edits to MySQL: {error}")))?;
-    let state = WebhookState::new(secret, &config.mappings, Arc::new(apply));
+    let state = WebhookState::new(secret, &config.mappings, Arc::new(apply))
+        .with_previous_secret(config.webhook.previous_secret.clone());
     let listener = tokio::net::TcpListener::bind(config.webhook.listen)
         .await
         .map_err(|error| {

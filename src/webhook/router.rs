@@ -48,6 +48,8 @@ impl Clock for SystemClock {
 pub struct WebhookState {
     /// The HMAC key shared with the Apps Script.
     secret: Secret,
+    /// Accepted too while a rotation is in progress (`webhook.previous_secret`).
+    previous_secret: Option<Secret>,
     /// Where messages may go: looked up by spreadsheet id and tab title.
     mappings: Vec<MappingConfig>,
     /// First answers by delivery id, so retries and replays are not applied twice.
@@ -62,12 +64,20 @@ impl WebhookState {
     pub fn new(secret: Secret, mappings: &[MappingConfig], apply: Arc<dyn Apply>) -> Self {
         Self {
             secret,
+            previous_secret: None,
             mappings: mappings.to_vec(),
             replay: ReplayStore::default(),
             clock: Arc::new(SystemClock),
             apply,
             body_limit_bytes: DEFAULT_BODY_LIMIT_BYTES,
         }
+    }
+
+    /// Also accept signatures made with `previous` (rotating the secret without a window in
+    /// which the script's deliveries are refused).
+    pub fn with_previous_secret(mut self, previous: Option<Secret>) -> Self {
+        self.previous_secret = previous;
+        self
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -129,13 +139,19 @@ async fn process(
 ) -> Result<(ApplyResponse, bool), WebhookError> {
     let raw_body = read_body(headers, body, state.body_limit_bytes).await?;
     let now = state.clock.now_unix_seconds();
-    signature::verify(
-        state.secret.expose().as_bytes(),
-        headers.get(TIMESTAMP_HEADER).map(HeaderValue::as_bytes),
-        headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes),
-        &raw_body,
-        now,
-    )?;
+    let verify = |secret: &Secret| {
+        signature::verify(
+            secret.expose().as_bytes(),
+            headers.get(TIMESTAMP_HEADER).map(HeaderValue::as_bytes),
+            headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes),
+            &raw_body,
+            now,
+        )
+    };
+    match (verify(&state.secret), &state.previous_secret) {
+        (Err(signature::SignatureError::Mismatch), Some(previous)) => verify(previous)?,
+        (result, _) => result?,
+    };
     let message = message::parse(&raw_body)?;
     let slot = state.replay.slot(&message.envelope().delivery_id, now);
     let applied = AtomicBool::new(false);

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::{grid, AddRow, Edit, NewSpreadsheet, PersonError, RowSpan, Sort, WebhookTarget};
@@ -36,9 +35,8 @@ pub fn routes() -> Router<SharedState> {
 }
 
 /// A body serde refused: 400 in Google's envelope, saying what was wrong.
-fn body<T: DeserializeOwned>(body: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
-    body.map(|Json(value)| value)
-        .map_err(|rejection| ApiError::invalid_argument(rejection.body_text()).into_response())
+fn bad_body(rejection: JsonRejection) -> Response {
+    ApiError::invalid_argument(rejection.body_text()).into_response()
 }
 
 fn answer<T: serde::Serialize>(result: Result<T, PersonError>) -> Response {
@@ -59,10 +57,11 @@ async fn configure_webhook(
     State(state): State<SharedState>,
     request: Result<Json<WebhookTarget>, JsonRejection>,
 ) -> Response {
-    match body(request) {
-        Ok(target) => answer(state.person().configure_webhook(target)),
-        Err(response) => response,
-    }
+    let Json(target) = match request {
+        Ok(json) => json,
+        Err(rejection) => return bad_body(rejection),
+    };
+    answer(state.person().configure_webhook(target))
 }
 
 async fn clear_webhook(State(state): State<SharedState>) -> StatusCode {
@@ -74,60 +73,66 @@ async fn create_spreadsheet(
     State(state): State<SharedState>,
     request: Result<Json<NewSpreadsheet>, JsonRejection>,
 ) -> Response {
-    match body(request) {
-        Ok(request) => answer(state.person().create_spreadsheet(&request)),
-        Err(response) => response,
-    }
+    let Json(request) = match request {
+        Ok(json) => json,
+        Err(rejection) => return bad_body(rejection),
+    };
+    answer(state.person().create_spreadsheet(&request))
 }
 
 async fn edit(
     State(state): State<SharedState>,
     request: Result<Json<Edit>, JsonRejection>,
 ) -> Response {
-    match body(request) {
-        Ok(request) => answer(state.person().edit(&request).await),
-        Err(response) => response,
-    }
+    let Json(request) = match request {
+        Ok(json) => json,
+        Err(rejection) => return bad_body(rejection),
+    };
+    answer(state.person().edit(&request).await)
 }
 
 async fn add_row(
     State(state): State<SharedState>,
     request: Result<Json<AddRow>, JsonRejection>,
 ) -> Response {
-    match body(request) {
-        Ok(request) => answer(state.person().add_row(&request).await),
-        Err(response) => response,
-    }
+    let Json(request) = match request {
+        Ok(json) => json,
+        Err(rejection) => return bad_body(rejection),
+    };
+    answer(state.person().add_row(&request).await)
 }
 
 async fn delete_rows(
     State(state): State<SharedState>,
     request: Result<Json<RowSpan>, JsonRejection>,
 ) -> Response {
-    match body(request) {
-        Ok(request) => answer(state.person().delete_rows(&request).await),
-        Err(response) => response,
-    }
+    let Json(request) = match request {
+        Ok(json) => json,
+        Err(rejection) => return bad_body(rejection),
+    };
+    answer(state.person().delete_rows(&request).await)
 }
 
 async fn insert_rows(
     State(state): State<SharedState>,
     request: Result<Json<RowSpan>, JsonRejection>,
 ) -> Response {
-    match body(request) {
-        Ok(request) => answer(state.person().insert_rows(&request).await),
-        Err(response) => response,
-    }
+    let Json(request) = match request {
+        Ok(json) => json,
+        Err(rejection) => return bad_body(rejection),
+    };
+    answer(state.person().insert_rows(&request).await)
 }
 
 async fn sort(
     State(state): State<SharedState>,
     request: Result<Json<Sort>, JsonRejection>,
 ) -> Response {
-    match body(request) {
-        Ok(request) => answer(state.person().sort(&request).await),
-        Err(response) => response,
-    }
+    let Json(request) = match request {
+        Ok(json) => json,
+        Err(rejection) => return bad_body(rejection),
+    };
+    answer(state.person().sort(&request).await)
 }
 
 async fn retry(State(state): State<SharedState>) -> Response {

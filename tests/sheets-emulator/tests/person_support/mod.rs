@@ -229,6 +229,7 @@ pub async fn bed() -> (RunningEmulator, Receiver) {
 
 /// `POST {base}{path}` with a JSON body: (status, JSON answer).
 pub async fn post(base: &str, path: &str, body: Value) -> (u16, Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let response = reqwest::Client::new()
         .post(format!("{base}{path}"))
         .json(&body)
@@ -244,6 +245,7 @@ pub async fn post(base: &str, path: &str, body: Value) -> (u16, Value) {
 }
 
 pub async fn get(base: &str, path: &str) -> (u16, Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let response = reqwest::get(format!("{base}{path}")).await.expect("send");
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");

@@ -40,18 +40,20 @@ mod message;
 mod routes;
 mod seed;
 mod signing;
+mod sort;
 
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-pub use actions::{AddRow, Edit, RowSpan, Sort};
+pub use actions::{AddRow, Edit, RowSpan};
 pub use delivery::{DeliveryOutcome, DeliveryReport, Outcome, Queued};
 pub use error::PersonError;
 pub use keys::KeyWritten;
 pub use routes::routes;
 pub use seed::{CreatedSheet, CreatedSpreadsheet, NewSheet, NewSpreadsheet};
 pub use signing::signature;
+pub use sort::Sort;
 
 use crate::api::model::Sheet;
 use crate::api::Store;
@@ -270,7 +272,7 @@ impl Person<'_> {
     /// Sort a range: `onChange` `OTHER` (how sorts and moves arrive).
     pub async fn sort(&self, request: &Sort) -> Result<Outcome, PersonError> {
         let target = self.target()?;
-        let changed = actions::sort(self.store, request)?;
+        let changed = sort::sort(self.store, request)?;
         let user = request.user.as_deref();
         Ok(self
             .after_structure(

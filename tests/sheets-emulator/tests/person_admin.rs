@@ -300,11 +300,11 @@ fn spawn_binary(arguments: &[&str]) -> (std::process::Child, String) {
         .spawn()
         .expect("spawn sheets-emulator");
     let stdout = child.stdout.take().expect("stdout");
-    let first = BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("text");
+    // Read both announcement lines: closing the pipe earlier would fail the binary's second
+    // write, and it would exit.
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("text");
+    lines.next().expect("a second line").expect("text");
     let url = first
         .strip_prefix("sheets-emulator listening on ")
         .expect("URL line")

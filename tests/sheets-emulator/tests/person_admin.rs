@@ -180,6 +180,27 @@ async fn requests_a_person_could_not_make_are_refused_with_nothing_sent() {
             json!({"spreadsheet_id": SPREADSHEET, "sheet": TAB, "row": 2, "count": 0}),
             400,
         ),
+        // Row numbers near u32::MAX are refused, never an overflow.
+        (
+            "insert-rows",
+            json!({"spreadsheet_id": SPREADSHEET, "sheet": TAB, "row": u32::MAX, "count": 2}),
+            400,
+        ),
+        (
+            "edit",
+            json!({"spreadsheet_id": SPREADSHEET, "sheet": TAB, "row": u32::MAX, "column": u32::MAX, "values": [[1, 2], [3, 4]]}),
+            400,
+        ),
+        (
+            "add-row",
+            json!({"spreadsheet_id": SPREADSHEET, "sheet": TAB, "row": u32::MAX, "values": {"customer": "M"}}),
+            400,
+        ),
+        (
+            "sort",
+            json!({"spreadsheet_id": SPREADSHEET, "sheet": TAB, "column": "id", "first_row": u32::MAX, "last_row": u32::MAX}),
+            400,
+        ),
         (
             "sort",
             json!({"spreadsheet_id": SPREADSHEET, "sheet": TAB, "column": "no such column!"}),

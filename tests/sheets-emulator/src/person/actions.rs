@@ -137,11 +137,12 @@ pub fn edit(store: &Store, request: &Edit) -> Result<(Changed, EditEvent), Perso
     let width = grid.iter().map(Vec::len).max().unwrap_or(1) as u32;
     let result = store.write(&request.spreadsheet_id, |spreadsheet, _| {
         let sheet = sheet_mut(spreadsheet, &request.sheet)?;
-        if row - 1 + height > sheet.row_count || column - 1 + width > sheet.column_count {
+        // In u64: a row number near u32::MAX from a request must not overflow.
+        let last_row = u64::from(row) - 1 + u64::from(height);
+        let last_column = u64::from(column) - 1 + u64::from(width);
+        if last_row > u64::from(sheet.row_count) || last_column > u64::from(sheet.column_count) {
             return Err(ApiError::invalid_argument(format!(
-                "the edit ends at row {}, column {}, outside the tab's {} rows and {} columns",
-                row - 1 + height,
-                column - 1 + width,
+                "the edit ends at row {last_row}, column {last_column}, outside the tab's {} rows and {} columns",
                 sheet.row_count,
                 sheet.column_count
             )));
@@ -267,8 +268,10 @@ fn dimension_change(
     kind: &str,
     inherit_from_before: bool,
 ) -> Result<Changed, PersonError> {
-    if request.row < 1 || request.count < 1 {
-        return Err(PersonError::invalid("`row` and `count` must be at least 1"));
+    if request.row < 1 || request.count < 1 || request.row.checked_add(request.count).is_none() {
+        return Err(PersonError::invalid(
+            "`row` and `count` must be at least 1 and within the grid",
+        ));
     }
     let sheet_id = snapshot(store, &request.spreadsheet_id, &request.sheet)?.sheet_id;
     let range = json!({

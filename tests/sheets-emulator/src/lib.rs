@@ -11,16 +11,21 @@
 //!                 │                                                      │
 //!                 └── /token (service-account JWT grant)                 └── one Mutex<Store>: every call is
 //!                 └── /_emulator/* (admin: quota, faults, log)               atomic, batches apply all-or-nothing
+//!                 └── /_emulator/person/*, /_emulator/grid/* (a person editing, with the Apps Script installed)
 //! ```
 //! - `api/` owns the spreadsheets, their grids and developer metadata, and Google's semantics.
 //! - `auth` verifies service-account JWTs (RS256) and issues and checks bearer tokens.
 //! - `control/` wraps every API call: request log, latency, authentication, per-token quota,
 //!   injected faults (before and after applying), and the admin API under `/_emulator/`.
+//! - `person/` plays a person in the Sheets UI: edits, pastes, new rows, row inserts, deletes
+//!   and sorts, each followed by the signed webhook message the Apps Script sends; and the
+//!   live grid page of the demo.
 
 pub mod api;
 pub mod auth;
 pub mod control;
 pub mod error;
+pub mod person;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +61,7 @@ pub fn router(state: SharedState) -> Router {
     let api = control::wrap(api, state.clone());
     api.merge(auth::routes())
         .merge(control::admin_routes())
+        .merge(person::routes())
         .with_state(state)
 }
 

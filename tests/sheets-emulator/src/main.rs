@@ -6,6 +6,10 @@
 //! sheets-emulator listening on http://127.0.0.1:PORT
 //! service-account key file: PATH
 //! ```
+//! With `--webhook-url` and `--webhook-secret-file`, person edits (the admin calls under
+//! `/_emulator/person/` and the grid page at `/_emulator/grid/{spreadsheetId}`) are sent to that
+//! webhook as the Apps Script sends them.
+//!
 //! It stops on ctrl-c, SIGTERM, or after `--exit-after-secs` (so a server a test started can
 //! never outlive the test by long).
 
@@ -15,6 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use sheets_emulator::person::WebhookTarget;
 use sheets_emulator::EmulatorConfig;
 
 #[derive(Parser)]
@@ -36,6 +41,21 @@ struct Arguments {
     /// Stop by itself after this many seconds.
     #[arg(long, value_name = "N")]
     exit_after_secs: Option<u64>,
+    /// Where person edits (`/_emulator/person/*`, the grid page) send their signed messages,
+    /// as the Apps Script would: sheetsync's `POST /webhook` URL.
+    #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
+    webhook_url: Option<String>,
+    /// A file holding the webhook secret (trailing newlines ignored).
+    #[arg(long, value_name = "PATH", requires = "webhook_url")]
+    webhook_secret_file: Option<PathBuf>,
+    /// The key columns' header names (the script's KEY_COLUMNS).
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        default_value = "id"
+    )]
+    webhook_key_columns: Vec<String>,
 }
 
 #[tokio::main]
@@ -50,6 +70,18 @@ async fn main() -> anyhow::Result<()> {
         generated_key_path: arguments.key_out.clone(),
     };
     let emulator = sheets_emulator::start(arguments.listen, config).await?;
+    if let (Some(url), Some(secret_file)) = (&arguments.webhook_url, &arguments.webhook_secret_file)
+    {
+        let secret = std::fs::read_to_string(secret_file).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot read --webhook-secret-file {}: {error}",
+                secret_file.display()
+            )
+        })?;
+        let mut target = WebhookTarget::new(url, secret.trim_end_matches(['\r', '\n']));
+        target.key_columns = arguments.webhook_key_columns.clone();
+        emulator.state.person().configure_webhook(target)?;
+    }
     let key_file = match &emulator.key_file {
         Some(path) => path.clone(),
         None => arguments

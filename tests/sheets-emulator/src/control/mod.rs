@@ -94,6 +94,9 @@ struct ControlState {
 pub struct Control {
     // A std mutex: it is never held across an await, and every critical section is short.
     state: Mutex<ControlState>,
+    /// The person's webhook settings and delivery queue (`crate::person`; reach it through
+    /// `EmulatorState::person()`). Kept here so `EmulatorState` keeps its fields.
+    pub(crate) person: crate::person::PersonState,
 }
 
 impl Control {

@@ -1,0 +1,180 @@
+//! Writing the keys the webhook returned for new rows: `writeInsertedKeys_` and
+//! `rowStillHolds_` of `apps-script/Delivery.js`.
+//!
+//! Consumes the body that was sent and the webhook's answer; produces the key cells written and
+//! warnings for rows that changed meanwhile. Guarantees, as the script under its document lock:
+//! one atomic store write; a key lands only in an empty key cell of a row that still holds the
+//! values that were sent; nothing else changes. Script writes fire no trigger, so nothing is
+//! sent for them (and they do not pass the API's control layer: no request is logged or counted).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::js_json::Js;
+use super::message::{cell_js, last_column, read_header, value_at};
+use crate::api::model::{CellValue, Sheet};
+use crate::api::user_entered::{parse_typed, Input};
+use crate::api::Store;
+
+/// One key cell written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyWritten {
+    pub sheet: String,
+    pub row: u32,
+    pub column: String,
+    pub value: Value,
+}
+
+/// Keys written, and what the script would have warned about.
+#[derive(Debug, Default)]
+pub struct KeyWriteBack {
+    pub written: Vec<KeyWritten>,
+    pub warnings: Vec<String>,
+}
+
+/// `writeInsertedKeys_`. `Err` when the answer is not the JSON the protocol promises.
+pub fn write_inserted_keys(
+    store: &Store,
+    sent_body: &str,
+    answer_text: &str,
+) -> Result<KeyWriteBack, String> {
+    let message: Value = serde_json::from_str(sent_body)
+        .map_err(|error| format!("the sent body is not JSON: {error}"))?;
+    let answer: Value = serde_json::from_str(answer_text)
+        .map_err(|error| format!("the answer is not JSON: {error}"))?;
+    let inserted: Vec<&Value> = answer
+        .get("results")
+        .and_then(Value::as_array)
+        .map(|results| {
+            results
+                .iter()
+                .filter(|result| result.get("status") == Some(&Value::from("inserted")))
+                .filter(|result| result.get("key").is_some_and(Value::is_object))
+                .collect()
+        })
+        .unwrap_or_default();
+    if inserted.is_empty() || message.get("kind") != Some(&Value::from("edit")) {
+        return Ok(KeyWriteBack::default());
+    }
+    let spreadsheet_id = message
+        .get("spreadsheet_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let sheet_id = message.get("sheet_id").and_then(Value::as_i64);
+    let sent_rows = message
+        .get("rows")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    store
+        .write(spreadsheet_id, |spreadsheet, _| {
+            let mut write_back = KeyWriteBack::default();
+            let Some(sheet) = sheet_id.and_then(|id| spreadsheet.sheet_by_id_mut(id)) else {
+                return Ok(write_back);
+            };
+            let header = read_header(sheet, last_column(sheet));
+            for result in &inserted {
+                let row = result.get("row").and_then(Value::as_u64).unwrap_or(0);
+                let sent = sent_rows
+                    .iter()
+                    .find(|sent| sent.get("row").and_then(Value::as_u64) == Some(row));
+                let row = u32::try_from(row).unwrap_or(0);
+                let holds = sent.is_some_and(|sent| row_still_holds(sheet, &header, row, sent));
+                if !holds {
+                    write_back.warnings.push(format!(
+                        "row {row} changed before its key arrived; reconcile will fix it"
+                    ));
+                    continue;
+                }
+                let key = result.get("key").and_then(Value::as_object);
+                for (column, value) in key.into_iter().flatten() {
+                    let Some(index) = header.iter().position(|name| name == column) else {
+                        continue;
+                    };
+                    let column_number = index as u32 + 1;
+                    if value.is_null() || value_at(sheet, row, column_number).is_some() {
+                        continue;
+                    }
+                    sheet.cell_mut(row - 1, index as u32).value = set_value(value);
+                    write_back.written.push(KeyWritten {
+                        sheet: sheet.title.clone(),
+                        row,
+                        column: column.clone(),
+                        value: value.clone(),
+                    });
+                }
+            }
+            Ok(write_back)
+        })
+        .map_err(|error| error.message)
+}
+
+/// `rowStillHolds_`: every sent value is still in its column (rows may move meanwhile).
+fn row_still_holds(sheet: &Sheet, header: &[String], row: u32, sent: &Value) -> bool {
+    if row < 2 {
+        return false;
+    }
+    let values = sent.get("values").and_then(Value::as_object);
+    values.into_iter().flatten().all(|(column, value)| {
+        header
+            .iter()
+            .position(|name| name == column)
+            .is_some_and(|index| {
+                same_value(&cell_js(value_at(sheet, row, index as u32 + 1)), value)
+            })
+    })
+}
+
+/// JavaScript's `===` between a cell as the script reads it and a value from the sent JSON.
+fn same_value(cell: &Js, sent: &Value) -> bool {
+    match (cell, sent) {
+        (Js::Null, Value::Null) => true,
+        (Js::Bool(left), Value::Bool(right)) => left == right,
+        (Js::Number(left), Value::Number(right)) => right.as_f64() == Some(*left),
+        (Js::Text(left), Value::String(right)) => left == right,
+        _ => false,
+    }
+}
+
+/// `Range.setValue(value)`: numbers and booleans as they are, text as if typed.
+fn set_value(value: &Value) -> Option<CellValue> {
+    match value {
+        Value::Null => None,
+        Value::Bool(flag) => Some(CellValue::Bool(*flag)),
+        Value::Number(number) => Some(CellValue::Number(number.as_f64().unwrap_or(0.0))),
+        Value::String(text) if text.is_empty() => None,
+        Value::String(text) => match parse_typed(text) {
+            Input::Set(value, _) => Some(value),
+            Input::Skip | Input::Clear => None,
+        },
+        other => Some(CellValue::Text(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn javascript_equality_between_cells_and_sent_values() {
+        assert!(same_value(&Js::Null, &Value::Null));
+        assert!(same_value(&Js::Number(10.0), &serde_json::json!(10)));
+        assert!(same_value(&Js::Number(12.5), &serde_json::json!(12.5)));
+        assert!(!same_value(&Js::Number(10.0), &serde_json::json!("10")));
+        assert!(!same_value(&Js::text("TRUE"), &serde_json::json!(true)));
+        assert!(same_value(&Js::text("Ada"), &serde_json::json!("Ada")));
+    }
+
+    #[test]
+    fn set_value_types_text_as_typed() {
+        assert_eq!(
+            set_value(&serde_json::json!(1001)),
+            Some(CellValue::Number(1001.0))
+        );
+        assert_eq!(
+            set_value(&serde_json::json!("A-17")),
+            Some(CellValue::Text("A-17".into()))
+        );
+        assert_eq!(set_value(&serde_json::json!("")), None);
+    }
+}

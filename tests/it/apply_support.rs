@@ -294,43 +294,40 @@ pub fn delivery(name: &str) -> String {
     )
 }
 
-/// The running total of a counter the code recorded in this test process (a debugging
-/// recorder is installed by the first `ApplyBed`; reading it resets it, so totals are kept
-/// here). Counters of other scenarios running at once are included: compare before and after.
+/// The current total of a counter the code recorded in this test process, read from the
+/// process's Prometheus recorder (`sheetsync::metrics::install`, the one `/metrics` serves).
+/// Counters of other scenarios running at once are included: compare before and after.
 pub fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
-    use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static RECORDER: OnceLock<(Snapshotter, Mutex<HashMap<String, u64>>)> = OnceLock::new();
-    let (snapshotter, totals) = RECORDER.get_or_init(|| {
-        let recorder = DebuggingRecorder::new();
-        let snapshotter = recorder.snapshotter();
-        recorder
-            .install()
-            .expect("no other metrics recorder in the test process");
-        (snapshotter, Mutex::new(HashMap::new()))
-    });
-    let mut totals = totals.lock().expect("totals");
-    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
-        if let DebugValue::Counter(increment) = value {
-            let mut labels: Vec<String> = key
-                .key()
-                .labels()
-                .map(|label| format!("{}={}", label.key(), label.value()))
-                .collect();
-            labels.sort();
-            *totals
-                .entry(format!("{}{{{}}}", key.key().name(), labels.join(",")))
-                .or_default() += increment;
-        }
+    let handle = sheetsync::metrics::install().expect("metrics recorder");
+    if name.is_empty() {
+        return 0;
     }
     let mut wanted: Vec<String> = labels
         .iter()
-        .map(|(key, value)| format!("{key}={value}"))
+        .map(|(key, value)| format!("{key}=\"{value}\""))
         .collect();
     wanted.sort();
-    totals
-        .get(&format!("{name}{{{}}}", wanted.join(",")))
-        .copied()
-        .unwrap_or(0)
+    handle
+        .render()
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (series_name, series_labels) = match series.split_once('{') {
+                Some((series_name, rest)) => (series_name, rest.trim_end_matches('}')),
+                None => (series, ""),
+            };
+            if series_name != name {
+                return None;
+            }
+            let mut found: Vec<String> = series_labels
+                .split(',')
+                .filter(|label| !label.is_empty())
+                .map(str::to_string)
+                .collect();
+            found.sort();
+            (found == wanted).then(|| value.parse::<f64>().ok()).flatten()
+        })
+        .map(|value| value as u64)
+        .sum()
 }

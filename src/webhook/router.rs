@@ -107,7 +107,9 @@ async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    handle(&state, &headers, body).await.1
+    let (outcome, response) = handle(&state, &headers, body).await;
+    metrics::counter!(crate::metrics::WEBHOOK_REQUESTS_TOTAL, "outcome" => outcome).increment(1);
+    response
 }
 
 /// One request, answered. Also returns the outcome label (`applied`, `replayed`, or the error's

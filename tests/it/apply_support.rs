@@ -326,7 +326,9 @@ pub fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
                 .map(str::to_string)
                 .collect();
             found.sort();
-            (found == wanted).then(|| value.parse::<f64>().ok()).flatten()
+            (found == wanted)
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
         })
         .map(|value| value as u64)
         .sum()

@@ -53,5 +53,6 @@ mod sync_support;
 mod sync_two_spreadsheets;
 mod sync_types;
 mod twoway_echo;
+mod webhook_rotation;
 mod webhook_security;
 mod webhook_support;

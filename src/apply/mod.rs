@@ -114,6 +114,12 @@ impl MysqlApply {
         mappings: &[MappingConfig],
         options: ApplyOptions,
     ) -> Result<Self, ApplyError> {
+        let origin = &options.origin;
+        if origin.is_empty() || origin.len() > 64 || !origin.is_ascii() {
+            return Err(ApplyError::Failed(format!(
+                "origin {origin:?} must be 1 to 64 ASCII characters (it is stored in echo markers)"
+            )));
+        }
         let apply = MysqlApply {
             inner: Arc::new(Inner {
                 pool,
@@ -333,7 +339,8 @@ impl Inner {
             }
         }
         if self.applied.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            session::prune(&self.pool, &self.options.origin).await;
+            let (pool, origin) = (self.pool.clone(), self.options.origin.clone());
+            tokio::spawn(async move { session::prune(&pool, &origin).await });
         }
     }
 }

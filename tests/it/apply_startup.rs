@@ -1,6 +1,7 @@
 //! `MysqlApply::new` refuses what cannot work, naming it: a mapped table that does not exist,
 //! one without a primary key, a listed column the table lacks, an unusable origin; and with
-//! MySQL down it says the database is unavailable.
+//! MySQL down it says the database is unavailable. A table dropped while running fails its
+//! edits with 500 (after reading the types again), never with a partial write.
 
 use sheetsync::apply::{ApplyOptions, MysqlApply};
 use sheetsync::config::{ConflictPolicy, MappingConfig};
@@ -85,5 +86,40 @@ async fn with_mysql_down_start_says_unavailable() {
         matches!(result, Err(ApplyError::Unavailable(_))),
         "{:?}",
         result.err()
+    );
+}
+
+#[tokio::test]
+async fn a_table_dropped_while_running_fails_the_edit_with_500() {
+    let server = MariaDb::shared();
+    let bed = crate::apply_support::ApplyBed::start(
+        server,
+        "apply_dropped",
+        &[
+            "CREATE TABLE gone (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO gone VALUES (1, 1)",
+        ],
+        |database| {
+            vec![mapping(
+                database,
+                "gone",
+                "Gone",
+                ConflictPolicy::LastWriteWins,
+            )]
+        },
+    )
+    .await;
+    bed.execute("DROP TABLE gone").await;
+    let message = crate::apply_support::edit(
+        &crate::apply_support::delivery("gone"),
+        "Gone",
+        &["id", "v"],
+        serde_json::json!([{ "row": 2, "key": {"id": 1}, "values": {"v": 2} }]),
+    );
+    let (status, answer) = bed.send(&message).await;
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(
+        answer["error"]["message"],
+        serde_json::json!("internal error while applying the edit")
     );
 }

@@ -315,3 +315,34 @@ fn no_input_panics() {
         }
     }
 }
+
+proptest::proptest! {
+    #[test]
+    fn conversion_never_panics(text in ".{0,40}", number in proptest::num::f64::ANY, digits in 0u32..7) {
+        let kinds = vec![
+            ColumnKind::Integer { unsigned: true, bits: 8, boolean: false },
+            ColumnKind::Integer { unsigned: false, bits: 64, boolean: true },
+            ColumnKind::Decimal { precision: 65, scale: 30 },
+            ColumnKind::Float,
+            ColumnKind::Double,
+            ColumnKind::Text { max_characters: Some(10), max_bytes: Some(40), charset: Some("latin1".into()) },
+            ColumnKind::Date,
+            ColumnKind::DateTime { fractional_digits: digits },
+            ColumnKind::Timestamp { fractional_digits: digits },
+            ColumnKind::Time { fractional_digits: digits },
+            ColumnKind::Year,
+            ColumnKind::Enum { labels: vec!["a".into(), "A".into()] },
+            ColumnKind::Set { labels: vec!["x".into()] },
+            ColumnKind::Bit { width: 64 },
+            ColumnKind::Json,
+        ];
+        for kind in kinds {
+            let info = column(kind, "t", false);
+            let _ = convert_cell(&CellValue::Text(text.clone()), &info);
+            if number.is_finite() {
+                let _ = convert_cell(&CellValue::Number(number), &info);
+            }
+            let _ = convert_old_value(&text, &info);
+        }
+    }
+}

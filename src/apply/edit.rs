@@ -2,7 +2,8 @@
 //!
 //! Consumes planned rows ([`super::plan`]) and an open transaction; produces the per-row
 //! results, the write-backs to send after commit, the conflicts to record and the echo marker
-//! rows. Per row, under a savepoint (so a value the server refuses rejects that row only):
+//! rows. Per row (each row writes with one statement, which the server undoes whole when it
+//! refuses a value, so a refused row is rejected alone and the rest of the message applies):
 //! - existing key: `SELECT … FOR UPDATE` the row, then for each cell compare the editor's old
 //!   value with the database's (compare-and-set); equal or no old value → write, different →
 //!   a conflict resolved by the column's policy; an unchanged value writes nothing; then one
@@ -15,7 +16,6 @@
 
 use std::sync::Arc;
 
-use mysql_async::prelude::Queryable;
 use mysql_async::Transaction;
 
 use super::cells::{noted_cell, row_key};
@@ -90,13 +90,11 @@ pub async fn apply_rows(
         if row.key_edit.is_some() {
             outcome.stale = true;
         }
-        transaction.query_drop("SAVEPOINT sheetsync_row").await?;
         let work = match apply_row(transaction, context, row).await {
             Ok(work) => work,
+            // A row writes with one statement, and the server undoes a failed statement whole
+            // (triggers included) while the transaction goes on: no savepoint is needed.
             Err(failure) if failure.class() == FailureClass::RowRejected => {
-                transaction
-                    .query_drop("ROLLBACK TO SAVEPOINT sheetsync_row")
-                    .await?;
                 let mut work = rejected_by_server(context.table, row, &failure);
                 restore_refused_row(transaction, context, row, &failure, &mut work).await?;
                 work

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! ApplyRequest::Edit ─► plan (convert cells) ─► one transaction per attempt:
-//!     delivery seen? ─► rows (savepoint, SELECT … FOR UPDATE, compare-and-set, UPDATE/INSERT)
-//!     ─► conflicts rows ─► echo marker ─► delivery answer ─► COMMIT
+//!     rows (SELECT … FOR UPDATE, compare-and-set, one UPDATE/INSERT each) ─► conflicts rows
+//!     ─► echo marker ─► delivery answer (already there? roll back, answer from the store)
+//!     ─► COMMIT
 //!   ─► after commit: write-backs to the writer, recent inserts, metrics
 //! ApplyRequest::Structure ─► mark stale ─► (REMOVE_ROW, deletes = true) key-column diff ─► DELETE
 //! ```
@@ -202,8 +203,8 @@ impl MysqlApply {
                         reload = true;
                         reloaded = true;
                     }
-                    // A row rejection outside a row's savepoint is the delivery row itself:
-                    // a concurrent twin committed first, and the retry finds its answer.
+                    // A refusal outside the rows (the bookkeeping rows) is not the editor's:
+                    // retry, then 503.
                     FailureClass::Transient | FailureClass::RowRejected => {
                         failures += 1;
                         reload = false;
@@ -265,12 +266,6 @@ impl Inner {
         let envelope = &edit.message.envelope;
         let mut connection = session::connect(&self.pool).await?;
         let mut transaction = session::begin(&mut connection).await?;
-        if let Some(stored) =
-            session::stored_response(&mut transaction, &envelope.delivery_id).await?
-        {
-            transaction.rollback().await?;
-            return Ok(Attempt::Replayed(stored));
-        }
         let context = EditContext {
             mapping: &edit.mapping,
             table,
@@ -283,7 +278,7 @@ impl Inner {
             results: outcome.results.clone(),
         };
         let table_name = table.display_name();
-        session::finish(
+        let finished = session::finish(
             &mut transaction,
             &Bookkeeping {
                 origin: &self.options.origin,
@@ -298,6 +293,16 @@ impl Inner {
             },
         )
         .await?;
+        if finished == session::Finished::AlreadyAnswered {
+            transaction.rollback().await?;
+            return match session::stored_response(&mut connection, &envelope.delivery_id).await? {
+                Some(stored) => Ok(Attempt::Replayed(stored)),
+                None => Err(Failure::Internal(format!(
+                    "delivery {} is recorded but its answer cannot be read",
+                    envelope.delivery_id
+                ))),
+            };
+        }
         transaction.commit().await?;
         Ok(Attempt::Applied(outcome, response))
     }

@@ -199,7 +199,7 @@ async fn write_rows(
     };
     let delivery_id = format!("reconcile-{now}-{}", fastrand::u64(..));
     let table_name = table.display_name();
-    session::finish(
+    let finished = session::finish(
         &mut transaction,
         &Bookkeeping {
             origin: target.origin,
@@ -214,6 +214,12 @@ async fn write_rows(
         },
     )
     .await?;
+    if finished == session::Finished::AlreadyAnswered {
+        transaction.rollback().await?;
+        return Err(Failure::Internal(format!(
+            "delivery id {delivery_id} already used"
+        )));
+    }
     transaction.commit().await?;
     Ok(outcome.marker.rows.len())
 }

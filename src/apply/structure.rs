@@ -293,7 +293,7 @@ async fn delete_attempt(
     }
     let response = ApplyResponse::default();
     let table_name = table.display_name();
-    session::finish(
+    let finished = session::finish(
         &mut transaction,
         &Bookkeeping {
             origin: &inner.options.origin,
@@ -308,6 +308,15 @@ async fn delete_attempt(
         },
     )
     .await?;
+    if finished == session::Finished::AlreadyAnswered {
+        // A twin delivery committed meanwhile: its deletes stand, this one's are dropped.
+        transaction.rollback().await?;
+        return Ok(
+            session::stored_response(&mut connection, &envelope.delivery_id)
+                .await?
+                .unwrap_or_default(),
+        );
+    }
     transaction.commit().await?;
     if !marker.is_empty() {
         tracing::info!(mapping = %report.mapping.name, rows = marker.rows.len(), "deleted rows removed from the sheet");

@@ -14,6 +14,7 @@
 //!
 //! Identifiers come only from [`TableInfo`] through [`quote`]; values only as parameters.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use mysql_async::Transaction;
@@ -25,7 +26,9 @@ use super::insert::insert;
 use super::marker::{MarkedRow, Marker, Operation};
 use super::plan::{PlannedCell, PlannedKey, PlannedRow};
 use super::policy::{column_policy, policy_label, resolve, Contest, Winner};
-use super::statements::{key_response, marked_row, select_for_update, update};
+use super::statements::{
+    key_response, key_text, marked_row, select_for_update, select_many_for_update, update,
+};
 use super::typed::Typed;
 use crate::config::MappingConfig;
 use crate::sheets::model::CellData;
@@ -86,11 +89,30 @@ pub async fn apply_rows(
         marker: Marker::new(),
         ..EditOutcome::default()
     };
+    // One locking read for every row given by key; a key read twice (the same key on two
+    // sheet rows) or spelled differently from the database is read again on its own.
+    let keys: Vec<Vec<Typed>> = rows
+        .iter()
+        .filter(|row| row.key_edit.is_none())
+        .filter_map(|row| match &row.key {
+            PlannedKey::Existing(key) => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut prefetched = if keys.len() > 1 {
+        select_many_for_update(transaction, context.table, &keys).await?
+    } else {
+        HashMap::new()
+    };
     for row in rows {
         if row.key_edit.is_some() {
             outcome.stale = true;
         }
-        let work = match apply_row(transaction, context, row).await {
+        let current = match &row.key {
+            PlannedKey::Existing(key) => prefetched.remove(&key_text(key)),
+            _ => None,
+        };
+        let work = match apply_row(transaction, context, row, current).await {
             Ok(work) => work,
             // A row writes with one statement, and the server undoes a failed statement whole
             // (triggers included) while the transaction goes on: no savepoint is needed.
@@ -177,6 +199,7 @@ async fn apply_row(
     transaction: &mut Transaction<'_>,
     context: &EditContext<'_>,
     row: &PlannedRow,
+    prefetched: Option<BTreeMap<usize, Typed>>,
 ) -> Result<RowWork, Failure> {
     let table = context.table;
     let errors: Vec<CellError> = row.refused.iter().map(|(_, error)| error.clone()).collect();
@@ -221,7 +244,11 @@ async fn apply_row(
             None => return insert(transaction, context, row, None, work).await,
         },
     };
-    let Some(current) = select_for_update(transaction, table, &key).await? else {
+    let current = match prefetched {
+        Some(current) => Some(current),
+        None => select_for_update(transaction, table, &key).await?,
+    };
+    let Some(current) = current else {
         let saw_values = row
             .cells
             .iter()

@@ -263,6 +263,13 @@ async fn apply_row(
         }
         return insert(transaction, context, row, Some(&key), work).await;
     };
+    // The key as the database stores it (a case-insensitive key may be spelled otherwise in
+    // the sheet): what the binlog will show, so what the marker and the row clock use.
+    let stored_key: Vec<Typed> = table
+        .key
+        .iter()
+        .map(|index| current.get(index).cloned().unwrap_or(Typed::Null))
+        .collect();
     if matches!(row.key, PlannedKey::New) {
         // A later message about a row this process inserted: answer with its key again.
         work.result.key = Some(key_response(table, &key));
@@ -298,7 +305,7 @@ async fn apply_row(
             assignments.push((cell.column, cell.value.clone()));
             continue;
         }
-        let (winner, record) = contest(context, row, cell, &database, &key);
+        let (winner, record) = contest(context, row, cell, &database, &stored_key);
         work.conflicts.push(record);
         match winner {
             Winner::Sheet => assignments.push((cell.column, cell.value.clone())),
@@ -321,10 +328,10 @@ async fn apply_row(
     }
     work.write_back_key = Some(key.clone());
     if !assignments.is_empty() {
-        update(transaction, table, &key, &assignments).await?;
+        update(transaction, table, &stored_key, &assignments).await?;
         work.marked = Some(marked_row(
             table,
-            &key,
+            &stored_key,
             Operation::Update,
             &assignments,
             None,

@@ -21,7 +21,7 @@ use figment::Figment;
 use serde::Deserialize;
 
 /// Top-level sections an environment variable may address.
-const SECTIONS: &[&str] = &["mysql", "google", "webhook", "metrics", "sync"];
+const SECTIONS: &[&str] = &["mysql", "google", "webhook", "metrics", "sync", "logging"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -45,6 +45,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     #[serde(default)]
     pub sync: SyncConfig,
+    #[serde(default)]
+    pub logging: LoggingConfig,
     #[serde(default, rename = "mapping")]
     pub mappings: Vec<MappingConfig>,
 }
@@ -121,6 +123,26 @@ pub struct SyncConfig {
     pub read_requests_per_minute: u32,
     /// Time zone TIMESTAMP columns are shown in (an IANA name or `UTC`).
     pub time_zone: String,
+    /// What to do when the saved position was purged from the server's binlog.
+    pub on_binlog_gone: OnBinlogGone,
+    /// What binary columns become in the sheet: `"base64"` text or `"skip"` (left out).
+    pub binary: crate::cell::BinaryMode,
+    /// How long sheetsync may be stopped before the binlog it needs could be purged: `check`
+    /// fails when the server keeps its binlog for less than this.
+    pub retention_margin_hours: u32,
+    /// `/readyz` answers 503 while any streaming mapping lags more than this many seconds.
+    pub ready_max_lag_seconds: u64,
+    /// Whether a standby (waiting for the lease) answers `/readyz` with 200; by default 503, so
+    /// a load balancer sends webhooks to the leader only.
+    pub standby_ready: bool,
+}
+
+/// DESIGN §2.10: never skip silently; reload the mappings from a fresh snapshot, or stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnBinlogGone {
+    Resnapshot,
+    Stop,
 }
 
 impl Default for SyncConfig {
@@ -130,8 +152,31 @@ impl Default for SyncConfig {
             write_requests_per_minute: 60,
             read_requests_per_minute: 60,
             time_zone: "UTC".into(),
+            on_binlog_gone: OnBinlogGone::Resnapshot,
+            binary: crate::cell::BinaryMode::Base64,
+            retention_margin_hours: 24,
+            ready_max_lag_seconds: 60,
+            standby_ready: false,
         }
     }
+}
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// `text` or `json` (`SHEETSYNC_LOGGING_FORMAT`).
+    pub format: LogFormat,
 }
 
 /// How a disagreement between an edit and the database is resolved (DESIGN §3.5).
@@ -207,6 +252,17 @@ impl Config {
             .extract()
             .map_err(|error| ConfigError::Parse(describe(&error)))?;
         validate::validate(&mut config)?;
+        // An unknown time zone is a configuration error now, not a surprise at the first write.
+        crate::cell::CellOptions::from_config(&config.sync).map_err(|error| {
+            ConfigError::Invalid {
+                key: "sync.time_zone".into(),
+                message: match error {
+                    crate::cell::CellError::UnknownTimeZone { name, message } => {
+                        format!("unknown time zone `{name}` ({message}); use an IANA name such as `UTC` or `Europe/Berlin`")
+                    }
+                },
+            }
+        })?;
         Ok(config)
     }
 

@@ -32,12 +32,19 @@
 //! - [`webhook`]: `POST /webhook` for sheet edits: HMAC-signed, validated, de-duplicated, then applied.
 //! - [`apply`]: sheet edits applied to MySQL (compare-and-set, conflicts, echo marker) and the echo filter.
 
+pub mod admin;
 pub mod apply;
 pub mod binlog;
+pub mod cell;
 pub mod config;
+pub mod lease;
+pub mod logging;
+pub mod metrics;
 pub mod position;
 pub mod preflight;
+pub mod service;
 pub mod sheets;
+pub mod status;
 pub mod sync;
 pub mod value;
 pub mod webhook;

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sheetsync::config::Config;
+use sheetsync::sync::pipeline::RunOptions;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(
@@ -20,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Preflight: check the database side of every mapping and print each problem with its fix.
+    /// Preflight: check the database and the Google side of every mapping; print each problem with its fix.
     Check {
         /// The TOML config file (keys overridable by SHEETSYNC_… environment variables).
         #[arg(
@@ -31,16 +33,33 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Stream MySQL changes into the sheets (and serve the webhook) until SIGTERM or Ctrl-C.
+    Run {
+        #[arg(
+            long,
+            short,
+            env = "SHEETSYNC_CONFIG",
+            default_value = "sheetsync.toml"
+        )]
+        config: PathBuf,
+    },
+    /// Load one mapping's tab again from a consistent snapshot of its table, then exit.
+    Snapshot {
+        #[arg(
+            long,
+            short,
+            env = "SHEETSYNC_CONFIG",
+            default_value = "sheetsync.toml"
+        )]
+        config: PathBuf,
+        /// The mapping's name (default: its table name).
+        #[arg(long)]
+        mapping: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -49,8 +68,83 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check { config } => runtime.block_on(check(config)),
+        Command::Check { config } => {
+            // `check` prints its findings; logs stay plain text on standard error.
+            sheetsync::logging::init(sheetsync::config::LogFormat::Text);
+            runtime.block_on(check(config))
+        }
+        Command::Run { config } => runtime.block_on(run(config, None)),
+        Command::Snapshot { config, mapping } => runtime.block_on(run(config, Some(mapping))),
     }
+}
+
+/// `run`, or with `snapshot_mapping` the one-off load of that mapping.
+async fn run(path: PathBuf, snapshot_mapping: Option<String>) -> ExitCode {
+    let config = match Config::load(&path) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("sheetsync: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    sheetsync::logging::init(config.logging.format);
+    let mut options = RunOptions::default();
+    if let Some(mapping) = snapshot_mapping {
+        if !config
+            .mappings
+            .iter()
+            .any(|candidate| candidate.name == mapping)
+        {
+            let names: Vec<&str> = config
+                .mappings
+                .iter()
+                .map(|mapping| mapping.name.as_str())
+                .collect();
+            eprintln!(
+                "sheetsync snapshot: no mapping named `{mapping}` (the config has: {})",
+                names.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+        options.snapshot = vec![mapping];
+        options.load_only = true;
+    }
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    match sheetsync::service::run(config, options, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "sheetsync stopped");
+            eprintln!("sheetsync: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// SIGTERM (what Kubernetes and docker send) or Ctrl-C starts the graceful shutdown.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+                shutdown.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("stopping: flushing what is pending");
+    shutdown.cancel();
 }
 
 async fn check(path: PathBuf) -> ExitCode {
@@ -61,7 +155,8 @@ async fn check(path: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let findings = sheetsync::preflight::check_mysql(&config).await;
+    let mut findings = sheetsync::preflight::check_mysql(&config).await;
+    findings.extend(sheetsync::preflight::check_sheets(&config).await);
     print!("{}", sheetsync::preflight::render(&findings));
     if findings.iter().all(|finding| finding.passed) {
         ExitCode::SUCCESS

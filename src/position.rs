@@ -359,5 +359,7 @@ impl<'de> Deserialize<'de> for BinlogPosition {
     }
 }
 
+mod order;
+
 #[cfg(test)]
 mod tests;

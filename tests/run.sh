@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sheetsync's one test command. On a fresh Debian machine it installs what is missing
-# (mariadb-server, python3-venv, ca-certificates, nodejs), then runs everything:
+# (mariadb-server, python3-venv, ca-certificates, nodejs, chromium, prometheus), then runs everything:
 #   1. cargo fmt --check and cargo clippy -D warnings (the code standard),
 #   2. every Rust test of the workspace: unit tests, the test bed, the Sheets emulator's tests,
 #      and the integration scenarios against a real MariaDB and the emulator,
@@ -18,6 +18,9 @@ install_packages() {
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   command -v node >/dev/null || missing+=(nodejs)
+  # The status page is tested in headless Chromium; promtool checks deploy/'s Prometheus files.
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     section "installing ${missing[*]}"
     local sudo=""

@@ -208,6 +208,32 @@ impl SheetsClient {
         self.send_json(&call, cancel).await
     }
 
+    /// `spreadsheets.batchUpdate`, one attempt (after waiting for a write token): the caller
+    /// decides what a failure means. The writer uses this because a batch with row deletes is
+    /// not idempotent: after an answer that may hide an applied write (5xx, transport), it reads
+    /// the checkpoint back to learn whether the batch landed before sending it again.
+    pub async fn batch_update_once(
+        &self,
+        spreadsheet_id: &str,
+        requests: &[Request],
+        cancel: &CancellationToken,
+    ) -> Result<BatchUpdateResponse, SheetsError> {
+        let url = self.spreadsheet_url(spreadsheet_id, Some(":batchUpdate"));
+        let body = BatchUpdateRequestBody {
+            requests: requests.to_vec(),
+        };
+        let call = Call::new(RequestKind::Write, Method::POST, url, Some(encode(&body)?));
+        let body = self.attempt(&call, cancel).await?;
+        serde_json::from_slice(&body).map_err(|error| {
+            SheetsError::Decode(format!("batchUpdate of {spreadsheet_id}: {error}"))
+        })
+    }
+
+    /// The retry policy calls of this client follow (for callers that retry themselves).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// `developerMetadata:search` for every entry with `metadata_key` (counts as a read).
     pub async fn search_developer_metadata(
         &self,

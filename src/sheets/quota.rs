@@ -11,6 +11,16 @@
 //! bursts (the coalescer's big batches) without ever overrunning the quota. (That is also why
 //! this is not `governor`, whose quota is a GCRA.)
 //!
+//! # Pacing
+//! A window used in full bursts has a cost for a steady stream: sixty quick flushes, then
+//! nothing until the minute rolls over, so a change arriving then waits up to a minute. With
+//! `burst` set, the budget is also a token bucket of `burst` tokens refilled at
+//! `(limit − burst) / window`: an idle quota still answers the first `burst` requests at once
+//! (low latency for sparse changes), a steady stream gets one request every
+//! `window / (limit − burst)` (≈ 1.05 s at 60/min with the default burst of 3), and in any
+//! window the bucket can release at most `burst + (limit − burst) = limit` — so the sliding
+//! window never has to stall a stream. `burst: None` keeps pure window behaviour.
+//!
 //! The decisions take `now` as an argument, so the unit tests step through time without
 //! sleeping; `tokio::time::Instant` keeps tokio's paused clock usable by callers' tests.
 //!
@@ -30,6 +40,8 @@ pub struct QuotaSettings {
     pub write_requests_per_window: u32,
     /// Google's quotas are per minute; tests shorten this.
     pub window: Duration,
+    /// Pace requests with a bucket of this many tokens (see "Pacing"); `None` = bursts only.
+    pub burst: Option<u32>,
 }
 
 impl QuotaSettings {
@@ -39,6 +51,7 @@ impl QuotaSettings {
             read_requests_per_window: read_requests_per_minute,
             write_requests_per_window: write_requests_per_minute,
             window: Duration::from_secs(60),
+            burst: Some(DEFAULT_BURST),
         }
     }
 
@@ -57,6 +70,9 @@ impl Default for QuotaSettings {
     }
 }
 
+/// Requests an idle paced budget answers at once.
+pub const DEFAULT_BURST: u32 = 3;
+
 /// The two budgets of one service account. Cheap to clone; clones share the budgets.
 #[derive(Debug, Clone)]
 pub struct AccountQuota {
@@ -67,8 +83,16 @@ pub struct AccountQuota {
 impl AccountQuota {
     pub fn new(settings: QuotaSettings) -> Self {
         Self {
-            reads: RequestBudget::new(settings.read_requests_per_window, settings.window),
-            writes: RequestBudget::new(settings.write_requests_per_window, settings.window),
+            reads: RequestBudget::paced(
+                settings.read_requests_per_window,
+                settings.window,
+                settings.burst,
+            ),
+            writes: RequestBudget::paced(
+                settings.write_requests_per_window,
+                settings.window,
+                settings.burst,
+            ),
         }
     }
 }
@@ -85,6 +109,8 @@ struct Inner {
     window: Duration,
     /// Times of the acquisitions still inside the window, oldest first (≤ `limit` entries).
     sent: Mutex<VecDeque<Instant>>,
+    /// The pacing bucket, when paced.
+    pacing: Option<Mutex<Bucket>>,
     /// Waiters in [`RequestBudget::acquire`] take turns (tokio's mutex is FIFO), so a token
     /// goes to the longest waiter, and `try_acquire` never jumps that queue.
     turn: tokio::sync::Mutex<()>,
@@ -93,12 +119,29 @@ struct Inner {
 impl RequestBudget {
     /// A budget of `limit` per `window`; a limit of 0 is treated as 1 so nothing waits forever.
     pub fn new(limit: u32, window: Duration) -> Self {
-        let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        Self::paced(limit, window, None)
+    }
+
+    /// A budget of `limit` per `window`, paced by a bucket of `burst` tokens (see "Pacing").
+    /// A burst of at least `limit` is the same as no pacing.
+    pub fn paced(limit: u32, window: Duration, burst: Option<u32>) -> Self {
+        let limit_u32 = limit.max(1);
+        let limit = usize::try_from(limit_u32).unwrap_or(usize::MAX);
+        let pacing = burst.filter(|burst| *burst < limit_u32).map(|burst| {
+            let burst = burst.max(1);
+            Mutex::new(Bucket {
+                capacity: f64::from(burst),
+                tokens: f64::from(burst),
+                refill_every: window / (limit_u32 - burst),
+                updated: Instant::now(),
+            })
+        });
         Self {
             inner: Arc::new(Inner {
                 limit,
                 window,
                 sent: Mutex::new(VecDeque::with_capacity(limit.min(4096))),
+                pacing,
                 turn: tokio::sync::Mutex::new(()),
             }),
         }
@@ -137,7 +180,18 @@ impl RequestBudget {
     fn time_until_available_at(&self, now: Instant) -> Duration {
         let mut sent = self.sent();
         expire(&mut sent, now, self.inner.window);
-        wait_for_slot(&sent, now, self.inner.limit, self.inner.window)
+        let window_wait = wait_for_slot(&sent, now, self.inner.limit, self.inner.window);
+        window_wait.max(self.pacing_wait(now))
+    }
+
+    fn pacing_wait(&self, now: Instant) -> Duration {
+        self.inner.pacing.as_ref().map_or(Duration::ZERO, |bucket| {
+            let mut bucket = bucket
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            bucket.refill(now);
+            bucket.wait()
+        })
     }
 
     /// Tokens free now.
@@ -152,8 +206,15 @@ impl RequestBudget {
         let mut sent = self.sent();
         expire(&mut sent, now, self.inner.window);
         let wait = wait_for_slot(&sent, now, self.inner.limit, self.inner.window);
+        let wait = wait.max(self.pacing_wait(now));
         if wait.is_zero() {
             sent.push_back(now);
+            if let Some(bucket) = &self.inner.pacing {
+                let mut bucket = bucket
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+            }
             Ok(())
         } else {
             Err(wait)
@@ -166,6 +227,35 @@ impl RequestBudget {
             .sent
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The pacing token bucket (fractional tokens, refilled continuously).
+#[derive(Debug)]
+struct Bucket {
+    capacity: f64,
+    tokens: f64,
+    refill_every: Duration,
+    updated: Instant,
+}
+
+impl Bucket {
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.updated);
+        self.updated = self.updated.max(now);
+        if !self.refill_every.is_zero() {
+            let gained = elapsed.as_secs_f64() / self.refill_every.as_secs_f64();
+            self.tokens = (self.tokens + gained).min(self.capacity);
+        }
+    }
+
+    /// Time until one whole token is in the bucket.
+    fn wait(&self) -> Duration {
+        if self.tokens >= 1.0 - 1e-9 {
+            Duration::ZERO
+        } else {
+            self.refill_every.mul_f64(1.0 - self.tokens)
+        }
     }
 }
 
@@ -282,6 +372,52 @@ mod tests {
         let sent = budget.sent().len();
         assert_eq!(sent, 1, "the cancelled acquire took nothing");
         assert!(budget.inner.turn.try_lock().is_ok(), "and left the queue");
+    }
+
+    #[test]
+    fn a_paced_budget_answers_a_burst_then_one_per_interval_and_never_exceeds_the_window() {
+        let budget = RequestBudget::paced(60, WINDOW, Some(3));
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(budget.take(start), Ok(()), "the burst is free");
+        }
+        let interval = WINDOW / 57;
+        match budget.take(start) {
+            Err(wait) => assert!(
+                wait <= interval && wait + Duration::from_millis(2) >= interval,
+                "{wait:?}"
+            ),
+            Ok(()) => panic!("the fourth request must wait"),
+        }
+        // A steady stream for five minutes: never more than 60 in any window, and no wait
+        // ever longer than one interval (the window never stalls the stream).
+        let mut now = start;
+        let mut times = vec![start; 3];
+        while now < start + WINDOW * 5 {
+            match budget.take(now) {
+                Ok(()) => times.push(now),
+                Err(wait) => {
+                    assert!(
+                        wait <= interval + Duration::from_millis(2),
+                        "waited {wait:?}"
+                    );
+                    now += wait;
+                }
+            }
+        }
+        for (index, time) in times.iter().enumerate() {
+            let in_window = times[index..]
+                .iter()
+                .filter(|later| later.duration_since(*time) < WINDOW)
+                .count();
+            assert!(in_window <= 60, "{in_window} in the window from #{index}");
+        }
+        // Idle again: the bucket refills to its burst, no further.
+        let idle = now + WINDOW;
+        for _ in 0..3 {
+            assert_eq!(budget.take(idle), Ok(()));
+        }
+        assert!(budget.take(idle).is_err());
     }
 
     #[test]

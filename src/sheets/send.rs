@@ -88,6 +88,7 @@ impl SheetsClient {
                 RetryDecision::RetryAfter(wait) => wait,
             };
             self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(crate::metrics::SHEETS_RETRIES_TOTAL).increment(1);
             tracing::warn!(
                 method = %call.method,
                 path = call.url.path(),
@@ -106,7 +107,7 @@ impl SheetsClient {
     }
 
     /// One attempt: quota token, access token, request, whole body.
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         call: &Call,
         cancel: &CancellationToken,
@@ -131,8 +132,20 @@ impl SheetsClient {
                 .body(body.clone());
         }
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let response = request.send().await.map_err(transport_error)?;
+        metrics::gauge!(crate::metrics::QUOTA_TOKENS_AVAILABLE, "kind" => match call.kind {
+            RequestKind::Read => "read",
+            RequestKind::Write => "write",
+        })
+        .set(f64::from(budget.available()));
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                crate::metrics::record_sheets_request(None, false);
+                return Err(transport_error(error));
+            }
+        };
         let status = response.status();
+        crate::metrics::record_sheets_request(Some(status.as_u16()), false);
         let retry_after = retry_after_of(response.headers());
         let body = response.bytes().await.map_err(transport_error)?;
         if status.is_success() {

@@ -10,6 +10,20 @@
 //! sheet shows it ([`RowKey`]), cells the webhook side asks the writer to write back
 //! ([`WriteBack`]), and the "sheet structure changed" signal ([`StructureNotifier`]).
 
+pub mod checkpoint;
+pub mod coalesce;
+pub mod ddl;
+pub mod initial_load;
+pub mod layout;
+pub mod pipeline;
+pub mod plan;
+pub mod result_value;
+pub mod router;
+pub mod send;
+pub mod snapshot;
+pub mod tabs;
+pub mod writer;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -85,6 +99,16 @@ pub struct WriteBack {
     pub key: RowKey,
     /// Column name → the cell to write (value, and a note when there is a reason to show).
     pub cells: Vec<(Arc<str>, CellData)>,
+}
+
+/// "Sheet row `sheet_row` (1-based, as people see it) now holds `key`": a row a person added
+/// that the webhook side inserted into the table. The binlog echo of that insert is dropped, so
+/// without this the writer would not know the row exists and would append it a second time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyPlaced {
+    pub mapping: String,
+    pub key: RowKey,
+    pub sheet_row: u32,
 }
 
 /// "The sheet's rows were inserted, removed or sorted": the writer re-reads the key column of

@@ -22,18 +22,22 @@ async fn a_correctly_configured_server_passes_every_check() {
             database.name
         ))
         .await;
-    let (_directory, path) = write_config(&config_for(
+    // With a mapping, check also asks Google: the emulator stands in for it.
+    let emulator = crate::sheets_support::start_emulator().await;
+    let key = crate::sheets_support::key_file(&emulator);
+    let spreadsheet = emulator.state.store.create_spreadsheet("Shop", &[]);
+    let config = crate::check_sheets::config_text(
         &server.root_url(),
-        7001,
-        &mapping(&format!("{}.orders", database.name), ""),
-    ));
-    let output = run_sheetsync(&["check"], &path);
-    let report = stdout_of(&output);
-    assert!(
-        output.status.success(),
-        "check failed:\n{report}{}",
-        stderr_of(&output)
+        Some((&key, &emulator.base_url)),
+        &crate::check_sheets::mapping_text(
+            "orders",
+            &format!("{}.orders", database.name),
+            &spreadsheet,
+            "Orders",
+        ),
     );
+    let (output, report) = crate::check_sheets::run_check(&config).await;
+    assert!(output.status.success(), "check failed:\n{report}");
     for line in [
         "ok    log_bin: ON",
         "ok    binlog_format: ROW",

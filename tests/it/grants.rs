@@ -39,15 +39,19 @@ async fn check_passes_as_the_least_privileged_user() {
         "mysql://sheetsync:least-privilege@127.0.0.1:{}",
         server.port()
     );
-    let mapping = format!(
-        "\n[[mapping]]\ntable = \"{}.orders\"\nspreadsheet_id = \"s\"\nsheet = \"Orders\"\n",
-        database.name
+    // With a mapping, check also asks Google: the emulator stands in for it.
+    let emulator = crate::sheets_support::start_emulator().await;
+    let key = crate::sheets_support::key_file(&emulator);
+    let spreadsheet = emulator.state.store.create_spreadsheet("Shop", &[]);
+    let mapping = crate::check_sheets::mapping_text(
+        "orders",
+        &format!("{}.orders", database.name),
+        &spreadsheet,
+        "Orders",
     );
-    let (_directory, path) = write_config(&format!(
-        "[mysql]\nurl = \"{url}\"\nserver_id = 7001\n{mapping}"
-    ));
-    let output = run_sheetsync(&["check"], &path);
-    assert!(output.status.success(), "{}", stdout_of(&output));
+    let config = crate::check_sheets::config_text(&url, Some((&key, &emulator.base_url)), &mapping);
+    let (output, report) = crate::check_sheets::run_check(&config).await;
+    assert!(output.status.success(), "{report}");
 
     // And the user cannot write elsewhere, nor administer the server.
     let mut connection = mysql_async::Conn::from_url(url.as_str())

@@ -37,6 +37,7 @@ async fn the_client_never_sends_more_writes_per_window_than_its_budget() {
             read_requests_per_window: 100,
             write_requests_per_window: LIMIT,
             window: CLIENT_WINDOW,
+            burst: None,
         },
         ..fast_options()
     };

@@ -47,6 +47,7 @@ pub fn fast_options() -> ClientOptions {
             read_requests_per_window: 10_000,
             write_requests_per_window: 10_000,
             window: Duration::from_secs(60),
+            burst: None,
         },
         retry: fast_retry(),
         connect_timeout: Duration::from_secs(5),

@@ -1,9 +1,19 @@
-//! Preflight checks of the MySQL/MariaDB side, for `sheetsync check`.
+//! Preflight checks for `sheetsync check`: the MySQL/MariaDB side here ([`check_mysql`]), the
+//! Google side in `sheets.rs` (judgements in `sheets_findings.rs`) ([`check_sheets`]), binlog retention in `retention.rs`.
 //!
 //! Consumes a [`Config`]; produces one [`Finding`] per precondition, each failure carrying what
-//! was found, what is needed and the exact fix (SQL or a my.cnf line). Guarantees: it only reads
-//! (no write, no DDL), and a check that cannot run (connection refused, a privilege missing)
-//! is a failure that says so, never a silent pass.
+//! was found, what is needed and the exact fix (SQL, a my.cnf line, a sharing step). Guarantees:
+//! it only reads (no write, no DDL, nothing sent to a sheet), a check that cannot run
+//! (connection refused, a privilege missing) is a failure that says so, never a silent pass,
+//! and no secret (database password, webhook secret, private key) is ever part of a finding.
+
+mod retention;
+mod sheets;
+mod sheets_findings;
+#[cfg(test)]
+mod tests;
+
+pub use sheets::check_sheets;
 
 use mysql_async::prelude::Queryable as _;
 use mysql_async::Conn;
@@ -82,6 +92,10 @@ pub async fn check_mysql(config: &Config) -> Vec<Finding> {
     for setting in required_settings(flavor) {
         findings.push(check_setting(&mut connection, setting).await);
     }
+    findings.push(
+        retention::check_retention(&mut connection, flavor, config.sync.retention_margin_hours)
+            .await,
+    );
     findings.push(check_server_id(&mut connection, config.mysql.server_id, is_mariadb).await);
     for mapping in &config.mappings {
         findings.extend(check_table(&mut connection, mapping).await);

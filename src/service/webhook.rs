@@ -1,0 +1,108 @@
+//! The webhook side of `sheetsync run`: the MySQL apply behind the signed `POST /webhook`, and
+//! the hooks that tie it to the pipeline — write-backs to the writers, the row clock for
+//! last-write-wins, the structure notifier, the echo filter's origin, and one shared Sheets
+//! client (one quota for both directions).
+//!
+//! Runs only while this process holds the lease, so edits are applied by the writer alone.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::ServiceError;
+use crate::apply::clock::RowClock;
+use crate::apply::{ApplyOptions, MysqlApply};
+use crate::config::Config;
+use crate::sheets::{ClientOptions, SheetsClient};
+use crate::sync::pipeline::Extensions;
+use crate::webhook::{router, WebhookState};
+
+/// Rows whose last binlog commit time is remembered for last-write-wins.
+const ROW_CLOCK_CAPACITY: usize = 1_000_000;
+/// Write-backs waiting for the writers.
+const WRITE_BACK_CAPACITY: usize = 1_024;
+
+/// The origin this deployment's echo markers carry.
+pub fn origin(config: &Config) -> String {
+    format!("sheetsync-{}", config.mysql.server_id)
+}
+
+/// Starts the webhook listener when a secret is configured (without one there is no Sheets →
+/// MySQL direction: a warning says so) and fills `extensions` with the hooks. The listener stops
+/// when `stop` fires.
+pub async fn start(
+    config: &Config,
+    extensions: &mut Extensions,
+    stop: CancellationToken,
+) -> Result<Option<JoinHandle<()>>, ServiceError> {
+    let client = Arc::new(
+        SheetsClient::new(&config.google, ClientOptions::from_config(&config.sync))
+            .await
+            .map_err(|error| ServiceError::Webhook(format!("sheets client: {error}")))?,
+    );
+    extensions.client = Some(client.clone());
+    extensions.echo_origin = Some(origin(config));
+    let secret = config
+        .webhook_secret()
+        .map_err(|error| ServiceError::Webhook(error.to_string()))?;
+    let Some(secret) = secret else {
+        tracing::warn!("no webhook secret configured (webhook.secret, webhook.secret_file or SHEETSYNC_WEBHOOK_SECRET): sheet edits are not applied to MySQL");
+        return Ok(None);
+    };
+    let (write_back, write_back_receiver) = mpsc::channel(WRITE_BACK_CAPACITY);
+    extensions.write_back = Some(write_back_receiver);
+    let row_clock = RowClock::new(ROW_CLOCK_CAPACITY);
+    let clock = row_clock.clone();
+    extensions.row_clock = Some(Box::new(move |mapping, key, seconds| {
+        clock.record(mapping, key, i64::from(seconds));
+    }));
+    let pool = mysql_async::Pool::new(config.mysql.url.expose());
+    // sheetsync's own tables (echo marker, conflicts, deliveries): created when missing, so a
+    // first start works with the grants in mysql-conf/grants.sql; nothing runs if they exist.
+    crate::apply::schema::ensure(&pool).await.map_err(|error| {
+        ServiceError::Webhook(format!(
+            "the `sheetsync` schema (mysql-conf/schema.sql) is missing and cannot be created: {error}"
+        ))
+    })?;
+    let apply = MysqlApply::new(
+        pool,
+        &config.mappings,
+        ApplyOptions {
+            origin: origin(config),
+            write_back,
+            structure: extensions.notifier.clone(),
+            row_clock,
+            sheets: Some(client),
+        },
+    )
+    .await
+    .map_err(|error| ServiceError::Webhook(format!("applying edits to MySQL: {error}")))?;
+    let state = WebhookState::new(secret, &config.mappings, Arc::new(apply));
+    let listener = tokio::net::TcpListener::bind(config.webhook.listen)
+        .await
+        .map_err(|error| {
+            ServiceError::Webhook(format!(
+                "cannot listen on webhook.listen = {}: {error}",
+                config.webhook.listen
+            ))
+        })?;
+    let address = listener.local_addr().ok();
+    tracing::info!(address = ?address, "webhook listener");
+    let application = router(state);
+    // Without TCP_NODELAY each small answer waits on the peer's delayed ACK (≈5 ms more p50).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+    });
+    Ok(Some(tokio::spawn(async move {
+        let served = axum::serve(listener, application)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "webhook listener failed");
+        }
+    })))
+}

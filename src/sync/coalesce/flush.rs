@@ -1,0 +1,143 @@
+//! When to flush a spreadsheet's pending changes (DESIGN §2.3): a pure function of the clock,
+//! the pending rows' age and size, the request in flight, the write quota and shutdown.
+//!
+//! Idle quota means low latency (flush once a burst has been quiet for `linger`); a busy quota
+//! means big batches (changes keep coalescing until a token frees up).
+
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlushInputs {
+    pub now: Instant,
+    /// When the oldest pending row change arrived; `None` when no row is pending.
+    pub oldest: Option<Instant>,
+    /// When the latest pending row change arrived.
+    pub newest: Option<Instant>,
+    pub pending_bytes: usize,
+    /// A batchUpdate for this spreadsheet is on its way.
+    pub in_flight: bool,
+    /// When the next write token is available; `None` = a token is free now.
+    pub token_ready_at: Option<Instant>,
+    /// Since when the position has moved past the last saved checkpoint (transactions that
+    /// touched no synced row); `None` when the saved checkpoint is current.
+    pub position_unsaved_since: Option<Instant>,
+    pub shutting_down: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlushPolicy {
+    /// How long a burst must be quiet before it goes out.
+    pub linger: Duration,
+    /// The upper bound on a change's wait while a token is free (`flush_interval_ms`).
+    pub interval: Duration,
+    /// Flush once the pending rows reach this many JSON bytes.
+    pub size_limit: usize,
+    /// Save a moved position at least this often, even with no row to write.
+    pub checkpoint_every: Duration,
+}
+
+impl Default for FlushPolicy {
+    fn default() -> Self {
+        Self {
+            linger: Duration::from_millis(5),
+            interval: Duration::from_millis(250),
+            size_limit: 2_000_000,
+            checkpoint_every: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushDecision {
+    Now(FlushReason),
+    /// Decide again at this instant (or sooner, when a change or a response arrives).
+    WaitUntil(Instant),
+    /// Nothing to do until the next event (a change arrives, the request in flight finishes).
+    Idle,
+}
+
+/// Why a flush happened (a metrics label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlushReason {
+    /// The burst went quiet for `linger`.
+    Linger,
+    /// The oldest change waited `interval`.
+    Interval,
+    /// The pending rows reached `size_limit`.
+    Size,
+    Shutdown,
+    /// No rows, but the position moved and was not saved for `checkpoint_every`.
+    Checkpoint,
+}
+
+impl FlushReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlushReason::Linger => "linger",
+            FlushReason::Interval => "interval",
+            FlushReason::Size => "size",
+            FlushReason::Shutdown => "shutdown",
+            FlushReason::Checkpoint => "checkpoint",
+        }
+    }
+}
+
+pub fn decide_flush(inputs: &FlushInputs, policy: &FlushPolicy) -> FlushDecision {
+    // One request per spreadsheet at a time: its response decides the next step.
+    if inputs.in_flight {
+        return FlushDecision::Idle;
+    }
+    let rows = match (inputs.oldest, inputs.newest) {
+        (Some(oldest), Some(newest)) => Some((oldest, newest)),
+        _ => None,
+    };
+    if rows.is_none() && inputs.position_unsaved_since.is_none() {
+        return FlushDecision::Idle;
+    }
+    let Some((oldest, newest)) = rows else {
+        return checkpoint_only(inputs, policy);
+    };
+    if let Some(ready_at) = token_wait(inputs) {
+        return FlushDecision::WaitUntil(ready_at);
+    }
+    if inputs.shutting_down {
+        return FlushDecision::Now(FlushReason::Shutdown);
+    }
+    if inputs.pending_bytes >= policy.size_limit {
+        return FlushDecision::Now(FlushReason::Size);
+    }
+    let interval_due = oldest + policy.interval;
+    if inputs.now >= interval_due {
+        return FlushDecision::Now(FlushReason::Interval);
+    }
+    let linger_due = newest + policy.linger;
+    if inputs.now >= linger_due {
+        return FlushDecision::Now(FlushReason::Linger);
+    }
+    FlushDecision::WaitUntil(interval_due.min(linger_due))
+}
+
+fn checkpoint_only(inputs: &FlushInputs, policy: &FlushPolicy) -> FlushDecision {
+    let Some(unsaved_since) = inputs.position_unsaved_since else {
+        return FlushDecision::Idle;
+    };
+    let due = unsaved_since + policy.checkpoint_every;
+    if !inputs.shutting_down && inputs.now < due {
+        return FlushDecision::WaitUntil(due);
+    }
+    if let Some(ready_at) = token_wait(inputs) {
+        return FlushDecision::WaitUntil(ready_at);
+    }
+    if inputs.shutting_down {
+        FlushDecision::Now(FlushReason::Shutdown)
+    } else {
+        FlushDecision::Now(FlushReason::Checkpoint)
+    }
+}
+
+/// When no write token is free yet: the instant one will be. Changes keep coalescing meanwhile.
+fn token_wait(inputs: &FlushInputs) -> Option<Instant> {
+    inputs
+        .token_ready_at
+        .filter(|ready_at| *ready_at > inputs.now)
+}

@@ -1,0 +1,89 @@
+//! Google's cell limit, and what planning costs on a tab near it.
+
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn a_batch_that_would_exceed_the_cell_limit_is_refused_whole() {
+    // 10 rows × 1,000,000 columns: exactly Google's limit, with room for one more key.
+    let ids: Vec<serde_json::Value> = (1..=8).map(|id| json!(id)).collect();
+    let layout = TabLayout::from_values(SHEET, "Orders", 10, 1_000_000, &[json!("id")], &[ids]);
+    let spec = spec(&["id"]);
+    let plan_rows = |changes: Vec<(u32, RowUpdate)>| {
+        let rows: Vec<(RowKey, PendingRow)> = (0u64..)
+            .zip(changes)
+            .map(|(arrival, (id, update))| (key(id), PendingRow::new(update, arrival)))
+            .collect();
+        plan_tab(&layout, &spec, rows.iter().map(|(key, row)| (key, row)))
+    };
+
+    let one_more = plan_rows(vec![(9, insert(9, &[]))]).unwrap();
+    assert_eq!(one_more.peak_cells, MAX_CELLS_PER_TAB);
+
+    let error = plan_rows(vec![(9, insert(9, &[])), (10, insert(10, &[]))]).unwrap_err();
+    assert_eq!(
+        error,
+        PlanError::TooLarge {
+            title: "Orders".into(),
+            rows: 11,
+            columns: 1_000_000,
+            cells: 11_000_000,
+            limit: MAX_CELLS_PER_TAB
+        }
+    );
+    assert!(!error.is_transient());
+    assert!(error.to_string().contains("at most 10000000"), "{error}");
+
+    // Deletes go first, so a delete and two inserts stay within the limit at every step.
+    let changes = vec![
+        (5, RowUpdate::Delete),
+        (9, insert(9, &[])),
+        (10, insert(10, &[])),
+    ];
+    assert_eq!(plan_rows(changes).unwrap().peak_cells, MAX_CELLS_PER_TAB);
+
+    // A new synced column needs an 11th grid column on a full 1,000,000 × 10 tab.
+    let mut header: Vec<serde_json::Value> =
+        (0..10).map(|column| json!(format!("c{column}"))).collect();
+    header[0] = json!("id");
+    let full = TabLayout::from_values(SHEET, "Orders", 1_000_000, 10, &header, &[]);
+    let error = plan_tab(&full, &self::spec(&["id", "total"]), std::iter::empty()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            PlanError::TooLarge {
+                rows: 1_000_000,
+                columns: 11,
+                cells: 11_000_000,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+/// Cost of planning against a large tab (the layout is cloned per flush):
+/// `cargo test --lib plan_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn plan_cost_for_a_large_tab() {
+    let ids: Vec<serde_json::Value> = (1..=1_000_000).map(|id| json!(id)).collect();
+    let started = std::time::Instant::now();
+    let layout = TabLayout::from_values(SHEET, "Orders", 1_000_001, 5, &[json!("id")], &[ids]);
+    let read = started.elapsed();
+    let rows = [(key(7), PendingRow::new(insert(7, &[]), 0))];
+    let started = std::time::Instant::now();
+    plan_tab(
+        &layout,
+        &spec(&["id"]),
+        rows.iter().map(|(key, row)| (key, row)),
+    )
+    .unwrap();
+    let planned = started.elapsed();
+    let started = std::time::Instant::now();
+    let copy = layout.clone();
+    let cloned = started.elapsed();
+    assert_eq!(copy, layout);
+    println!("1,000,000 keys: layout read in {read:?}, one update planned in {planned:?} (clone {cloned:?})");
+}

@@ -1,0 +1,403 @@
+//! Writer: one task per spreadsheet. Coalesces the changes the router sends, decides when to
+//! flush, plans each flush against its knowledge of the tabs, and sends it with the checkpoint.
+//!
+//! Consumes [`WriterMessage`]s from a bounded channel; produces one `spreadsheets.batchUpdate`
+//! per flush (DESIGN §2.3–2.4). Guarantees:
+//! - changes keep coalescing while a flush is in flight or the quota is spent, so a hot row
+//!   costs one cell write per flush, and memory is bounded: past the size limit the writer stops
+//!   reading its channel and the router (and so the binlog reader) waits;
+//! - the checkpoint in a flush names, per tab, a position whose every change is in that flush or
+//!   an earlier one; a tab replaying transactions its checkpoint already covers skips them;
+//! - a flush that fails is not retried from memory beyond [`send_flush`]'s rules: the writer
+//!   returns the error and the pipeline restarts every stage from the stored checkpoints, which
+//!   is exact because the sheet and its checkpoint changed together or not at all.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
+use super::coalesce::{
+    decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
+};
+use super::layout::TabLayout;
+use super::plan::{PlanError, TabSpec};
+use super::router::WriterMessage;
+use super::{RowKey, StructureNotifier};
+use crate::metrics::{FlushReason as MetricsFlushReason, QuotaKind};
+use crate::position::BinlogPosition;
+use crate::sheets::responses::BatchUpdateResponse;
+use crate::sheets::SheetsClient;
+use crate::status::Status;
+
+mod flush;
+mod schema;
+
+use flush::FlushJob;
+
+/// One mapping's tab as the writer tracks it.
+#[derive(Debug, Clone)]
+pub struct TabState {
+    pub mapping: String,
+    pub spec: TabSpec,
+    /// The tab's stored checkpoint position.
+    pub position: Option<BinlogPosition>,
+    /// True once the stream passed the tab's checkpoint (its changes are no longer skipped).
+    pub caught_up: bool,
+    /// Why the tab no longer syncs (table dropped or truncated, too large).
+    pub stalled: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    #[error("spreadsheet {spreadsheet_id}: {source}")]
+    Sheets {
+        spreadsheet_id: String,
+        source: CheckpointError,
+    },
+    #[error("spreadsheet {spreadsheet_id}: {source}")]
+    Plan {
+        spreadsheet_id: String,
+        source: PlanError,
+    },
+}
+
+impl WriterError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            WriterError::Sheets { source, .. } => source.is_transient(),
+            WriterError::Plan { source, .. } => source.is_transient(),
+        }
+    }
+}
+
+/// What a finished flush reports.
+#[derive(Debug, Clone, Default)]
+pub struct FlushReport {
+    pub cells: usize,
+    /// Cells per mapping name.
+    pub cells_by_tab: std::collections::HashMap<String, usize>,
+    pub rows_appended: usize,
+    pub rows_deleted: usize,
+}
+
+type FlushFuture = Pin<Box<dyn Future<Output = FlushOutcome> + Send>>;
+
+struct FlushOutcome {
+    layouts: Vec<TabLayout>,
+    next: Checkpoint,
+    result: Result<(Option<BatchUpdateResponse>, FlushReport), WriterError>,
+}
+
+pub struct Writer {
+    spreadsheet_id: String,
+    client: Arc<SheetsClient>,
+    tabs: Vec<TabState>,
+    layouts: Vec<TabLayout>,
+    stored: StoredCheckpoint,
+    coalescer: Coalescer,
+    policy: FlushPolicy,
+    notifier: StructureNotifier,
+    run_id: String,
+    sequence: u64,
+    position_unsaved_since: Option<Instant>,
+    /// Header renames waiting for the next flush: (tab, from, to).
+    renames: Vec<(usize, String, String)>,
+    /// Keys placed by the webhook side while the layouts were out with a flush.
+    placements: Vec<(usize, RowKey, u32)>,
+    status: Option<Status>,
+    flush_reason: Option<FlushReason>,
+    /// Commit time of the oldest change pending (for lag), and of the one in flight.
+    oldest_commit: Option<u32>,
+    in_flight_oldest_commit: Option<u32>,
+    last_status_update: Option<Instant>,
+}
+
+impl Writer {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        spreadsheet_id: String,
+        client: Arc<SheetsClient>,
+        tabs: Vec<TabState>,
+        layouts: Vec<TabLayout>,
+        stored: StoredCheckpoint,
+        policy: FlushPolicy,
+        notifier: StructureNotifier,
+        run_id: String,
+    ) -> Self {
+        Self {
+            spreadsheet_id,
+            client,
+            tabs,
+            layouts,
+            stored,
+            coalescer: Coalescer::new(),
+            policy,
+            notifier,
+            run_id,
+            sequence: 0,
+            position_unsaved_since: None,
+            renames: Vec::new(),
+            placements: Vec::new(),
+            status: None,
+            flush_reason: None,
+            oldest_commit: None,
+            in_flight_oldest_commit: None,
+            last_status_update: None,
+        }
+    }
+
+    /// Report to the status page and its metrics.
+    pub fn with_status(mut self, status: Option<Status>) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Pending rows per tab, at most every 250 ms (the page refreshes every second or two).
+    fn report_pending(&mut self) {
+        let Some(status) = &self.status else {
+            return;
+        };
+        let now = Instant::now();
+        if self
+            .last_status_update
+            .is_some_and(|last| now.duration_since(last) < std::time::Duration::from_millis(250))
+        {
+            return;
+        }
+        self.last_status_update = Some(now);
+        let oldest = self.oldest_commit.map(|seconds| {
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(seconds))
+        });
+        for (index, tab) in self.tabs.iter().enumerate() {
+            status.set_pending(&tab.mapping, self.coalescer.rows_of(index) as u64, oldest);
+        }
+    }
+
+    /// Runs until the channel closes and everything received is flushed (graceful stop: cancel
+    /// the router, which closes the channel), or until a flush fails. `hard_stop` aborts Sheets
+    /// calls in progress (the bounded end of a graceful shutdown).
+    pub async fn run(
+        mut self,
+        mut receiver: mpsc::Receiver<WriterMessage>,
+        shutdown: CancellationToken,
+        hard_stop: CancellationToken,
+    ) -> Result<(), WriterError> {
+        let mut in_flight: Option<FlushFuture> = None;
+        let mut closed = false;
+        loop {
+            let now = Instant::now();
+            let shutting_down = closed || shutdown.is_cancelled();
+            let token_wait = self.client.quota().writes.time_until_available();
+            let inputs = FlushInputs {
+                now,
+                oldest: self.coalescer.oldest(),
+                newest: self.coalescer.newest(),
+                pending_bytes: self.coalescer.estimated_bytes(),
+                in_flight: in_flight.is_some(),
+                token_ready_at: (!token_wait.is_zero()).then(|| now + token_wait),
+                position_unsaved_since: self.position_unsaved_since,
+                shutting_down,
+            };
+            let mut wake = None;
+            match decide_flush(&inputs, &self.policy) {
+                FlushDecision::Now(reason) if in_flight.is_none() => {
+                    in_flight = Some(self.start_flush(reason, hard_stop.clone()));
+                }
+                FlushDecision::WaitUntil(at) => wake = Some(at),
+                _ => {}
+            }
+            if closed
+                && in_flight.is_none()
+                && self.coalescer.is_empty()
+                && self.position_unsaved_since.is_none()
+            {
+                return Ok(());
+            }
+            let accepting = !closed && self.coalescer.estimated_bytes() < self.policy.size_limit;
+            let wake_at = wake.map(tokio::time::Instant::from_std);
+            tokio::select! {
+                outcome = async { match in_flight.as_mut() { Some(flush) => flush.await, None => std::future::pending().await } }, if in_flight.is_some() => {
+                    in_flight = None;
+                    self.finish_flush(outcome)?;
+                }
+                message = receiver.recv(), if accepting => match message {
+                    Some(message) => self.absorb(message),
+                    None => closed = true,
+                },
+                _ = async { match wake_at { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } }, if wake_at.is_some() => {}
+                _ = shutdown.cancelled(), if !shutting_down => {}
+                _ = hard_stop.cancelled() => return Ok(()),
+            }
+        }
+    }
+
+    fn absorb(&mut self, message: WriterMessage) {
+        let now = Instant::now();
+        match message {
+            WriterMessage::Transaction {
+                gtid,
+                position,
+                changes,
+                schema_changes,
+                commit_unix_seconds,
+            } => {
+                if !changes.is_empty() && self.oldest_commit.is_none() {
+                    self.oldest_commit = Some(commit_unix_seconds);
+                }
+                for tab in &mut self.tabs {
+                    if !tab.caught_up {
+                        let covered = tab
+                            .position
+                            .as_ref()
+                            .is_some_and(|saved| saved.covers(gtid.as_ref(), &position));
+                        tab.caught_up = !covered;
+                    }
+                }
+                for change in changes {
+                    let Some(tab) = self.tabs.get(change.tab) else {
+                        continue;
+                    };
+                    if tab.caught_up && tab.stalled.is_none() {
+                        self.coalescer
+                            .add(change.tab, change.key, change.update, now);
+                    }
+                }
+                for (tab, change) in schema_changes {
+                    if self.tabs.get(tab).is_some_and(|tab| tab.caught_up) {
+                        self.schema_change(tab, change);
+                    }
+                }
+                self.coalescer.set_position(position);
+                self.report_pending();
+                if self.position_unsaved_since.is_none() {
+                    self.position_unsaved_since = Some(now);
+                }
+            }
+            WriterMessage::WriteBack { tab, key, cells } => {
+                self.coalescer
+                    .add(tab, key, RowUpdate::Cells { cells }, now);
+            }
+            WriterMessage::KeyPlaced {
+                tab,
+                key,
+                sheet_row,
+            } => {
+                self.placements.push((tab, key, sheet_row));
+                self.apply_placements();
+            }
+        }
+    }
+
+    /// Records rows the webhook side inserted, once the layouts are home (not out with a flush).
+    fn apply_placements(&mut self) {
+        if self.layouts.len() != self.tabs.len() {
+            return;
+        }
+        for (tab, key, sheet_row) in std::mem::take(&mut self.placements) {
+            if let Some(layout) = self.layouts.get_mut(tab) {
+                if layout.row_of(&key).is_none() {
+                    // Sheet row N is grid row N - 1.
+                    layout.set_key_at(sheet_row.saturating_sub(1), Some(key));
+                }
+            }
+        }
+    }
+
+    /// The checkpoint this flush stores: caught-up tabs move to the batch's position.
+    fn next_checkpoint(&mut self, batch_position: Option<&BinlogPosition>) -> Checkpoint {
+        self.sequence += 1;
+        let mut mappings = self.stored.checkpoint.mappings.clone();
+        for tab in &self.tabs {
+            let position = match (tab.caught_up && tab.stalled.is_none(), batch_position) {
+                (true, Some(position)) => Some(position.clone()),
+                _ => tab.position.clone(),
+            };
+            if let Some(position) = position {
+                mappings.insert(tab.mapping.clone(), position);
+            }
+        }
+        Checkpoint {
+            version: 1,
+            flush: format!("{}-{}", self.run_id, self.sequence),
+            mappings,
+        }
+    }
+
+    fn start_flush(&mut self, reason: FlushReason, cancel: CancellationToken) -> FlushFuture {
+        self.flush_reason = Some(reason);
+        self.in_flight_oldest_commit = self.oldest_commit.take();
+        let batch = self.coalescer.take_at_most(self.policy.size_limit);
+        let next = self.next_checkpoint(batch.position.as_ref());
+        self.position_unsaved_since = None;
+        let stale: Vec<bool> = self
+            .tabs
+            .iter()
+            .map(|tab| self.notifier.take_stale(&tab.mapping))
+            .collect();
+        let job = FlushJob {
+            client: self.client.clone(),
+            spreadsheet_id: self.spreadsheet_id.clone(),
+            specs: self.tabs.iter().map(|tab| tab.spec.clone()).collect(),
+            mappings: self.tabs.iter().map(|tab| tab.mapping.clone()).collect(),
+            layouts: std::mem::take(&mut self.layouts),
+            reload: stale.iter().any(|stale| *stale),
+            renames: std::mem::take(&mut self.renames),
+            store: self.stored.store_request(&next),
+            batch,
+            next,
+        };
+        Box::pin(job.run(cancel))
+    }
+
+    fn finish_flush(&mut self, outcome: FlushOutcome) -> Result<(), WriterError> {
+        self.layouts = outcome.layouts;
+        self.apply_placements();
+        let (response, report) = outcome.result?;
+        let reason = match self.flush_reason.take() {
+            Some(FlushReason::Size) => MetricsFlushReason::Payload,
+            Some(FlushReason::Interval) => MetricsFlushReason::Interval,
+            Some(FlushReason::Shutdown) => MetricsFlushReason::Shutdown,
+            Some(FlushReason::Checkpoint) => MetricsFlushReason::Checkpoint,
+            Some(FlushReason::Linger) | None => MetricsFlushReason::Linger,
+        };
+        crate::metrics::record_flush(reason, report.cells);
+        if let Some(status) = &self.status {
+            let now = std::time::SystemTime::now();
+            let lag = self.in_flight_oldest_commit.take().map(|seconds| {
+                now.duration_since(std::time::UNIX_EPOCH)
+                    .map(|elapsed| elapsed.as_secs_f64() - f64::from(seconds))
+                    .unwrap_or_default()
+                    .max(0.0)
+            });
+            for tab in &self.tabs {
+                let cells = report
+                    .cells_by_tab
+                    .get(&tab.mapping)
+                    .copied()
+                    .unwrap_or_default();
+                if cells > 0 {
+                    status.record_flush(&tab.mapping, cells as u64, now);
+                    status.record_request(&tab.mapping, QuotaKind::Write, now);
+                }
+                status.set_lag(&tab.mapping, lag.unwrap_or(0.0));
+            }
+            if let Some(position) = outcome.next.mappings.values().next() {
+                status.record_checkpoint(position.to_string(), now);
+            }
+            self.last_status_update = None;
+        }
+        for tab in &mut self.tabs {
+            if let Some(position) = outcome.next.mappings.get(&tab.mapping) {
+                tab.position = Some(position.clone());
+            }
+        }
+        self.stored.stored(outcome.next, response.as_ref());
+        self.report_pending();
+        Ok(())
+    }
+}

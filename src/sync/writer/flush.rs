@@ -1,0 +1,101 @@
+//! One flush, run as a future while the writer keeps coalescing: reload stale layouts, plan
+//! every tab, append the checkpoint request, send it exactly once (see [`send_flush`]).
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{FlushOutcome, FlushReport, WriterError};
+use crate::sheets::responses::BatchUpdateResponse;
+use crate::sheets::{SheetsClient, SheetsError};
+use crate::sync::checkpoint::Checkpoint;
+use crate::sync::coalesce::PendingBatch;
+use crate::sync::layout::TabLayout;
+use crate::sync::plan::{plan_tab, TabSpec};
+use crate::sync::send::send_flush;
+use crate::sync::tabs::load_layouts;
+
+pub(super) struct FlushJob {
+    pub(super) client: Arc<SheetsClient>,
+    pub(super) spreadsheet_id: String,
+    pub(super) specs: Vec<TabSpec>,
+    pub(super) mappings: Vec<String>,
+    pub(super) layouts: Vec<TabLayout>,
+    pub(super) reload: bool,
+    pub(super) renames: Vec<(usize, String, String)>,
+    pub(super) store: crate::sheets::model::Request,
+    pub(super) batch: PendingBatch,
+    pub(super) next: Checkpoint,
+}
+
+impl FlushJob {
+    pub(super) async fn run(mut self, cancel: CancellationToken) -> FlushOutcome {
+        let result = self.execute(&cancel).await;
+        FlushOutcome {
+            layouts: self.layouts,
+            next: self.next,
+            result,
+        }
+    }
+
+    async fn execute(
+        &mut self,
+        cancel: &CancellationToken,
+    ) -> Result<(Option<BatchUpdateResponse>, FlushReport), WriterError> {
+        let spreadsheet_id = self.spreadsheet_id.clone();
+        let sheets = |source: SheetsError| WriterError::Sheets {
+            spreadsheet_id: spreadsheet_id.clone(),
+            source: source.into(),
+        };
+        if self.reload {
+            self.layouts = load_layouts(&self.client, &self.spreadsheet_id, &self.specs, cancel)
+                .await
+                .map_err(sheets)?;
+        }
+        let mut requests = Vec::new();
+        for (tab, from, to) in &self.renames {
+            if let Some(layout) = self.layouts.get_mut(*tab) {
+                requests.extend(layout.rename_column(from, to));
+            }
+        }
+        let mut report = FlushReport::default();
+        let mut layouts_after = self.layouts.clone();
+        for (tab, spec) in self.specs.iter().enumerate() {
+            let Some(layout) = self.layouts.get(tab) else {
+                continue;
+            };
+            let mut rows = self.batch.tab_rows(tab).peekable();
+            if rows.peek().is_none() {
+                continue;
+            }
+            let plan = plan_tab(layout, spec, rows).map_err(|source| WriterError::Plan {
+                spreadsheet_id: self.spreadsheet_id.clone(),
+                source,
+            })?;
+            report.cells += plan.cells_written;
+            *report
+                .cells_by_tab
+                .entry(self.mappings[tab].clone())
+                .or_default() += plan.cells_written;
+            report.rows_appended += plan.rows_appended;
+            report.rows_deleted += plan.rows_deleted;
+            requests.extend(plan.requests);
+            layouts_after[tab] = plan.layout_after;
+        }
+        requests.push(self.store.clone());
+        let response = send_flush(
+            &self.client,
+            &self.spreadsheet_id,
+            &requests,
+            &self.next.flush,
+            cancel,
+        )
+        .await
+        .map_err(|source| WriterError::Sheets {
+            spreadsheet_id: self.spreadsheet_id.clone(),
+            source,
+        })?;
+        self.layouts = layouts_after;
+        Ok((response, report))
+    }
+}

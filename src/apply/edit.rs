@@ -132,8 +132,9 @@ fn merge(outcome: &mut EditOutcome, context: &EditContext<'_>, work: RowWork) {
     if let (Some(key), false) = (&work.write_back_key, work.write_back.is_empty()) {
         outcome.write_backs.push(WriteBack {
             mapping: context.mapping.name.clone(),
-            key: row_key(key),
+            key: row_key(context.table, key),
             cells: work.write_back,
+            whole_row: false,
         });
     }
     if let Some(key) = work.inserted {
@@ -188,7 +189,7 @@ async fn restore_refused_row(
         let value = current.get(&cell.column).cloned().unwrap_or(Typed::Null);
         work.write_back.push((
             context.table.columns[cell.column].name.clone(),
-            noted_cell(&value, note.clone()),
+            noted_cell(context.table, cell.column, &value, note.clone()),
         ));
     }
     work.write_back_key = Some(key.clone());
@@ -224,6 +225,8 @@ async fn apply_row(
             work.write_back.push((
                 table.columns[*column].name.clone(),
                 noted_cell(
+                    table,
+                    *column,
                     previous,
                     "sheetsync: key cells cannot be changed in the sheet; change the key in the \
                      database. The previous key is shown."
@@ -285,7 +288,7 @@ async fn apply_row(
         if let Some(value) = current.get(column) {
             work.write_back.push((
                 table.columns[*column].name.clone(),
-                noted_cell(value, note_of(error)),
+                noted_cell(table, *column, value, note_of(error)),
             ));
         }
     }
@@ -322,7 +325,8 @@ async fn apply_row(
                     column: name.to_string(),
                     message: note.clone(),
                 });
-                work.write_back.push((name, noted_cell(&database, note)));
+                work.write_back
+                    .push((name, noted_cell(table, cell.column, &database, note)));
             }
         }
     }
@@ -368,7 +372,7 @@ fn contest(
     let policy = column_policy(context.mapping, name);
     let committed = context
         .clock
-        .last_change(&context.mapping.name, &row_key(key));
+        .last_change(&context.mapping.name, &row_key(context.table, key));
     let winner = resolve(&Contest {
         policy,
         sheet: &cell.value,
@@ -379,7 +383,7 @@ fn contest(
     let record = ConflictRecord {
         column: name.to_string(),
         sheet_row: row.sheet_row,
-        key: serde_json::to_string(&row_key(key).0).unwrap_or_default(),
+        key: serde_json::to_string(&row_key(context.table, key).0).unwrap_or_default(),
         sheet_value: cell.value.marker_text(),
         sheet_old_value: cell.old_text.clone(),
         database_value: database.marker_text(),

@@ -37,6 +37,7 @@ pub mod policy;
 pub mod recent;
 pub mod reconcile;
 pub mod reconcile_repair;
+pub mod reconcile_report;
 pub mod response;
 pub mod schema;
 pub mod session;
@@ -85,6 +86,9 @@ pub struct ApplyOptions {
     pub row_clock: RowClock,
     /// For reading a tab's key column when rows were removed; `None`: the script's snapshot only.
     pub sheets: Option<Arc<crate::sheets::SheetsClient>>,
+    /// The writer's cell options (`CellOptions::from_config(&config.sync)`): write-backs look
+    /// like the writer's cells, and TIMESTAMP edits are read in `sync.time_zone`.
+    pub cells: crate::cell::CellOptions,
 }
 
 /// The MySQL side of the webhook. Cheap to share (`Arc` inside).
@@ -96,6 +100,7 @@ pub struct MysqlApply {
 pub(crate) struct Inner {
     pool: mysql_async::Pool,
     options: ApplyOptions,
+    display: cells::SheetDisplay,
     tables: Mutex<HashMap<String, (Arc<TableInfo>, Instant)>>,
     row_locks: RowLocks,
     recent: RecentInserts,
@@ -124,6 +129,7 @@ impl MysqlApply {
         let apply = MysqlApply {
             inner: Arc::new(Inner {
                 pool,
+                display: cells::SheetDisplay::from_options(&options.cells),
                 options,
                 tables: Mutex::new(HashMap::new()),
                 row_locks: RowLocks::default(),
@@ -250,7 +256,7 @@ impl Inner {
             }
         }
         let mut connection = session::connect(&self.pool).await?;
-        let info = Arc::new(columns::load(&mut connection, mapping).await?);
+        let info = Arc::new(columns::load(&mut connection, mapping, &self.display).await?);
         self.lock_tables()
             .insert(mapping.name.clone(), (info.clone(), Instant::now()));
         Ok(info)
@@ -318,10 +324,13 @@ impl Inner {
             self.recent.remember(&mapping.name, *sheet_row, key.clone());
         }
         let seen = plan.iter().filter_map(|row| match &row.key {
-            PlannedKey::Existing(key) => Some(cells::row_key(key)),
+            PlannedKey::Existing(key) => Some(cells::row_key(table, key)),
             _ => None,
         });
-        let inserted = outcome.inserted.iter().map(|(_, key)| cells::row_key(key));
+        let inserted = outcome
+            .inserted
+            .iter()
+            .map(|(_, key)| cells::row_key(table, key));
         self.known.add(&mapping.name, seen.chain(inserted));
         // Counted once committed, so a retried transaction does not count its conflicts twice.
         for conflict in &outcome.conflicts {

@@ -24,7 +24,7 @@ pub(super) fn key_response(
         .map(|(index, value)| {
             (
                 table.columns[*index].name.to_string(),
-                response_value(value),
+                response_value(table, *index, value),
             )
         })
         .collect()

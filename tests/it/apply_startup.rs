@@ -25,6 +25,7 @@ async fn start(
             structure: Default::default(),
             row_clock: Default::default(),
             sheets: None,
+            cells: Default::default(),
         },
     )
     .await

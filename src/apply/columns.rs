@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use mysql_async::prelude::Queryable;
 
+use super::cells::SheetDisplay;
 use super::error::Failure;
 use crate::config::MappingConfig;
 
@@ -41,7 +42,8 @@ pub enum ColumnKind {
     DateTime {
         fractional_digits: u32,
     },
-    /// Written and read in UTC (the session time zone is `+00:00`).
+    /// Written and read in UTC (the session time zone is `+00:00`); shown in the sheet, and
+    /// edits read, in `sync.time_zone` ([`TableInfo::display`]).
     Timestamp {
         fractional_digits: u32,
     },
@@ -97,6 +99,8 @@ pub struct TableInfo {
     pub key: Vec<usize>,
     /// Indexes of the columns the mapping syncs.
     pub synced: Vec<usize>,
+    /// How the table's values show in the sheet (and how TIMESTAMP edits are read).
+    pub display: SheetDisplay,
 }
 
 impl TableInfo {
@@ -166,6 +170,7 @@ type ColumnRow = (
 pub async fn load(
     connection: &mut mysql_async::Conn,
     mapping: &MappingConfig,
+    display: &SheetDisplay,
 ) -> Result<TableInfo, Failure> {
     let (database, table) = mapping.database_and_table();
     let table_failure = |reason: String| Failure::Table {
@@ -229,6 +234,7 @@ pub async fn load(
         columns,
         key,
         synced,
+        display: display.clone(),
     })
 }
 

@@ -1,14 +1,17 @@
 //! Sheet cell → MySQL value of one column, with a clear reason when it does not fit.
 //!
 //! Consumes a webhook [`CellValue`] (text, number, boolean, empty; dates arrive as serial
-//! numbers in the spreadsheet's time zone) and the column's [`ColumnInfo`]; produces a
+//! numbers; a TIMESTAMP is wall-clock time in `sync.time_zone`, as the writer shows it) and
+//! the column's [`ColumnInfo`]; produces a
 //! [`Typed`] value MySQL stores exactly as given, or the sentence shown to the editor in a cell
 //! note ("\"abc\" is not a whole number; qty is int(11)"). Pure; never panics on any input.
 //! Nothing is silently rounded or truncated: a value MySQL would change is refused.
 
 use super::columns::{ColumnInfo, ColumnKind};
+use jiff::tz::TimeZone;
+
 use super::convert_time::{
-    parse_datetime, parse_time, round_to_digits, serial_datetime, time_from_microseconds,
+    in_zone, parse_datetime, parse_time, round_to_digits, serial_datetime, time_from_microseconds,
 };
 use super::typed::{normalize_decimal, Typed};
 use crate::sync::number_key_text;
@@ -17,24 +20,44 @@ use crate::webhook::CellValue;
 /// Largest integer a sheet number holds exactly (2^53).
 const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
 
-/// Converts a cell typed into the sheet.
-pub fn convert_cell(cell: &CellValue, column: &ColumnInfo) -> Result<Typed, String> {
-    match cell {
+/// Converts a cell typed into the sheet; a TIMESTAMP is read as wall-clock time in `zone`.
+pub fn convert_cell(
+    cell: &CellValue,
+    column: &ColumnInfo,
+    zone: &TimeZone,
+) -> Result<Typed, String> {
+    let value = match cell {
         CellValue::Empty => empty(column),
         CellValue::Text(text) if text.is_empty() => empty(column),
         CellValue::Text(text) => from_text(text, column),
         CellValue::Number(number) => from_number(*number, column),
         CellValue::Boolean(flag) => from_boolean(*flag, column),
+    }?;
+    timestamp_in_zone(value, column, zone)
+}
+
+fn timestamp_in_zone(value: Typed, column: &ColumnInfo, zone: &TimeZone) -> Result<Typed, String> {
+    match column.kind {
+        ColumnKind::Timestamp { .. } => in_zone(value, zone, column),
+        _ => Ok(value),
     }
 }
 
 /// Converts what the editor saw before a single-cell edit (Apps Script's `e.oldValue`, text).
 /// Numbers and dates come as their unformatted text (`12.5`, a serial number), so text that
 /// reads as a number is taken as one for numeric and date columns.
-pub fn convert_old_value(text: &str, column: &ColumnInfo) -> Result<Typed, String> {
+pub fn convert_old_value(
+    text: &str,
+    column: &ColumnInfo,
+    zone: &TimeZone,
+) -> Result<Typed, String> {
     if text.is_empty() {
         return empty(column).or(Ok(Typed::Null));
     }
+    timestamp_in_zone(old_value(text, column)?, column, zone)
+}
+
+fn old_value(text: &str, column: &ColumnInfo) -> Result<Typed, String> {
     let numeric_column = column.kind.is_numeric()
         || matches!(
             column.kind,

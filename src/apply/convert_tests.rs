@@ -130,13 +130,13 @@ fn accepted_values_convert_exactly() {
     ];
     for (cell, column, expected) in cases {
         assert_eq!(
-            convert_cell(&cell, column),
+            convert_cell(&cell, column, &TimeZone::UTC),
             Ok(expected),
             "{cell:?} into {column:?}"
         );
     }
     // A serial with a time of day, rounded to the column's whole seconds despite float noise.
-    let noon = convert_cell(&number(46024.5 - 1e-9), &datetime).expect("datetime");
+    let noon = convert_cell(&number(46024.5 - 1e-9), &datetime, &TimeZone::UTC).expect("datetime");
     assert_eq!(noon.marker_text().as_deref(), Some("2026-01-02 12:00:00"));
 }
 
@@ -254,7 +254,7 @@ fn refused_values_say_why() {
         (cell_text("x"), &blob, "cannot be edited from the sheet"),
     ];
     for (cell, column, expected) in cases {
-        match convert_cell(&cell, column) {
+        match convert_cell(&cell, column, &TimeZone::UTC) {
             Ok(value) => panic!("{cell:?} into {column:?} was accepted as {value:?}"),
             Err(message) => assert!(message.contains(expected), "{message:?} lacks {expected:?}"),
         }
@@ -272,14 +272,17 @@ fn old_values_arrive_as_text_and_compare_by_type() {
         true,
     );
     assert_eq!(
-        convert_old_value("10", &decimal),
+        convert_old_value("10", &decimal, &TimeZone::UTC),
         Ok(Typed::Decimal("10".into()))
     );
-    assert_eq!(convert_old_value("", &int(false, 32)), Ok(Typed::Null));
+    assert_eq!(
+        convert_old_value("", &int(false, 32), &TimeZone::UTC),
+        Ok(Typed::Null)
+    );
     let date = column(ColumnKind::Date, "date", true);
     assert_eq!(
-        convert_old_value("46024", &date),
-        convert_cell(&cell_text("2026-01-02"), &date)
+        convert_old_value("46024", &date, &TimeZone::UTC),
+        convert_cell(&cell_text("2026-01-02"), &date, &TimeZone::UTC)
     );
 }
 
@@ -311,7 +314,114 @@ fn no_input_panics() {
     ];
     for column in &columns {
         for input in &inputs {
-            let _ = convert_cell(input, column);
+            let _ = convert_cell(input, column, &TimeZone::UTC);
         }
     }
+}
+
+proptest::proptest! {
+    #[test]
+    fn conversion_never_panics(text in ".{0,40}", number in proptest::num::f64::ANY, digits in 0u32..7) {
+        let kinds = vec![
+            ColumnKind::Integer { unsigned: true, bits: 8, boolean: false },
+            ColumnKind::Integer { unsigned: false, bits: 64, boolean: true },
+            ColumnKind::Decimal { precision: 65, scale: 30 },
+            ColumnKind::Float,
+            ColumnKind::Double,
+            ColumnKind::Text { max_characters: Some(10), max_bytes: Some(40), charset: Some("latin1".into()) },
+            ColumnKind::Date,
+            ColumnKind::DateTime { fractional_digits: digits },
+            ColumnKind::Timestamp { fractional_digits: digits },
+            ColumnKind::Time { fractional_digits: digits },
+            ColumnKind::Year,
+            ColumnKind::Enum { labels: vec!["a".into(), "A".into()] },
+            ColumnKind::Set { labels: vec!["x".into()] },
+            ColumnKind::Bit { width: 64 },
+            ColumnKind::Json,
+        ];
+        for kind in kinds {
+            let info = column(kind, "t", false);
+            let _ = convert_cell(&CellValue::Text(text.clone()), &info, &TimeZone::UTC);
+            if number.is_finite() {
+                let _ = convert_cell(&CellValue::Number(number), &info, &TimeZone::UTC);
+            }
+            let _ = convert_old_value(&text, &info, &TimeZone::UTC);
+        }
+    }
+}
+
+#[test]
+fn a_timestamp_is_read_as_wall_clock_time_in_the_configured_zone() {
+    let timestamp = column(
+        ColumnKind::Timestamp {
+            fractional_digits: 0,
+        },
+        "timestamp",
+        true,
+    );
+    let berlin = TimeZone::get("Europe/Berlin").expect("zone");
+    let utc = |text: &str| {
+        let (date, time) = text.split_once(' ').expect("date and time");
+        let parts: Vec<u32> = date
+            .split('-')
+            .chain(time.split(':'))
+            .map(|part| part.parse().expect("digits"))
+            .collect();
+        Typed::DateTime(
+            super::super::typed::Date {
+                year: parts[0] as i32,
+                month: parts[1] as u8,
+                day: parts[2] as u8,
+            },
+            super::super::typed::TimeOfDay {
+                hour: parts[3] as u8,
+                minute: parts[4] as u8,
+                second: parts[5] as u8,
+                microsecond: 0,
+            },
+        )
+    };
+    // 2024-07-01 12:00 in Berlin (summer time, UTC+2), as a serial and as text.
+    let noon = 45474.5;
+    assert_eq!(
+        convert_cell(&number(noon), &timestamp, &berlin),
+        Ok(utc("2024-07-01 10:00:00"))
+    );
+    assert_eq!(
+        convert_cell(&cell_text("2024-07-01 12:00:00"), &timestamp, &berlin),
+        Ok(utc("2024-07-01 10:00:00"))
+    );
+    assert_eq!(
+        convert_old_value(&noon.to_string(), &timestamp, &berlin),
+        Ok(utc("2024-07-01 10:00:00"))
+    );
+    // The same cell in UTC is taken as typed.
+    assert_eq!(
+        convert_cell(&number(noon), &timestamp, &TimeZone::UTC),
+        Ok(utc("2024-07-01 12:00:00"))
+    );
+    // 02:30 on 2024-10-27 happens twice in Berlin: the earlier instant (still UTC+2).
+    assert_eq!(
+        convert_cell(&cell_text("2024-10-27 02:30:00"), &timestamp, &berlin),
+        Ok(utc("2024-10-27 00:30:00"))
+    );
+    // 1970-01-01 00:30 in Berlin is 1969 in UTC: before TIMESTAMP's range.
+    let refused = convert_cell(&cell_text("1970-01-01 00:30:00"), &timestamp, &berlin)
+        .expect_err("out of range");
+    assert!(
+        refused.contains("out of range 1970-01-01 00:00:01"),
+        "{refused}"
+    );
+    // A DATETIME is wall-clock time whatever the zone.
+    let datetime = column(
+        ColumnKind::DateTime {
+            fractional_digits: 0,
+        },
+        "datetime",
+        true,
+    );
+    assert_eq!(
+        convert_cell(&number(noon), &datetime, &berlin),
+        Ok(utc("2024-07-01 12:00:00"))
+    );
 }

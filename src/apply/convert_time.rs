@@ -1,6 +1,12 @@
 //! Dates, date-times and times from sheet cells: serial numbers (days since 1899-12-30, the
-//! time of day as the fraction, in the spreadsheet's time zone) or ISO-like text, rounded to
-//! the column's fractional digits and checked against the column type's range. Pure.
+//! time of day as the fraction) or ISO-like text, rounded to the column's fractional digits and
+//! checked against the column type's range. Pure.
+//!
+//! DATE and DATETIME are wall-clock values and are stored as typed. A TIMESTAMP is an instant:
+//! the sheet shows it as wall-clock time in `sync.time_zone` (docs/type-mapping.md), so what a
+//! person types there is read in that zone too and turned into UTC by [`in_zone`]. When clocks
+//! go back and a wall-clock time happens twice, the earlier instant is taken; a time skipped
+//! when clocks go forward is moved forward by the gap (jiff's "compatible" rule, as RFC 5545).
 
 use super::columns::{ColumnInfo, ColumnKind};
 use super::convert::{describe, quoted};
@@ -69,20 +75,13 @@ fn finish_datetime(
         ColumnKind::Date => super::typed::date_text(date),
         _ => super::typed::datetime_text(date, time),
     };
+    // A TIMESTAMP's range is checked once the wall-clock time is an instant ([`in_zone`]).
     let in_range = match column.kind {
         ColumnKind::Date | ColumnKind::DateTime { .. } => (1000..=9999).contains(&date.year),
-        ColumnKind::Timestamp { .. } => {
-            let seconds = super::typed::days_from_civil(date) * 86_400
-                + i64::from(time.hour) * 3600
-                + i64::from(time.minute) * 60
-                + i64::from(time.second);
-            (1..=2_147_483_647).contains(&seconds)
-        }
         _ => true,
     };
     if !in_range {
         let range = match column.kind {
-            ColumnKind::Timestamp { .. } => "1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC",
             ColumnKind::Date => "1000-01-01 to 9999-12-31",
             _ => "1000-01-01 00:00:00 to 9999-12-31 23:59:59",
         };
@@ -197,4 +196,53 @@ pub(super) fn time_from_microseconds(
         seconds: (magnitude / 1_000_000 % 60) as u8,
         microsecond: (magnitude % 1_000_000) as u32,
     })
+}
+
+/// A TIMESTAMP typed as wall-clock time in `zone` (a `Typed::DateTime` from the parsers above)
+/// → the instant in UTC, checked against TIMESTAMP's range.
+pub(super) fn in_zone(
+    value: Typed,
+    zone: &jiff::tz::TimeZone,
+    column: &ColumnInfo,
+) -> Result<Typed, String> {
+    let Typed::DateTime(date, time) = value else {
+        return Ok(value);
+    };
+    let shown = super::typed::datetime_text(date, time);
+    let out_of_range = || {
+        format!(
+            "{shown} is out of range 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC; {}",
+            describe(column)
+        )
+    };
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(date.year).map_err(|_| out_of_range())?,
+        date.month as i8,
+        date.day as i8,
+        time.hour as i8,
+        time.minute as i8,
+        time.second as i8,
+        (time.microsecond * 1000) as i32,
+    )
+    .map_err(|_| out_of_range())?;
+    let instant = zone
+        .to_ambiguous_zoned(civil)
+        .compatible()
+        .map_err(|_| out_of_range())?
+        .timestamp();
+    let seconds = instant.as_second();
+    if !(1..=2_147_483_647).contains(&seconds) {
+        return Err(out_of_range());
+    }
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400);
+    Ok(Typed::DateTime(
+        civil_from_days(days),
+        TimeOfDay {
+            hour: (of_day / 3600) as u8,
+            minute: (of_day / 60 % 60) as u8,
+            second: (of_day % 60) as u8,
+            microsecond: instant.subsec_microsecond() as u32,
+        },
+    ))
 }

@@ -2,7 +2,8 @@
 //!
 //! Consumes planned rows ([`super::plan`]) and an open transaction; produces the per-row
 //! results, the write-backs to send after commit, the conflicts to record and the echo marker
-//! rows. Per row, under a savepoint (so a value the server refuses rejects that row only):
+//! rows. Per row (each row writes with one statement, which the server undoes whole when it
+//! refuses a value, so a refused row is rejected alone and the rest of the message applies):
 //! - existing key: `SELECT … FOR UPDATE` the row, then for each cell compare the editor's old
 //!   value with the database's (compare-and-set); equal or no old value → write, different →
 //!   a conflict resolved by the column's policy; an unchanged value writes nothing; then one
@@ -13,9 +14,9 @@
 //!
 //! Identifiers come only from [`TableInfo`] through [`quote`]; values only as parameters.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use mysql_async::prelude::Queryable;
 use mysql_async::Transaction;
 
 use super::cells::{noted_cell, row_key};
@@ -25,7 +26,9 @@ use super::insert::insert;
 use super::marker::{MarkedRow, Marker, Operation};
 use super::plan::{PlannedCell, PlannedKey, PlannedRow};
 use super::policy::{column_policy, policy_label, resolve, Contest, Winner};
-use super::statements::{key_response, marked_row, select_for_update, update};
+use super::statements::{
+    key_response, key_text, marked_row, select_for_update, select_many_for_update, update,
+};
 use super::typed::Typed;
 use crate::config::MappingConfig;
 use crate::sheets::model::CellData;
@@ -86,17 +89,34 @@ pub async fn apply_rows(
         marker: Marker::new(),
         ..EditOutcome::default()
     };
+    // One locking read for every row given by key; a key read twice (the same key on two
+    // sheet rows) or spelled differently from the database is read again on its own.
+    let keys: Vec<Vec<Typed>> = rows
+        .iter()
+        .filter(|row| row.key_edit.is_none())
+        .filter_map(|row| match &row.key {
+            PlannedKey::Existing(key) => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut prefetched = if keys.len() > 1 {
+        select_many_for_update(transaction, context.table, &keys).await?
+    } else {
+        HashMap::new()
+    };
     for row in rows {
         if row.key_edit.is_some() {
             outcome.stale = true;
         }
-        transaction.query_drop("SAVEPOINT sheetsync_row").await?;
-        let work = match apply_row(transaction, context, row).await {
+        let current = match &row.key {
+            PlannedKey::Existing(key) => prefetched.remove(&key_text(key)),
+            _ => None,
+        };
+        let work = match apply_row(transaction, context, row, current).await {
             Ok(work) => work,
+            // A row writes with one statement, and the server undoes a failed statement whole
+            // (triggers included) while the transaction goes on: no savepoint is needed.
             Err(failure) if failure.class() == FailureClass::RowRejected => {
-                transaction
-                    .query_drop("ROLLBACK TO SAVEPOINT sheetsync_row")
-                    .await?;
                 let mut work = rejected_by_server(context.table, row, &failure);
                 restore_refused_row(transaction, context, row, &failure, &mut work).await?;
                 work
@@ -112,8 +132,9 @@ fn merge(outcome: &mut EditOutcome, context: &EditContext<'_>, work: RowWork) {
     if let (Some(key), false) = (&work.write_back_key, work.write_back.is_empty()) {
         outcome.write_backs.push(WriteBack {
             mapping: context.mapping.name.clone(),
-            key: row_key(key),
+            key: row_key(context.table, key),
             cells: work.write_back,
+            whole_row: false,
         });
     }
     if let Some(key) = work.inserted {
@@ -168,7 +189,7 @@ async fn restore_refused_row(
         let value = current.get(&cell.column).cloned().unwrap_or(Typed::Null);
         work.write_back.push((
             context.table.columns[cell.column].name.clone(),
-            noted_cell(&value, note.clone()),
+            noted_cell(context.table, cell.column, &value, note.clone()),
         ));
     }
     work.write_back_key = Some(key.clone());
@@ -179,6 +200,7 @@ async fn apply_row(
     transaction: &mut Transaction<'_>,
     context: &EditContext<'_>,
     row: &PlannedRow,
+    prefetched: Option<BTreeMap<usize, Typed>>,
 ) -> Result<RowWork, Failure> {
     let table = context.table;
     let errors: Vec<CellError> = row.refused.iter().map(|(_, error)| error.clone()).collect();
@@ -203,6 +225,8 @@ async fn apply_row(
             work.write_back.push((
                 table.columns[*column].name.clone(),
                 noted_cell(
+                    table,
+                    *column,
                     previous,
                     "sheetsync: key cells cannot be changed in the sheet; change the key in the \
                      database. The previous key is shown."
@@ -223,7 +247,11 @@ async fn apply_row(
             None => return insert(transaction, context, row, None, work).await,
         },
     };
-    let Some(current) = select_for_update(transaction, table, &key).await? else {
+    let current = match prefetched {
+        Some(current) => Some(current),
+        None => select_for_update(transaction, table, &key).await?,
+    };
+    let Some(current) = current else {
         let saw_values = row
             .cells
             .iter()
@@ -238,6 +266,13 @@ async fn apply_row(
         }
         return insert(transaction, context, row, Some(&key), work).await;
     };
+    // The key as the database stores it (a case-insensitive key may be spelled otherwise in
+    // the sheet): what the binlog will show, so what the marker and the row clock use.
+    let stored_key: Vec<Typed> = table
+        .key
+        .iter()
+        .map(|index| current.get(index).cloned().unwrap_or(Typed::Null))
+        .collect();
     if matches!(row.key, PlannedKey::New) {
         // A later message about a row this process inserted: answer with its key again.
         work.result.key = Some(key_response(table, &key));
@@ -253,7 +288,7 @@ async fn apply_row(
         if let Some(value) = current.get(column) {
             work.write_back.push((
                 table.columns[*column].name.clone(),
-                noted_cell(value, note_of(error)),
+                noted_cell(table, *column, value, note_of(error)),
             ));
         }
     }
@@ -273,7 +308,7 @@ async fn apply_row(
             assignments.push((cell.column, cell.value.clone()));
             continue;
         }
-        let (winner, record) = contest(context, row, cell, &database, &key);
+        let (winner, record) = contest(context, row, cell, &database, &stored_key);
         work.conflicts.push(record);
         match winner {
             Winner::Sheet => assignments.push((cell.column, cell.value.clone())),
@@ -290,16 +325,17 @@ async fn apply_row(
                     column: name.to_string(),
                     message: note.clone(),
                 });
-                work.write_back.push((name, noted_cell(&database, note)));
+                work.write_back
+                    .push((name, noted_cell(table, cell.column, &database, note)));
             }
         }
     }
     work.write_back_key = Some(key.clone());
     if !assignments.is_empty() {
-        update(transaction, table, &key, &assignments).await?;
+        update(transaction, table, &stored_key, &assignments).await?;
         work.marked = Some(marked_row(
             table,
-            &key,
+            &stored_key,
             Operation::Update,
             &assignments,
             None,
@@ -336,7 +372,7 @@ fn contest(
     let policy = column_policy(context.mapping, name);
     let committed = context
         .clock
-        .last_change(&context.mapping.name, &row_key(key));
+        .last_change(&context.mapping.name, &row_key(context.table, key));
     let winner = resolve(&Contest {
         policy,
         sheet: &cell.value,
@@ -347,7 +383,7 @@ fn contest(
     let record = ConflictRecord {
         column: name.to_string(),
         sheet_row: row.sheet_row,
-        key: serde_json::to_string(&row_key(key).0).unwrap_or_default(),
+        key: serde_json::to_string(&row_key(context.table, key).0).unwrap_or_default(),
         sheet_value: cell.value.marker_text(),
         sheet_old_value: cell.old_text.clone(),
         database_value: database.marker_text(),

@@ -34,7 +34,7 @@ pub enum FailureClass {
     /// try once more.
     SchemaChanged,
     /// The server refused this row's values (duplicate key, foreign key, check constraint,
-    /// trigger SIGNAL, out of range): roll back to the row's savepoint and report the row.
+    /// trigger SIGNAL, out of range): the server undid the row's statement; report the row.
     RowRejected,
     /// Anything else: 500, logged.
     Definite,

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! ApplyRequest::Edit ─► plan (convert cells) ─► one transaction per attempt:
-//!     delivery seen? ─► rows (savepoint, SELECT … FOR UPDATE, compare-and-set, UPDATE/INSERT)
-//!     ─► conflicts rows ─► echo marker ─► delivery answer ─► COMMIT
+//!     rows (SELECT … FOR UPDATE, compare-and-set, one UPDATE/INSERT each) ─► conflicts rows
+//!     ─► echo marker ─► delivery answer (already there? roll back, answer from the store)
+//!     ─► COMMIT
 //!   ─► after commit: write-backs to the writer, recent inserts, metrics
 //! ApplyRequest::Structure ─► mark stale ─► (REMOVE_ROW, deletes = true) key-column diff ─► DELETE
 //! ```
@@ -36,6 +37,7 @@ pub mod policy;
 pub mod recent;
 pub mod reconcile;
 pub mod reconcile_repair;
+pub mod reconcile_report;
 pub mod response;
 pub mod schema;
 pub mod session;
@@ -84,6 +86,9 @@ pub struct ApplyOptions {
     pub row_clock: RowClock,
     /// For reading a tab's key column when rows were removed; `None`: the script's snapshot only.
     pub sheets: Option<Arc<crate::sheets::SheetsClient>>,
+    /// The writer's cell options (`CellOptions::from_config(&config.sync)`): write-backs look
+    /// like the writer's cells, and TIMESTAMP edits are read in `sync.time_zone`.
+    pub cells: crate::cell::CellOptions,
 }
 
 /// The MySQL side of the webhook. Cheap to share (`Arc` inside).
@@ -95,6 +100,7 @@ pub struct MysqlApply {
 pub(crate) struct Inner {
     pool: mysql_async::Pool,
     options: ApplyOptions,
+    display: cells::SheetDisplay,
     tables: Mutex<HashMap<String, (Arc<TableInfo>, Instant)>>,
     row_locks: RowLocks,
     recent: RecentInserts,
@@ -114,9 +120,16 @@ impl MysqlApply {
         mappings: &[MappingConfig],
         options: ApplyOptions,
     ) -> Result<Self, ApplyError> {
+        let origin = &options.origin;
+        if origin.is_empty() || origin.len() > 64 || !origin.is_ascii() {
+            return Err(ApplyError::Failed(format!(
+                "origin {origin:?} must be 1 to 64 ASCII characters (it is stored in echo markers)"
+            )));
+        }
         let apply = MysqlApply {
             inner: Arc::new(Inner {
                 pool,
+                display: cells::SheetDisplay::from_options(&options.cells),
                 options,
                 tables: Mutex::new(HashMap::new()),
                 row_locks: RowLocks::default(),
@@ -196,8 +209,8 @@ impl MysqlApply {
                         reload = true;
                         reloaded = true;
                     }
-                    // A row rejection outside a row's savepoint is the delivery row itself:
-                    // a concurrent twin committed first, and the retry finds its answer.
+                    // A refusal outside the rows (the bookkeeping rows) is not the editor's:
+                    // retry, then 503.
                     FailureClass::Transient | FailureClass::RowRejected => {
                         failures += 1;
                         reload = false;
@@ -243,7 +256,7 @@ impl Inner {
             }
         }
         let mut connection = session::connect(&self.pool).await?;
-        let info = Arc::new(columns::load(&mut connection, mapping).await?);
+        let info = Arc::new(columns::load(&mut connection, mapping, &self.display).await?);
         self.lock_tables()
             .insert(mapping.name.clone(), (info.clone(), Instant::now()));
         Ok(info)
@@ -259,12 +272,6 @@ impl Inner {
         let envelope = &edit.message.envelope;
         let mut connection = session::connect(&self.pool).await?;
         let mut transaction = session::begin(&mut connection).await?;
-        if let Some(stored) =
-            session::stored_response(&mut transaction, &envelope.delivery_id).await?
-        {
-            transaction.rollback().await?;
-            return Ok(Attempt::Replayed(stored));
-        }
         let context = EditContext {
             mapping: &edit.mapping,
             table,
@@ -277,7 +284,7 @@ impl Inner {
             results: outcome.results.clone(),
         };
         let table_name = table.display_name();
-        session::finish(
+        let finished = session::finish(
             &mut transaction,
             &Bookkeeping {
                 origin: &self.options.origin,
@@ -292,6 +299,16 @@ impl Inner {
             },
         )
         .await?;
+        if finished == session::Finished::AlreadyAnswered {
+            transaction.rollback().await?;
+            return match session::stored_response(&mut connection, &envelope.delivery_id).await? {
+                Some(stored) => Ok(Attempt::Replayed(stored)),
+                None => Err(Failure::Internal(format!(
+                    "delivery {} is recorded but its answer cannot be read",
+                    envelope.delivery_id
+                ))),
+            };
+        }
         transaction.commit().await?;
         Ok(Attempt::Applied(outcome, response))
     }
@@ -307,10 +324,13 @@ impl Inner {
             self.recent.remember(&mapping.name, *sheet_row, key.clone());
         }
         let seen = plan.iter().filter_map(|row| match &row.key {
-            PlannedKey::Existing(key) => Some(cells::row_key(key)),
+            PlannedKey::Existing(key) => Some(cells::row_key(table, key)),
             _ => None,
         });
-        let inserted = outcome.inserted.iter().map(|(_, key)| cells::row_key(key));
+        let inserted = outcome
+            .inserted
+            .iter()
+            .map(|(_, key)| cells::row_key(table, key));
         self.known.add(&mapping.name, seen.chain(inserted));
         // Counted once committed, so a retried transaction does not count its conflicts twice.
         for conflict in &outcome.conflicts {
@@ -333,7 +353,8 @@ impl Inner {
             }
         }
         if self.applied.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            session::prune(&self.pool, &self.options.origin).await;
+            let (pool, origin) = (self.pool.clone(), self.options.origin.clone());
+            tokio::spawn(async move { session::prune(&pool, &origin).await });
         }
     }
 }

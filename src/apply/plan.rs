@@ -81,9 +81,9 @@ pub fn plan_row(row: &EditedRow, table: &TableInfo) -> PlannedRow {
                 .as_deref()
                 .is_some_and(|old| !old.is_empty() && *old != request_text(cell));
             if changed_key {
-                let previous = old_text
-                    .as_deref()
-                    .and_then(|old| convert_old_value(old, &table.columns[column]).ok());
+                let previous = old_text.as_deref().and_then(|old| {
+                    convert_old_value(old, &table.columns[column], &table.display.time_zone).ok()
+                });
                 if let (PlannedKey::Existing(shown), Some(previous)) = (&key, previous) {
                     key_edit
                         .get_or_insert_with(|| KeyEdit {
@@ -106,14 +106,14 @@ pub fn plan_row(row: &EditedRow, table: &TableInfo) -> PlannedRow {
             continue;
         }
         let info = &table.columns[column];
-        match convert_cell(cell, info) {
+        match convert_cell(cell, info, &table.display.time_zone) {
             Ok(value) => cells.push(PlannedCell {
                 column,
                 value,
                 typed_text: request_text(cell),
-                old: old_text
-                    .as_deref()
-                    .map(|old| convert_old_value(old, info).map_err(|_| ())),
+                old: old_text.as_deref().map(|old| {
+                    convert_old_value(old, info, &table.display.time_zone).map_err(|_| ())
+                }),
                 old_text,
             }),
             Err(message) => refused.push((
@@ -152,7 +152,7 @@ fn plan_key(
         let converted = if cell.is_empty() {
             Err(format!("the key cell {} is empty", column.name))
         } else {
-            convert_cell(cell, column)
+            convert_cell(cell, column, &table.display.time_zone)
         };
         match converted {
             Ok(value) => values.push(value),

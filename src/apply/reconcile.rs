@@ -1,21 +1,20 @@
 //! `sheetsync reconcile` (DESIGN §3.7): a whole tab against its table, and the repair of the
 //! drift by the mapping's policy.
 //!
-//! Consumes a mapping, a pool and a Sheets client; [`diff`] produces the [`TabDiff`] (what a
-//! dry run prints) without writing anything; [`repair`] fixes it. Cells are compared as the
-//! sheet shows them (canonical key text, see `crate::sync::RowKey`): the tab is read with
-//! `UNFORMATTED_VALUE`, the table's values go through [`super::cells::database_cell`].
+//! Consumes a mapping, a pool and a Sheets client; [`reconcile`] produces the [`TabDiff`] (what a
+//! dry run prints, see [`super::reconcile_report`]) and, unless a dry run, repairs it through
+//! [`super::reconcile_repair`]. Cells are compared as the sheet shows them: the tab is read with
+//! `UNFORMATTED_VALUE`, and the table's values go through the writer's own conversion
+//! ([`super::cells::database_cell`]), both reduced to canonical key text (`crate::sync::RowKey`),
+//! so a date is a serial number on both sides and a decimal compares by value.
 //!
-//! Repair, per column policy: `db-wins` and `last-write-wins` (reconcile knows no edit times, and
-//! the table is the system of record) send the database's value to the sheet as a
-//! [`WriteBack`]; `sheet-wins` writes the sheet's value to the table (one transaction with the
-//! echo marker, as an edit would); `max` keeps the larger number on both sides. A row only the
-//! table has is sent to the sheet whole (the writer appends it); a row only the sheet has is
-//! inserted into the table under `sheet-wins` and otherwise reported, not deleted.
+//! Reads are chunked: the tab in blocks of [`SHEET_CHUNK_ROWS`] rows (one read each, bounded by
+//! the grid's row count), the table in key order by key ranges of [`TABLE_CHUNK_ROWS`] inside
+//! one consistent snapshot (one `REPEATABLE READ` transaction, short queries). Memory: the tab,
+//! one chunk of the table, and the rows that drift.
 //!
-//! Limits: the tab and the table are each read whole (fine for the 10-million-cell tab limit,
-//! not chunked yet); until the writer's cell conversion replaces `cells::database_cell`, date
-//! and time columns compare as text and show as drift.
+//! Columns the tab does not show are not compared (the writer adds them); rows without a key in
+//! the tab are a person's work in progress and are left out.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,16 +22,23 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::cells::{database_cell, request_key_text, row_key};
+use super::cells::{database_cell, request_key_text, row_key, SheetDisplay};
+use super::clock::RowClock;
 use super::columns::{self, quote, TableInfo};
 use super::error::Failure;
 use super::session;
 use super::typed::Typed;
 use crate::config::MappingConfig;
+use crate::sheets::a1::cell_range;
 use crate::sheets::responses::CellValue as SheetCell;
 use crate::sheets::SheetsClient;
 use crate::sync::{cell_key_text, RowKey, WriteBack};
 use crate::webhook::CellValue;
+
+/// Rows per `values.get` of the tab (one read token each).
+pub const SHEET_CHUNK_ROWS: u32 = 10_000;
+/// Rows per query of the table.
+pub const TABLE_CHUNK_ROWS: usize = 5_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Drift {
@@ -46,14 +52,19 @@ pub enum Drift {
         sheet_row: u32,
         column: String,
         sheet: CellValue,
-        /// As the sheet would show the database's value.
+        /// As the sheet would show the database's value (canonical key text).
         database: String,
+        /// The database's value as MySQL prints it (`NULL` for NULL): readable dates.
+        database_text: String,
     },
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TabDiff {
     pub mapping: String,
+    /// `database.table` and the tab's title, for the report.
+    pub table: String,
+    pub sheet: String,
     pub rows_in_sheet: usize,
     pub rows_in_database: usize,
     pub drift: Vec<Drift>,
@@ -61,56 +72,25 @@ pub struct TabDiff {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepairSummary {
-    /// Write-backs sent to the writer (cells or whole rows).
+    /// Write-backs sent to the writer (cells of a row, or a whole row to append).
     pub sheet_writes: usize,
     /// Sheet rows written to the table.
     pub database_rows: usize,
     /// Drift left as it is (reported only).
     pub left: usize,
+    /// Drifting rows the stream changed while reconcile ran: left to the stream.
+    pub changed_meanwhile: usize,
 }
 
 /// Where repairs go.
 pub struct RepairTarget<'a> {
     /// The echo marker's origin (the running service's).
     pub origin: &'a str,
+    /// The writer of the process holding the lease.
     pub write_back: &'a mpsc::Sender<WriteBack>,
-}
-
-/// Reads both sides, lists the drift and, unless `dry_run`, repairs it.
-pub async fn reconcile(
-    pool: &mysql_async::Pool,
-    sheets: &SheetsClient,
-    mapping: &MappingConfig,
-    dry_run: bool,
-    target: RepairTarget<'_>,
-) -> Result<(TabDiff, RepairSummary), Failure> {
-    let mut connection = session::connect(pool).await?;
-    let table = columns::load(&mut connection, mapping).await?;
-    let sheet_rows = read_tab(sheets, mapping).await?;
-    let database_rows = read_table(&mut connection, &table).await?;
-    drop(connection);
-    let diff = compare(mapping, &table, &sheet_rows, &database_rows);
-    if dry_run {
-        let left = diff.drift.len();
-        return Ok((
-            diff,
-            RepairSummary {
-                left,
-                ..RepairSummary::default()
-            },
-        ));
-    }
-    let summary = super::reconcile_repair::repair(
-        pool,
-        mapping,
-        &table,
-        &sheet_rows,
-        &database_rows,
-        &diff,
-        target,
-    )
-    .await?;
-    Ok((diff, summary))
+    /// Commit times the stream saw per row: a drifting row committed after reconcile started
+    /// reading is left alone (the stream already carries a newer value than the one read).
+    pub row_clock: Option<&'a RowClock>,
 }
 
 /// A sheet row: its number and its cells by column name.
@@ -119,135 +99,260 @@ pub(super) struct SheetRow {
     pub(super) cells: BTreeMap<String, CellValue>,
 }
 
+/// What [`compare`] keeps for the repair: the rows that drift, from both sides.
+pub(super) struct Compared {
+    pub(super) diff: TabDiff,
+    pub(super) table: TableInfo,
+    pub(super) sheet_rows: HashMap<u32, SheetRow>,
+    pub(super) database_rows: HashMap<RowKey, BTreeMap<usize, Typed>>,
+}
+
+/// Reads both sides, lists the drift and, unless `dry_run`, repairs it.
+pub async fn reconcile(
+    pool: &mysql_async::Pool,
+    sheets: &SheetsClient,
+    mapping: &MappingConfig,
+    display: &SheetDisplay,
+    dry_run: bool,
+    target: RepairTarget<'_>,
+) -> Result<(TabDiff, RepairSummary), Failure> {
+    let started_at = unix_seconds_now();
+    let compared = compare(pool, sheets, mapping, display).await?;
+    if dry_run {
+        let left = compared.diff.drift.len();
+        let summary = RepairSummary {
+            left,
+            ..RepairSummary::default()
+        };
+        return Ok((compared.diff, summary));
+    }
+    let summary =
+        super::reconcile_repair::repair(pool, mapping, &compared, target, started_at).await?;
+    Ok((compared.diff, summary))
+}
+
 /// Reads the tab and the table and lists every difference. Writes nothing.
 pub async fn diff(
     pool: &mysql_async::Pool,
     sheets: &SheetsClient,
     mapping: &MappingConfig,
+    display: &SheetDisplay,
 ) -> Result<TabDiff, Failure> {
-    let mut connection = session::connect(pool).await?;
-    let table = columns::load(&mut connection, mapping).await?;
-    let sheet_rows = read_tab(sheets, mapping).await?;
-    let database_rows = read_table(&mut connection, &table).await?;
-    Ok(compare(mapping, &table, &sheet_rows, &database_rows))
+    Ok(compare(pool, sheets, mapping, display).await?.diff)
 }
 
-fn compare(
+pub(super) fn unix_seconds_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+async fn compare(
+    pool: &mysql_async::Pool,
+    sheets: &SheetsClient,
     mapping: &MappingConfig,
-    table: &TableInfo,
-    sheet_rows: &[SheetRow],
-    database_rows: &[BTreeMap<usize, Typed>],
-) -> TabDiff {
-    let key_names: Vec<&str> = table
-        .key
-        .iter()
-        .map(|index| table.columns[*index].name.as_ref())
-        .collect();
-    let mut by_key: HashMap<RowKey, &SheetRow> = HashMap::new();
-    for row in sheet_rows {
-        let key = RowKey(
-            key_names
-                .iter()
-                .map(|name| {
-                    row.cells
-                        .get(*name)
-                        .map(request_key_text)
-                        .unwrap_or_default()
-                })
-                .collect(),
-        );
-        if !key.is_empty() {
-            by_key.insert(key, row);
+    display: &SheetDisplay,
+) -> Result<Compared, Failure> {
+    let mut connection = session::connect(pool).await?;
+    let table = columns::load(&mut connection, mapping, display).await?;
+    let sheet_rows = read_tab(sheets, mapping).await?;
+    let mut reader = TableReader::begin(connection, &table).await?;
+    let mut comparison = Comparison::new(mapping, table, sheet_rows);
+    loop {
+        let chunk = reader.next_chunk(&comparison.compared.table).await?;
+        if chunk.is_empty() {
+            break;
+        }
+        comparison.add(chunk);
+    }
+    reader.finish().await?;
+    Ok(comparison.finish())
+}
+
+/// The comparison as the table's chunks arrive: the tab's rows by key are taken out as the
+/// table's rows find them; what is left at the end is only in the tab. Pure.
+pub(super) struct Comparison {
+    compared: Compared,
+    by_key: HashMap<RowKey, SheetRow>,
+}
+
+impl Comparison {
+    pub(super) fn new(mapping: &MappingConfig, table: TableInfo, rows: Vec<SheetRow>) -> Self {
+        let key_names: Vec<&str> = table
+            .key
+            .iter()
+            .map(|index| table.columns[*index].name.as_ref())
+            .collect();
+        let mut by_key = HashMap::new();
+        for row in rows {
+            let key = RowKey(
+                key_names
+                    .iter()
+                    .map(|name| {
+                        row.cells
+                            .get(*name)
+                            .map(request_key_text)
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            );
+            if !key.is_empty() {
+                // A key twice in the tab: the first row is the one the writer updates.
+                by_key.entry(key).or_insert(row);
+            }
+        }
+        let diff = TabDiff {
+            mapping: mapping.name.clone(),
+            table: table.display_name(),
+            sheet: mapping.sheet.clone(),
+            rows_in_sheet: by_key.len(),
+            ..TabDiff::default()
+        };
+        Self {
+            compared: Compared {
+                diff,
+                table,
+                sheet_rows: HashMap::new(),
+                database_rows: HashMap::new(),
+            },
+            by_key,
         }
     }
-    let mut diff = TabDiff {
-        mapping: mapping.name.clone(),
-        rows_in_sheet: by_key.len(),
-        rows_in_database: database_rows.len(),
-        drift: Vec::new(),
-    };
-    let mut seen = std::collections::HashSet::new();
-    for values in database_rows {
+
+    /// Table rows in key order (synced and key columns by column index).
+    pub(super) fn add(&mut self, chunk: Vec<BTreeMap<usize, Typed>>) {
+        self.compared.diff.rows_in_database += chunk.len();
+        for values in chunk {
+            self.compare_row(values);
+        }
+    }
+
+    pub(super) fn finish(mut self) -> Compared {
+        let mut only_in_sheet: Vec<(RowKey, SheetRow)> = self.by_key.into_iter().collect();
+        only_in_sheet.sort_by_key(|(_, row)| row.number);
+        for (key, row) in only_in_sheet {
+            self.compared.diff.drift.push(Drift::MissingInDatabase {
+                key,
+                sheet_row: row.number,
+            });
+            self.compared.sheet_rows.insert(row.number, row);
+        }
+        self.compared
+    }
+
+    fn compare_row(&mut self, values: BTreeMap<usize, Typed>) {
+        let compared = &mut self.compared;
+        let table = &compared.table;
         let key_values: Vec<Typed> = table
             .key
             .iter()
             .map(|index| values.get(index).cloned().unwrap_or(Typed::Null))
             .collect();
-        let key = row_key(&key_values);
-        let Some(sheet_row) = by_key.get(&key) else {
-            diff.drift.push(Drift::MissingInSheet { key });
-            continue;
+        let key = row_key(table, &key_values);
+        let Some(sheet_row) = self.by_key.remove(&key) else {
+            compared
+                .diff
+                .drift
+                .push(Drift::MissingInSheet { key: key.clone() });
+            compared.database_rows.insert(key, values);
+            return;
         };
-        seen.insert(key.clone());
+        let mut drifted = false;
         for index in &table.synced {
             let name = table.columns[*index].name.as_ref();
-            // Columns the tab does not show are not compared (the writer adds them).
             let Some(sheet) = sheet_row.cells.get(name) else {
                 continue;
             };
-            let database = cell_key_text(&database_cell(values.get(index).unwrap_or(&Typed::Null)));
+            let value = values.get(index).unwrap_or(&Typed::Null);
+            // A value the writer leaves out of the sheet (binary under `skip`) is not compared.
+            let Some(cell) = database_cell(table, *index, value) else {
+                continue;
+            };
+            let database = cell_key_text(&cell);
             if request_key_text(sheet) != database {
-                diff.drift.push(Drift::Cell {
+                drifted = true;
+                compared.diff.drift.push(Drift::Cell {
                     key: key.clone(),
                     sheet_row: sheet_row.number,
                     column: name.to_string(),
                     sheet: sheet.clone(),
                     database,
+                    database_text: value.marker_text().unwrap_or_else(|| "NULL".into()),
                 });
             }
         }
+        if drifted {
+            compared.database_rows.insert(key, values);
+            compared.sheet_rows.insert(sheet_row.number, sheet_row);
+        }
     }
-    let mut only_in_sheet: Vec<(&RowKey, &&SheetRow)> = by_key
-        .iter()
-        .filter(|(key, _)| !seen.contains(*key))
-        .collect();
-    only_in_sheet.sort_by_key(|(_, row)| row.number);
-    for (key, row) in only_in_sheet {
-        diff.drift.push(Drift::MissingInDatabase {
-            key: key.clone(),
-            sheet_row: row.number,
-        });
-    }
-    diff
 }
 
-/// The whole tab: row 1 is the header; cells by header name.
+/// The whole tab, chunk by chunk: row 1 is the header; cells by header name.
 async fn read_tab(
     sheets: &SheetsClient,
     mapping: &MappingConfig,
 ) -> Result<Vec<SheetRow>, Failure> {
-    let range = crate::sheets::a1::sheet_range(&mapping.sheet);
-    let values = sheets
-        .get_values(&mapping.spreadsheet_id, &range, &CancellationToken::new())
+    let cancel = CancellationToken::new();
+    let failed = |error: crate::sheets::SheetsError| Failure::SheetRead(error.to_string());
+    let spreadsheet = sheets
+        .get_spreadsheet(&mapping.spreadsheet_id, Some("sheets.properties"), &cancel)
         .await
-        .map_err(|error| Failure::SheetRead(error.to_string()))?;
-    let mut rows = values.values.into_iter();
-    let header: Vec<String> = rows
-        .next()
-        .map(|row| {
-            row.iter()
-                .map(|cell| request_key_text(&cell_value(cell)))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(rows
+        .map_err(failed)?;
+    let Some(grid) = spreadsheet
+        .sheet_by_title(&mapping.sheet)
+        .and_then(|properties| properties.grid_properties.clone())
+    else {
+        // No such tab yet: the writer creates it; every row is only in the table.
+        return Ok(Vec::new());
+    };
+    let (row_count, column_count) = (
+        grid.row_count.unwrap_or(0),
+        grid.column_count.unwrap_or(0).max(1),
+    );
+    let mut rows = Vec::new();
+    let mut header: Vec<String> = Vec::new();
+    let mut first = 0;
+    while first < row_count {
+        let last = (first + SHEET_CHUNK_ROWS).min(row_count) - 1;
+        let range = cell_range(&mapping.sheet, (first, 0), (last, column_count - 1));
+        let values = sheets
+            .get_values(&mapping.spreadsheet_id, &range, &cancel)
+            .await
+            .map_err(failed)?;
+        for (offset, cells) in values.values.into_iter().enumerate() {
+            let grid_row = first + offset as u32;
+            if grid_row == 0 {
+                header = cells
+                    .iter()
+                    .map(|cell| request_key_text(&cell_value(cell)))
+                    .collect();
+                continue;
+            }
+            rows.push(SheetRow {
+                number: grid_row + 1,
+                cells: named_cells(&header, &cells),
+            });
+        }
+        first = last + 1;
+    }
+    Ok(rows)
+}
+
+fn named_cells(header: &[String], cells: &[SheetCell]) -> BTreeMap<String, CellValue> {
+    header
+        .iter()
         .enumerate()
-        .map(|(index, cells)| SheetRow {
-            number: index as u32 + 2,
-            cells: header
-                .iter()
-                .enumerate()
-                .filter(|(_, name)| !name.is_empty())
-                .map(|(position, name)| {
-                    let cell = cells
-                        .get(position)
-                        .map(cell_value)
-                        .unwrap_or(CellValue::Empty);
-                    (name.clone(), cell)
-                })
-                .collect(),
+        .filter(|(_, name)| !name.is_empty())
+        .map(|(position, name)| {
+            let cell = cells
+                .get(position)
+                .map(cell_value)
+                .unwrap_or(CellValue::Empty);
+            (name.clone(), cell)
         })
-        .collect())
+        .collect()
 }
 
 fn cell_value(cell: &SheetCell) -> CellValue {
@@ -259,50 +364,101 @@ fn cell_value(cell: &SheetCell) -> CellValue {
     }
 }
 
-/// Every row of the table: synced and key columns by column index.
-async fn read_table(
-    connection: &mut mysql_async::Conn,
-    table: &TableInfo,
-) -> Result<Vec<BTreeMap<usize, Typed>>, Failure> {
-    let mut indexes = table.synced.clone();
-    indexes.extend(
-        table
+/// The table in key order, a key range at a time, inside one consistent snapshot.
+struct TableReader {
+    connection: mysql_async::Conn,
+    /// Synced and key columns (indexes into `TableInfo::columns`), in select-list order.
+    indexes: Vec<usize>,
+    last_key: Option<Vec<mysql_async::Value>>,
+}
+
+impl TableReader {
+    async fn begin(mut connection: mysql_async::Conn, table: &TableInfo) -> Result<Self, Failure> {
+        let mut indexes = table.synced.clone();
+        indexes.extend(
+            table
+                .key
+                .iter()
+                .filter(|index| !table.synced.contains(index)),
+        );
+        connection
+            .query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .await?;
+        connection
+            .query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            .await?;
+        Ok(Self {
+            connection,
+            indexes,
+            last_key: None,
+        })
+    }
+
+    async fn next_chunk(
+        &mut self,
+        table: &TableInfo,
+    ) -> Result<Vec<BTreeMap<usize, Typed>>, Failure> {
+        let list: Vec<String> = self
+            .indexes
+            .iter()
+            .map(|index| quote(&table.columns[*index].name))
+            .collect();
+        let key_list = table
             .key
             .iter()
-            .filter(|index| !table.synced.contains(index)),
-    );
-    let list: Vec<String> = indexes
-        .iter()
-        .map(|index| quote(&table.columns[*index].name))
-        .collect();
-    let order: Vec<String> = table
-        .key
-        .iter()
-        .map(|index| quote(&table.columns[*index].name))
-        .collect();
-    let statement = format!(
-        "SELECT {} FROM {} ORDER BY {}",
-        list.join(", "),
-        table.quoted_name(),
-        order.join(", ")
-    );
-    let rows: Vec<mysql_async::Row> = connection.exec(statement, ()).await?;
-    Ok(rows
-        .into_iter()
-        .map(|mut row| {
-            indexes
-                .iter()
-                .enumerate()
-                .map(|(position, index)| {
-                    let value = row.take(position).unwrap_or(mysql_async::Value::NULL);
-                    (
-                        *index,
-                        Typed::from_database(value, &table.columns[*index].kind),
-                    )
-                })
-                .collect()
-        })
-        .collect())
+            .map(|index| quote(&table.columns[*index].name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (condition, params) = match &self.last_key {
+            None => (String::new(), mysql_async::Params::Empty),
+            Some(last) => (
+                format!(
+                    "WHERE ({key_list}) > ({}) ",
+                    vec!["?"; last.len()].join(", ")
+                ),
+                mysql_async::Params::Positional(last.clone()),
+            ),
+        };
+        let statement = format!(
+            "SELECT {} FROM {} {condition}ORDER BY {key_list} LIMIT {TABLE_CHUNK_ROWS}",
+            list.join(", "),
+            table.quoted_name(),
+        );
+        let rows: Vec<mysql_async::Row> = self.connection.exec(statement, params).await?;
+        let key_positions: Vec<usize> = table
+            .key
+            .iter()
+            .filter_map(|key| self.indexes.iter().position(|index| index == key))
+            .collect();
+        let mut chunk = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            let raw: Vec<mysql_async::Value> = (0..self.indexes.len())
+                .map(|position| row.take(position).unwrap_or(mysql_async::Value::NULL))
+                .collect();
+            self.last_key = Some(
+                key_positions
+                    .iter()
+                    .map(|position| raw[*position].clone())
+                    .collect(),
+            );
+            chunk.push(
+                self.indexes
+                    .iter()
+                    .zip(raw)
+                    .map(|(index, value)| {
+                        let typed = Typed::from_database(value, &table.columns[*index].kind);
+                        (*index, typed)
+                    })
+                    .collect(),
+            );
+        }
+        Ok(chunk)
+    }
+
+    async fn finish(mut self) -> Result<(), Failure> {
+        self.connection.query_drop("COMMIT").await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

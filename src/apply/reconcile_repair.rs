@@ -1,47 +1,53 @@
 //! The repair half of reconcile: drift → write-backs to the sheet and rows written to the
-//! table, by the rules in [`super::reconcile`]'s documentation.
+//! table.
+//!
+//! Consumes what [`super::reconcile`] compared; produces a [`RepairSummary`]. Rules, per column
+//! policy: `db-wins` and `last-write-wins` (reconcile knows no edit times, and the table is the
+//! system of record) send the database's value to the sheet; `sheet-wins` writes the sheet's
+//! value to the table (one transaction with the echo marker, as an edit would, so the binlog
+//! reader does not send it back); `max` keeps the larger number on both sides. A row only the
+//! table has is sent to the sheet whole (the writer appends it); a row only the sheet has is
+//! inserted into the table under `sheet-wins` and otherwise reported, never deleted.
+//!
+//! Guarantees: sheet writes go through the writer of the process holding the lease
+//! ([`WriteBack`], `whole_row` for appends), so they share its quota, batching and row placement
+//! and never race it; a row the stream changed after reconcile started reading is left to the
+//! stream (its value in hand may already be old), so reconcile never writes a stale value over
+//! a newer one it knows of.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::cells::{database_cell, row_key};
-use super::columns::TableInfo;
+use super::cells::database_cell;
 use super::edit::{apply_rows, EditContext};
 use super::error::Failure;
 use super::plan::plan_row;
 use super::policy::{column_policy, resolve, Contest, Winner};
 use super::recent::RecentInserts;
-use super::reconcile::{Drift, RepairSummary, RepairTarget, SheetRow, TabDiff};
+use super::reconcile::{Compared, Drift, RepairSummary, RepairTarget, SheetRow};
 use super::session::{self, Bookkeeping};
 use super::typed::Typed;
 use crate::config::{ConflictPolicy, MappingConfig};
+use crate::sheets::model::CellData;
 use crate::sync::{RowKey, WriteBack};
 use crate::webhook::{ApplyResponse, CellValue, EditedRow};
+
+/// Commit times are whole seconds: a change in the second reconcile started counts as after.
+const CLOCK_SLACK_SECONDS: i64 = 1;
+
+type Cells = Vec<(Arc<str>, CellData)>;
 
 pub(super) async fn repair(
     pool: &mysql_async::Pool,
     mapping: &MappingConfig,
-    table: &TableInfo,
-    sheet_rows: &[SheetRow],
-    database_rows: &[BTreeMap<usize, Typed>],
-    diff: &TabDiff,
+    compared: &Compared,
     target: RepairTarget<'_>,
+    started_at: i64,
 ) -> Result<RepairSummary, Failure> {
+    let table = &compared.table;
     let mut summary = RepairSummary::default();
-    let by_key: HashMap<RowKey, &BTreeMap<usize, Typed>> = database_rows
-        .iter()
-        .map(|values| {
-            let key: Vec<Typed> = table
-                .key
-                .iter()
-                .map(|index| values.get(index).cloned().unwrap_or(Typed::Null))
-                .collect();
-            (row_key(&key), values)
-        })
-        .collect();
-    let by_number: HashMap<u32, &SheetRow> =
-        sheet_rows.iter().map(|row| (row.number, row)).collect();
-    let mut to_sheet: BTreeMap<RowKey, Vec<(std::sync::Arc<str>, crate::sheets::model::CellData)>> =
-        BTreeMap::new();
+    // (cells, whole row) per key.
+    let mut to_sheet: BTreeMap<RowKey, (Cells, bool)> = BTreeMap::new();
     let mut to_database: BTreeMap<u32, EditedRow> = BTreeMap::new();
     let key_names: Vec<String> = table
         .key
@@ -53,33 +59,42 @@ pub(super) async fn repair(
         key: key_names
             .iter()
             .map(|name| {
-                (
-                    name.clone(),
-                    row.cells.get(name).cloned().unwrap_or(CellValue::Empty),
-                )
+                let cell = row.cells.get(name).cloned().unwrap_or(CellValue::Empty);
+                (name.clone(), cell)
             })
             .collect(),
         values: BTreeMap::new(),
         old_values: None,
     };
-    for drift in &diff.drift {
+    let changed_meanwhile = |key: &RowKey| {
+        target
+            .row_clock
+            .and_then(|clock| clock.last_change(&mapping.name, key))
+            .is_some_and(|committed| committed >= started_at - CLOCK_SLACK_SECONDS)
+    };
+    for drift in &compared.diff.drift {
         match drift {
             Drift::MissingInSheet { key } => {
-                let Some(values) = by_key.get(key) else {
+                let Some(values) = compared.database_rows.get(key) else {
                     continue;
                 };
+                if changed_meanwhile(key) {
+                    summary.changed_meanwhile += 1;
+                    continue;
+                }
                 let cells = table
                     .synced
                     .iter()
-                    .map(|index| {
+                    .filter_map(|index| {
                         let value = values.get(index).unwrap_or(&Typed::Null);
-                        (table.columns[*index].name.clone(), database_cell(value))
+                        let cell = database_cell(table, *index, value)?;
+                        Some((table.columns[*index].name.clone(), cell))
                     })
                     .collect();
-                to_sheet.insert(key.clone(), cells);
+                to_sheet.insert(key.clone(), (cells, true));
             }
             Drift::MissingInDatabase { sheet_row, .. } => {
-                let Some(row) = by_number.get(sheet_row) else {
+                let Some(row) = compared.sheet_rows.get(sheet_row) else {
                     continue;
                 };
                 if mapping.conflict != ConflictPolicy::SheetWins {
@@ -105,34 +120,26 @@ pub(super) async fn repair(
                 sheet,
                 ..
             } => {
-                let (Some(values), Some(index)) = (by_key.get(key), table.column_index(column))
+                let (Some(values), Some(index)) =
+                    (compared.database_rows.get(key), table.column_index(column))
                 else {
                     continue;
                 };
                 let database = values.get(&index).cloned().unwrap_or(Typed::Null);
-                let winner = match column_policy(mapping, column) {
-                    ConflictPolicy::SheetWins => Winner::Sheet,
-                    ConflictPolicy::Max => {
-                        match super::convert::convert_cell(sheet, &table.columns[index]) {
-                            Ok(value) => resolve(&Contest {
-                                policy: ConflictPolicy::Max,
-                                sheet: &value,
-                                database: &database,
-                                edited_at_milliseconds: 0,
-                                database_committed_at: Some(i64::MAX / 1000),
-                            }),
-                            Err(_) => Winner::Database,
+                match cell_winner(mapping, table, index, sheet, &database) {
+                    Winner::Database => {
+                        if changed_meanwhile(key) {
+                            summary.changed_meanwhile += 1;
+                            continue;
                         }
+                        let Some(cell) = database_cell(table, index, &database) else {
+                            continue;
+                        };
+                        let entry = to_sheet.entry(key.clone()).or_default();
+                        entry.0.push((table.columns[index].name.clone(), cell));
                     }
-                    ConflictPolicy::DbWins | ConflictPolicy::LastWriteWins => Winner::Database,
-                };
-                match winner {
-                    Winner::Database => to_sheet
-                        .entry(key.clone())
-                        .or_default()
-                        .push((table.columns[index].name.clone(), database_cell(&database))),
                     Winner::Sheet => {
-                        let Some(row) = by_number.get(sheet_row) else {
+                        let Some(row) = compared.sheet_rows.get(sheet_row) else {
                             continue;
                         };
                         to_database
@@ -146,21 +153,16 @@ pub(super) async fn repair(
         }
     }
     if !to_database.is_empty() {
-        summary.database_rows = write_rows(
-            pool,
-            mapping,
-            table,
-            to_database.into_values().collect(),
-            &target,
-        )
-        .await?;
+        let rows = to_database.into_values().collect();
+        summary.database_rows = write_rows(pool, mapping, compared, rows, &target).await?;
     }
-    for (key, cells) in to_sheet {
+    for (key, (cells, whole_row)) in to_sheet {
         summary.sheet_writes += 1;
         let write_back = WriteBack {
             mapping: mapping.name.clone(),
             key,
             cells,
+            whole_row,
         };
         if target.write_back.send(write_back).await.is_err() {
             return Err(Failure::Internal("the sheet writer is gone".into()));
@@ -169,14 +171,42 @@ pub(super) async fn repair(
     Ok(summary)
 }
 
+fn cell_winner(
+    mapping: &MappingConfig,
+    table: &super::columns::TableInfo,
+    index: usize,
+    sheet: &CellValue,
+    database: &Typed,
+) -> Winner {
+    let column = &table.columns[index];
+    match column_policy(mapping, &column.name) {
+        ConflictPolicy::SheetWins => Winner::Sheet,
+        ConflictPolicy::Max => {
+            let converted = super::convert::convert_cell(sheet, column, &table.display.time_zone);
+            match converted {
+                Ok(value) => resolve(&Contest {
+                    policy: ConflictPolicy::Max,
+                    sheet: &value,
+                    database,
+                    edited_at_milliseconds: 0,
+                    database_committed_at: Some(i64::MAX / 1000),
+                }),
+                Err(_) => Winner::Database,
+            }
+        }
+        ConflictPolicy::DbWins | ConflictPolicy::LastWriteWins => Winner::Database,
+    }
+}
+
 /// Sheet rows written to the table in one transaction, as an edit without old values would be.
 async fn write_rows(
     pool: &mysql_async::Pool,
     mapping: &MappingConfig,
-    table: &TableInfo,
+    compared: &Compared,
     rows: Vec<EditedRow>,
     target: &RepairTarget<'_>,
 ) -> Result<usize, Failure> {
+    let table = &compared.table;
     let plan: Vec<_> = rows.iter().map(|row| plan_row(row, table)).collect();
     let clock = super::clock::RowClock::new(1);
     let recent = RecentInserts::new(std::time::Duration::ZERO, 1);
@@ -199,7 +229,7 @@ async fn write_rows(
     };
     let delivery_id = format!("reconcile-{now}-{}", fastrand::u64(..));
     let table_name = table.display_name();
-    session::finish(
+    let finished = session::finish(
         &mut transaction,
         &Bookkeeping {
             origin: target.origin,
@@ -214,6 +244,18 @@ async fn write_rows(
         },
     )
     .await?;
+    if finished == session::Finished::AlreadyAnswered {
+        transaction.rollback().await?;
+        return Err(Failure::Internal(format!(
+            "delivery id {delivery_id} already used"
+        )));
+    }
     transaction.commit().await?;
+    // Cells the table refused go back to the database's value, with the reason as a note.
+    for write_back in outcome.write_backs {
+        if target.write_back.send(write_back).await.is_err() {
+            return Err(Failure::Internal("the sheet writer is gone".into()));
+        }
+    }
     Ok(outcome.marker.rows.len())
 }

@@ -35,6 +35,7 @@ fn drift_is_listed_by_kind() {
         ],
         key: vec![0],
         synced: vec![0, 1, 2],
+        display: Default::default(),
     };
     let mapping: MappingConfig = crate::config::Config::from_toml(
         "[mysql]\nurl = \"mysql://u@h\"\nserver_id = 1\n[[mapping]]\ntable = \"shop.orders\"\nspreadsheet_id = \"s\"\nsheet = \"Orders\"\n",
@@ -94,7 +95,9 @@ fn drift_is_listed_by_kind() {
         row(2, "b", None),
         row(3, "c", Some(1)),
     ];
-    let diff = compare(&mapping, &table, &sheet, &database);
+    let mut comparison = Comparison::new(&mapping, table, sheet);
+    comparison.add(database);
+    let diff = comparison.finish().diff;
     let key = |text: &str| RowKey(vec![text.to_string()]);
     assert_eq!((diff.rows_in_sheet, diff.rows_in_database), (3, 3));
     assert_eq!(
@@ -106,6 +109,7 @@ fn drift_is_listed_by_kind() {
                 column: "name".into(),
                 sheet: CellValue::Text("B".into()),
                 database: "b".into(),
+                database_text: "b".into(),
             },
             Drift::MissingInSheet { key: key("3") },
             Drift::MissingInDatabase {
@@ -114,4 +118,61 @@ fn drift_is_listed_by_kind() {
             },
         ]
     );
+}
+
+#[test]
+fn dates_compare_as_the_serial_numbers_the_writer_writes() {
+    let table = TableInfo {
+        database: "shop".into(),
+        table: "orders".into(),
+        columns: vec![
+            column(
+                "id",
+                ColumnKind::Integer {
+                    unsigned: false,
+                    bits: 32,
+                    boolean: false,
+                },
+            ),
+            column("due", ColumnKind::Date),
+            column(
+                "price",
+                ColumnKind::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+            ),
+        ],
+        key: vec![0],
+        synced: vec![0, 1, 2],
+        display: Default::default(),
+    };
+    let mapping: MappingConfig = crate::config::Config::from_toml(
+        "[mysql]\nurl = \"mysql://u@h\"\nserver_id = 1\n[[mapping]]\ntable = \"shop.orders\"\nspreadsheet_id = \"s\"\nsheet = \"Orders\"\n",
+    )
+    .expect("config")
+    .mappings
+    .remove(0);
+    let sheet = vec![SheetRow {
+        number: 2,
+        cells: [
+            ("id".to_string(), CellValue::Number(1.0)),
+            ("due".to_string(), CellValue::Number(45351.0)),
+            ("price".to_string(), CellValue::Number(1.5)),
+        ]
+        .into(),
+    }];
+    let due = crate::apply::typed::Date {
+        year: 2024,
+        month: 2,
+        day: 29,
+    };
+    let mut comparison = Comparison::new(&mapping, table, sheet);
+    comparison.add(vec![[
+        (0, Typed::Integer(1)),
+        (1, Typed::Date(due)),
+        (2, Typed::Decimal("1.5".into())),
+    ]
+    .into()]);
+    assert_eq!(comparison.finish().diff.drift, []);
 }

@@ -45,10 +45,10 @@ pub async fn begin(connection: &mut mysql_async::Conn) -> Result<Transaction<'_>
 
 /// The stored answer of a delivery already applied (before a restart, or a lost commit ack).
 pub async fn stored_response(
-    transaction: &mut Transaction<'_>,
+    connection: &mut impl Queryable,
     delivery_id: &str,
 ) -> Result<Option<ApplyResponse>, Failure> {
-    let stored: Option<String> = transaction
+    let stored: Option<String> = connection
         .exec_first(
             "SELECT response FROM sheetsync.deliveries WHERE delivery_id = ?",
             (delivery_id,),
@@ -70,10 +70,23 @@ pub struct Bookkeeping<'a> {
     pub response: &'a ApplyResponse,
 }
 
+/// What [`finish`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Everything recorded: commit.
+    Recorded,
+    /// The delivery was answered before (by another instance, or before a restart): roll
+    /// back and answer with [`stored_response`].
+    AlreadyAnswered,
+}
+
+/// Records conflicts, the echo marker and the delivery's answer. The delivery row goes last:
+/// its primary key is what makes a delivery apply once, so the happy path needs no lookup
+/// first; a repeat finds out here, and is rolled back and answered from the store.
 pub async fn finish(
     transaction: &mut Transaction<'_>,
     bookkeeping: &Bookkeeping<'_>,
-) -> Result<(), Failure> {
+) -> Result<Finished, Failure> {
     for conflict in bookkeeping.conflicts {
         transaction
             .exec_drop(
@@ -117,7 +130,7 @@ pub async fn finish(
             )
             .await?;
     }
-    transaction
+    let recorded = transaction
         .exec_drop(
             "INSERT INTO sheetsync.deliveries (delivery_id, mapping, received_at, response) \
              VALUES (?, ?, NOW(6), ?)",
@@ -127,9 +140,18 @@ pub async fn finish(
                 response::to_json(bookkeeping.response),
             ),
         )
-        .await?;
-    Ok(())
+        .await;
+    match recorded.map_err(Failure::from) {
+        Ok(()) => Ok(Finished::Recorded),
+        Err(failure) if failure.server_code() == Some(DUPLICATE_ENTRY) => {
+            Ok(Finished::AlreadyAnswered)
+        }
+        Err(failure) => Err(failure),
+    }
 }
+
+/// MySQL's "Duplicate entry" error.
+const DUPLICATE_ENTRY: u16 = 1062;
 
 /// Forget delivery answers and markers older than a day (run now and then, outside any
 /// transaction of an edit). Failures only delay the pruning.

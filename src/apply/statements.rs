@@ -2,7 +2,7 @@
 //! say about a row. Identifiers only from [`TableInfo`] through [`quote`]; values only as
 //! parameters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Transaction;
@@ -24,7 +24,7 @@ pub(super) fn key_response(
         .map(|(index, value)| {
             (
                 table.columns[*index].name.to_string(),
-                response_value(value),
+                response_value(table, *index, value),
             )
         })
         .collect()
@@ -64,43 +64,108 @@ pub(super) fn marked_row(
     }
 }
 
-/// The row's synced and key columns, locked until commit; `None` when there is no such row.
-pub(super) async fn select_for_update(
-    transaction: &mut Transaction<'_>,
-    table: &TableInfo,
-    key: &[Typed],
-) -> Result<Option<BTreeMap<usize, Typed>>, Failure> {
+/// The columns a row is read with: the synced ones, then any key column not synced.
+fn read_columns(table: &TableInfo) -> Vec<usize> {
     let mut indexes: Vec<usize> = table.synced.clone();
     for index in &table.key {
         if !indexes.contains(index) {
             indexes.push(*index);
         }
     }
-    let list = indexes
+    indexes
+}
+
+fn decode_row(
+    table: &TableInfo,
+    indexes: &[usize],
+    mut row: mysql_async::Row,
+) -> BTreeMap<usize, Typed> {
+    indexes
+        .iter()
+        .enumerate()
+        .map(|(position, index)| {
+            let value = row.take(position).unwrap_or(mysql_async::Value::NULL);
+            (
+                *index,
+                Typed::from_database(value, &table.columns[*index].kind),
+            )
+        })
+        .collect()
+}
+
+fn column_list(table: &TableInfo, indexes: &[usize]) -> String {
+    indexes
         .iter()
         .map(|index| quote(&table.columns[*index].name))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+/// A key as the map key of [`select_many_for_update`]: exact canonical text per part.
+pub(super) fn key_text(key: &[Typed]) -> Vec<Option<String>> {
+    key.iter().map(Typed::marker_text).collect()
+}
+
+/// Rows per locking read of many keys.
+const KEYS_PER_READ: usize = 500;
+
+/// The rows of many keys, locked until commit, in as few reads as possible (and in index
+/// order, which keeps concurrent pastes from deadlocking). Keys the server matched to a row
+/// under another spelling (a case-insensitive collation) are simply absent: the caller reads
+/// those one by one.
+pub(super) async fn select_many_for_update(
+    transaction: &mut Transaction<'_>,
+    table: &TableInfo,
+    keys: &[Vec<Typed>],
+) -> Result<HashMap<Vec<Option<String>>, BTreeMap<usize, Typed>>, Failure> {
+    let indexes = read_columns(table);
+    let key_columns: Vec<String> = table
+        .key
+        .iter()
+        .map(|index| quote(&table.columns[*index].name))
+        .collect();
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(KEYS_PER_READ) {
+        let tuple = format!("({})", vec!["?"; table.key.len()].join(", "));
+        let statement = format!(
+            "SELECT {} FROM {} WHERE ({}) IN ({}) FOR UPDATE",
+            column_list(table, &indexes),
+            table.quoted_name(),
+            key_columns.join(", "),
+            vec![tuple.as_str(); chunk.len()].join(", ")
+        );
+        let parameters: Vec<mysql_async::Value> =
+            chunk.iter().flatten().map(Typed::to_param).collect();
+        let rows: Vec<mysql_async::Row> = transaction.exec(statement, parameters).await?;
+        for row in rows {
+            let values = decode_row(table, &indexes, row);
+            let key: Vec<Typed> = table
+                .key
+                .iter()
+                .map(|index| values.get(index).cloned().unwrap_or(Typed::Null))
+                .collect();
+            found.insert(key_text(&key), values);
+        }
+    }
+    Ok(found)
+}
+
+/// The row's synced and key columns, locked until commit; `None` when there is no such row.
+pub(super) async fn select_for_update(
+    transaction: &mut Transaction<'_>,
+    table: &TableInfo,
+    key: &[Typed],
+) -> Result<Option<BTreeMap<usize, Typed>>, Failure> {
+    let indexes = read_columns(table);
     let statement = format!(
-        "SELECT {list} FROM {} WHERE {} FOR UPDATE",
+        "SELECT {} FROM {} WHERE {} FOR UPDATE",
+        column_list(table, &indexes),
         table.quoted_name(),
         table.key_condition()
     );
     let parameters: Vec<mysql_async::Value> = key.iter().map(Typed::to_param).collect();
     let found: Option<mysql_async::Row> = transaction.exec_first(statement, parameters).await?;
-    Ok(found.map(|mut found| {
-        indexes
-            .iter()
-            .enumerate()
-            .map(|(position, index)| {
-                let value = found.take(position).unwrap_or(mysql_async::Value::NULL);
-                (
-                    *index,
-                    Typed::from_database(value, &table.columns[*index].kind),
-                )
-            })
-            .collect()
-    }))
+    Ok(found.map(|row| decode_row(table, &indexes, row)))
 }
 
 pub(super) async fn update(

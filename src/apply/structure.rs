@@ -42,13 +42,17 @@ pub(super) async fn apply_structure(
     let mapping = &report.mapping;
     let message = &report.message;
     inner.options.structure.mark_stale(&mapping.name);
+    let table = inner
+        .table(mapping, false)
+        .await
+        .map_err(Failure::into_apply_error)?;
     // Keys of rows inserted for the sheet lately: their key cells may still be empty, so they
     // must not count as removed (taken before row positions are forgotten below).
     let recent: HashSet<RowKey> = inner
         .recent
         .keys(&mapping.name)
         .iter()
-        .map(|key| row_key(key))
+        .map(|key| row_key(&table, key))
         .collect();
     let rows_moved = matches!(
         message.change_type.as_str(),
@@ -57,10 +61,6 @@ pub(super) async fn apply_structure(
     if rows_moved {
         inner.recent.forget_mapping(&mapping.name);
     }
-    let table = inner
-        .table(mapping, false)
-        .await
-        .map_err(Failure::into_apply_error)?;
     let snapshot = snapshot_keys(&table, &message.key_columns, &message.keys);
     let removing = mapping.deletes && message.change_type == "REMOVE_ROW";
     if !removing {
@@ -227,7 +227,9 @@ async fn delete_rows(
                 .key
                 .iter()
                 .zip(&key.0)
-                .map(|(index, text)| convert_old_value(text, &table.columns[*index]).ok())
+                .map(|(index, text)| {
+                    convert_old_value(text, &table.columns[*index], &table.display.time_zone).ok()
+                })
                 .collect::<Option<Vec<_>>>()
         })
         .collect();
@@ -293,7 +295,7 @@ async fn delete_attempt(
     }
     let response = ApplyResponse::default();
     let table_name = table.display_name();
-    session::finish(
+    let finished = session::finish(
         &mut transaction,
         &Bookkeeping {
             origin: &inner.options.origin,
@@ -308,6 +310,15 @@ async fn delete_attempt(
         },
     )
     .await?;
+    if finished == session::Finished::AlreadyAnswered {
+        // A twin delivery committed meanwhile: its deletes stand, this one's are dropped.
+        transaction.rollback().await?;
+        return Ok(
+            session::stored_response(&mut connection, &envelope.delivery_id)
+                .await?
+                .unwrap_or_default(),
+        );
+    }
     transaction.commit().await?;
     if !marker.is_empty() {
         tracing::info!(mapping = %report.mapping.name, rows = marker.rows.len(), "deleted rows removed from the sheet");

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::ServiceError;
 use crate::apply::clock::RowClock;
 use crate::apply::{ApplyOptions, MysqlApply};
+use crate::cell::CellOptions;
 use crate::config::Config;
 use crate::sheets::{ClientOptions, SheetsClient};
 use crate::sync::pipeline::Extensions;
@@ -58,6 +59,8 @@ pub async fn start(
     extensions.row_clock = Some(Box::new(move |mapping, key, seconds| {
         clock.record(mapping, key, i64::from(seconds));
     }));
+    let cells = CellOptions::from_config(&config.sync)
+        .map_err(|error| ServiceError::Webhook(error.to_string()))?;
     let pool = mysql_async::Pool::new(config.mysql.url.expose());
     // sheetsync's own tables (echo marker, conflicts, deliveries): created when missing, so a
     // first start works with the grants in mysql-conf/grants.sql; nothing runs if they exist.
@@ -75,6 +78,7 @@ pub async fn start(
             structure: extensions.notifier.clone(),
             row_clock,
             sheets: Some(client),
+            cells,
         },
     )
     .await

@@ -99,6 +99,10 @@ pub struct WriteBack {
     pub key: RowKey,
     /// Column name → the cell to write (value, and a note when there is a reason to show).
     pub cells: Vec<(Arc<str>, CellData)>,
+    /// False: cells only, dropped when the key is not in the sheet. True (reconcile): `cells`
+    /// are the row's whole synced image, written like a binlog upsert, so a row the sheet lacks
+    /// is appended.
+    pub whole_row: bool,
 }
 
 /// "Sheet row `sheet_row` (1-based, as people see it) now holds `key`": a row a person added

@@ -350,9 +350,9 @@ async fn run_once(
                 };
             }
             write_back = async { match extensions.write_back.as_mut() { Some(receiver) => receiver.recv().await, None => std::future::pending().await } } => {
-                if let Some(WriteBack { mapping, key, cells }) = write_back {
+                if let Some(WriteBack { mapping, key, cells, whole_row }) = write_back {
                     if let Some(&(writer, tab)) = mapping_targets.get(&mapping) {
-                        if senders[writer].send(WriterMessage::WriteBack { tab, key, cells }).await.is_err() {
+                        if senders[writer].send(WriterMessage::WriteBack { tab, key, cells, whole_row }).await.is_err() {
                             continue;
                         }
                     }

@@ -59,6 +59,8 @@ pub enum WriterMessage {
         tab: TabIndex,
         key: RowKey,
         cells: Vec<(Arc<str>, CellData)>,
+        /// See [`super::WriteBack::whole_row`].
+        whole_row: bool,
     },
     /// A row a person added now has `key` at 1-based `sheet_row`.
     KeyPlaced {

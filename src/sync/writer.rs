@@ -278,9 +278,20 @@ impl Writer {
                     self.position_unsaved_since = Some(now);
                 }
             }
-            WriterMessage::WriteBack { tab, key, cells } => {
-                self.coalescer
-                    .add(tab, key, RowUpdate::Cells { cells }, now);
+            WriterMessage::WriteBack {
+                tab,
+                key,
+                cells,
+                whole_row,
+            } => {
+                let update = if whole_row {
+                    // Reconcile's row: placed like a binlog upsert (appended when missing).
+                    let changed = cells.iter().map(|(name, _)| name.clone()).collect();
+                    RowUpdate::Upsert { cells, changed }
+                } else {
+                    RowUpdate::Cells { cells }
+                };
+                self.coalescer.add(tab, key, update, now);
             }
             WriterMessage::KeyPlaced {
                 tab,

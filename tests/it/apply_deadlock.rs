@@ -1,5 +1,7 @@
-//! Two pastes locking the same rows in opposite orders deadlock inside InnoDB; the one the
-//! server rolls back is retried whole, and both end up applied (and counted as a retry).
+//! Two edits whose transactions lock the same rows in opposite orders (through triggers that
+//! touch the other table) deadlock inside InnoDB; the one the server rolls back is retried
+//! whole, and both end up applied (and counted as a retry). Rows of one message are locked in
+//! one read, in index order, so pastes alone do not deadlock each other.
 
 use std::sync::Arc;
 
@@ -16,53 +18,48 @@ async fn a_deadlocked_transaction_is_retried_and_both_apply() {
         server,
         "apply_deadlock",
         &[
-            "CREATE TABLE pair (id INT PRIMARY KEY, a INT, b INT)",
-            "INSERT INTO pair VALUES (1, 0, 0), (2, 0, 0)",
-            // Each row update takes a moment, so the two transactions surely interleave.
-            "CREATE TRIGGER slow BEFORE UPDATE ON pair FOR EACH ROW SET @slept = SLEEP(0.3)",
+            "CREATE TABLE left_side (id INT PRIMARY KEY, v INT, bumps INT NOT NULL DEFAULT 0)",
+            "CREATE TABLE right_side (id INT PRIMARY KEY, v INT, bumps INT NOT NULL DEFAULT 0)",
+            "INSERT INTO left_side (id, v) VALUES (1, 0)",
+            "INSERT INTO right_side (id, v) VALUES (1, 0)",
+            // Each edit holds its row a moment, then touches the other table's row.
+            "CREATE TRIGGER left_touches_right AFTER UPDATE ON left_side FOR EACH ROW \
+             IF NEW.v <> OLD.v THEN DO SLEEP(0.3); UPDATE right_side SET bumps = bumps + 1 WHERE id = 1; END IF",
+            "CREATE TRIGGER right_touches_left AFTER UPDATE ON right_side FOR EACH ROW \
+             IF NEW.v <> OLD.v THEN DO SLEEP(0.3); UPDATE left_side SET bumps = bumps + 1 WHERE id = 1; END IF",
         ],
         |database| {
-            vec![mapping(
-                database,
-                "pair",
-                "Pair",
-                ConflictPolicy::LastWriteWins,
-            )]
+            vec![
+                mapping(database, "left_side", "Left", ConflictPolicy::LastWriteWins),
+                mapping(database, "right_side", "Right", ConflictPolicy::LastWriteWins),
+            ]
         },
     )
     .await;
     let retries_before = counter("sheetsync_apply_retries_total", &[]);
-    let forward = edit(
-        &delivery("forward"),
-        "Pair",
-        &["id", "a", "b"],
-        json!([{ "row": 2, "key": {"id": 1}, "values": {"a": 1} }, { "row": 3, "key": {"id": 2}, "values": {"a": 2} }]),
-    );
-    let backward = edit(
-        &delivery("backward"),
-        "Pair",
-        &["id", "a", "b"],
-        json!([{ "row": 3, "key": {"id": 2}, "values": {"b": 20} }, { "row": 2, "key": {"id": 1}, "values": {"b": 10} }]),
-    );
     let bed = Arc::new(bed);
-    let first = {
+    let send = |sheet: &'static str, value: i64| {
         let bed = bed.clone();
-        tokio::spawn(async move { bed.send(&forward).await })
+        let message = edit(
+            &delivery("deadlock"),
+            sheet,
+            &["id", "v", "bumps"],
+            json!([{ "row": 2, "key": {"id": 1}, "values": {"v": value} }]),
+        );
+        tokio::spawn(async move { bed.send(&message).await })
     };
-    let second = {
-        let bed = bed.clone();
-        tokio::spawn(async move { bed.send(&backward).await })
-    };
-    for task in [first, second] {
+    let tasks = [send("Left", 1), send("Right", 2)];
+    for task in tasks {
         let (status, answer) = task.await.expect("task");
         assert_eq!(status, 200, "{answer}");
     }
     assert_eq!(
-        bed.rows("SELECT id, a, b FROM pair ORDER BY id").await,
-        [
-            [Some("1".into()), Some("1".into()), Some("10".into())],
-            [Some("2".into()), Some("2".into()), Some("20".into())],
-        ]
+        bed.rows("SELECT v, bumps FROM left_side").await,
+        [[Some("1".into()), Some("1".into())]]
+    );
+    assert_eq!(
+        bed.rows("SELECT v, bumps FROM right_side").await,
+        [[Some("2".into()), Some("1".into())]]
     );
     assert!(
         counter("sheetsync_apply_retries_total", &[]) > retries_before,

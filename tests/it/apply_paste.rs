@@ -16,8 +16,15 @@ async fn a_twenty_by_five_paste_lands_in_one_transaction() {
         &[
             "CREATE TABLE grid (id INT PRIMARY KEY, a INT, b VARCHAR(20), c DECIMAL(8,2), d DATE, e DOUBLE)",
             "INSERT INTO grid (id) SELECT seq FROM seq_1_to_20",
+            "CREATE TABLE codes (code VARCHAR(10) PRIMARY KEY, n INT) COLLATE utf8mb4_general_ci",
+            "INSERT INTO codes VALUES ('ABC', 0), ('DEF', 0)",
         ],
-        |database| vec![mapping(database, "grid", "Grid", ConflictPolicy::LastWriteWins)],
+        |database| {
+            vec![
+                mapping(database, "grid", "Grid", ConflictPolicy::LastWriteWins),
+                mapping(database, "codes", "Codes", ConflictPolicy::LastWriteWins),
+            ]
+        },
     )
     .await;
     let rows: Vec<Value> = (1..=20)
@@ -71,4 +78,34 @@ async fn a_twenty_by_five_paste_lands_in_one_transaction() {
             .map(|columns| columns.len()),
         Some(5)
     );
+
+    // Keys the sheet spells differently from a case-insensitive table still find their rows.
+    let (status, answer) = bed
+        .send(&edit(
+            &delivery("paste-ci"),
+            "Codes",
+            &["code", "n"],
+            json!([
+                { "row": 2, "key": {"code": "abc"}, "values": {"n": 1} },
+                { "row": 3, "key": {"code": "DEF"}, "values": {"n": 2} },
+            ]),
+        ))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        bed.rows("SELECT code, n FROM codes ORDER BY code").await,
+        [
+            [Some("ABC".into()), Some("1".into())],
+            [Some("DEF".into()), Some("2".into())]
+        ]
+    );
+    // The marker names the key as the database stores it (what the binlog shows).
+    let marker = bed
+        .rows(&format!(
+            "SELECT cells FROM sheetsync.echo_marker WHERE origin = '{}' AND cells LIKE '%codes%'",
+            bed.origin
+        ))
+        .await;
+    let cells = marker[0][0].as_deref().unwrap_or_default();
+    assert!(cells.contains("[[\"code\",\"ABC\"]]"), "{cells}");
 }

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use sheetsync::apply::cells::SheetDisplay;
+use sheetsync::apply::clock::RowClock;
 use sheetsync::apply::reconcile::{diff, reconcile, Drift, RepairTarget};
 use sheetsync::config::ConflictPolicy;
 use sheetsync::sheets::model::{
@@ -81,6 +83,7 @@ async fn reconcile_lists_and_repairs_drift_by_policy() {
             column: "name".into(),
             sheet: CellValue::Text("B".into()),
             database: "b".into(),
+            database_text: "b".into(),
         },
         Drift::MissingInSheet { key: key("3") },
         Drift::MissingInDatabase {
@@ -88,7 +91,10 @@ async fn reconcile_lists_and_repairs_drift_by_policy() {
             sheet_row: 4,
         },
     ];
-    let listed = diff(&pool, &sheets, &items).await.expect("diff");
+    let display = SheetDisplay::default();
+    let listed = diff(&pool, &sheets, &items, &display)
+        .await
+        .expect("diff");
     assert_eq!(listed.drift, expected_drift);
     let table = || async {
         let mut connection = pool.get_conn().await.expect("connect");
@@ -107,16 +113,41 @@ async fn reconcile_lists_and_repairs_drift_by_policy() {
     let target = || RepairTarget {
         origin: "it-reconcile",
         write_back: &sender,
+        row_clock: None,
     };
-    let (dry, summary) = reconcile(&pool, &sheets, &items, true, target())
+    let (dry, summary) = reconcile(&pool, &sheets, &items, &display, true, target())
         .await
         .expect("dry run");
     assert_eq!((dry.drift, summary.left), (expected_drift.clone(), 3));
     assert!(write_backs.try_recv().is_err());
     assert_eq!(table().await, before);
 
+    // A row the stream changed while reconcile read is left to the stream.
+    let clock = RowClock::new(16);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    clock.record(&items.name, &key("2"), now);
+    let (_, summary) = reconcile(
+        &pool,
+        &sheets,
+        &items,
+        &display,
+        false,
+        RepairTarget {
+            row_clock: Some(&clock),
+            ..target()
+        },
+    )
+    .await
+    .expect("repair");
+    assert_eq!((summary.sheet_writes, summary.changed_meanwhile), (1, 1));
+    let only = write_backs.recv().await.expect("write-back");
+    assert_eq!((only.key, only.whole_row), (key("3"), true));
+
     // last-write-wins: the table is the record; the sheet is sent its values.
-    let (_, summary) = reconcile(&pool, &sheets, &items, false, target())
+    let (_, summary) = reconcile(&pool, &sheets, &items, &display, false, target())
         .await
         .expect("repair");
     assert_eq!(
@@ -124,7 +155,7 @@ async fn reconcile_lists_and_repairs_drift_by_policy() {
         (2, 0, 1)
     );
     let first = write_backs.recv().await.expect("write-back");
-    assert_eq!(first.key, key("2"));
+    assert_eq!((&first.key, first.whole_row), (&key("2"), false));
     assert_eq!(
         first.cells[0].1.user_entered_value,
         Some(ExtendedValue::StringValue("b".into()))
@@ -132,11 +163,12 @@ async fn reconcile_lists_and_repairs_drift_by_policy() {
     let second = write_backs.recv().await.expect("write-back");
     assert_eq!(second.key, key("3"));
     assert_eq!(second.cells.len(), 3, "the whole row");
+    assert!(second.whole_row, "appended when the sheet lacks it");
     assert_eq!(table().await, before);
 
     // sheet-wins: the sheet's cell and row go to the table.
     items.conflict = ConflictPolicy::SheetWins;
-    let (_, summary) = reconcile(&pool, &sheets, &items, false, target())
+    let (_, summary) = reconcile(&pool, &sheets, &items, &display, false, target())
         .await
         .expect("repair");
     assert_eq!((summary.database_rows, summary.left), (2, 0));
@@ -149,7 +181,7 @@ async fn reconcile_lists_and_repairs_drift_by_policy() {
             (9, Some("x".into()), Some(1)),
         ]
     );
-    let (listed, _) = reconcile(&pool, &sheets, &items, true, target())
+    let (listed, _) = reconcile(&pool, &sheets, &items, &display, true, target())
         .await
         .expect("again");
     assert_eq!(

@@ -94,6 +94,7 @@ impl ApplyBed {
                 structure: structure.clone(),
                 row_clock: clock.clone(),
                 sheets,
+                cells: Default::default(),
             },
         )
         .await

@@ -7,7 +7,7 @@ use sheetsync::config::ConflictPolicy;
 use sheetsync::sheets::model::ExtendedValue;
 use sheetsync_testbed::MariaDb;
 
-use crate::apply_support::{delivery, edit, mapping, ApplyBed};
+use crate::apply_support::{counter, delivery, edit, mapping, ApplyBed};
 
 const HEADER: &[&str] = &["id", "qty", "name", "due", "email", "note"];
 
@@ -167,4 +167,22 @@ async fn refused_cells_are_reported_and_reverted_while_the_rest_applies() {
         name.1.user_entered_value,
         Some(ExtendedValue::StringValue("one".into()))
     );
+
+    // With the sheet writer gone, the edit still commits and the lost write-back is counted.
+    let dropped_before = counter("sheetsync_write_backs_dropped_total", &[]);
+    let (_, closed) = tokio::sync::mpsc::channel(1);
+    drop(std::mem::replace(&mut bed.write_backs, closed));
+    let message = edit(
+        &delivery("types-no-writer"),
+        "Tasks",
+        HEADER,
+        json!([{ "row": 3, "key": {"id": 2}, "values": { "qty": "x", "note": "still saved" } }]),
+    );
+    let (status, answer) = bed.send(&message).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        bed.rows("SELECT note FROM tasks WHERE id = 2").await,
+        [[Some("still saved".into())]]
+    );
+    assert!(counter("sheetsync_write_backs_dropped_total", &[]) > dropped_before);
 }

@@ -16,6 +16,7 @@ mod apply_paste;
 mod apply_reconcile;
 mod apply_single_edit;
 mod apply_sql_literal;
+mod apply_startup;
 mod apply_structure;
 mod apply_structure_sheets;
 mod apply_support;

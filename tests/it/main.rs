@@ -37,6 +37,8 @@ mod deploy_files;
 mod grants;
 mod lease;
 mod mysql_conf;
+mod reconcile_command;
+mod run_support;
 mod sheets_client;
 mod sheets_quota;
 mod sheets_retry;

@@ -138,6 +138,9 @@ pub struct SyncConfig {
     /// Whether a standby (waiting for the lease) answers `/readyz` with 200; by default 503, so
     /// a load balancer sends webhooks to the leader only.
     pub standby_ready: bool,
+    /// Every this many seconds the lease holder reconciles each tab with its table and repairs
+    /// the drift (as `sheetsync reconcile` does); 0 turns it off (the default).
+    pub reconcile_interval_seconds: u64,
 }
 
 /// DESIGN §2.10: never skip silently; reload the mappings from a fresh snapshot, or stop.
@@ -160,6 +163,7 @@ impl Default for SyncConfig {
             retention_margin_hours: 24,
             ready_max_lag_seconds: 60,
             standby_ready: false,
+            reconcile_interval_seconds: 0,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The `sheetsync` command line. Thin: parse, set up logging, call the library, map to an exit
-//! code. Exit codes: 0 success, 1 a check failed, 2 the configuration is unusable.
+//! code. Exit codes: 0 success, 1 a check failed (for `reconcile --dry-run`: drift found), 2 the
+//! configuration is unusable; `reconcile` adds 3 (another process holds the lease) and 4 (a
+//! mapping could not be reconciled).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +58,37 @@ enum Command {
         #[arg(long)]
         mapping: String,
     },
+    /// Compare each tab with its table and repair the drift by the mapping's conflict policy.
+    ///
+    /// Prints, per mapping, the rows only in the tab, the rows only in the table and every
+    /// differing cell with both values. `db-wins` and `last-write-wins` send the table's values
+    /// to the sheet (and append rows the tab lacks); `sheet-wins` writes the tab's values and
+    /// rows to the table; rows only in the tab are never deleted.
+    ///
+    /// A repair writes the sheets only as the lease holder: it takes the lease, runs the sync
+    /// for the duration, repairs through its writer, flushes and releases the lease. When a
+    /// running `sheetsync run` holds the lease the repair is refused (exit 3): set
+    /// `sync.reconcile_interval_seconds` to let that process repair. `--dry-run` only reads and
+    /// works at any time.
+    ///
+    /// Exit codes: 0 no drift (dry run) or repair done; 1 drift found (dry run); 2 the
+    /// configuration is unusable; 3 another sheetsync process holds the lease (no repair);
+    /// 4 a mapping could not be read or repaired.
+    Reconcile {
+        #[arg(
+            long,
+            short,
+            env = "SHEETSYNC_CONFIG",
+            default_value = "sheetsync.toml"
+        )]
+        config: PathBuf,
+        /// Only this mapping (default: all).
+        #[arg(long)]
+        mapping: Option<String>,
+        /// List the drift; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +108,57 @@ fn main() -> ExitCode {
         }
         Command::Run { config } => runtime.block_on(run(config, None)),
         Command::Snapshot { config, mapping } => runtime.block_on(run(config, Some(mapping))),
+        Command::Reconcile {
+            config,
+            mapping,
+            dry_run,
+        } => runtime.block_on(reconcile(config, mapping, dry_run)),
+    }
+}
+
+async fn reconcile(path: PathBuf, mapping: Option<String>, dry_run: bool) -> ExitCode {
+    let config = match Config::load(&path) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("sheetsync reconcile: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    sheetsync::logging::init(config.logging.format);
+    let mappings: Vec<_> = match &mapping {
+        None => config.mappings.clone(),
+        Some(name) => config
+            .mappings
+            .iter()
+            .filter(|candidate| &candidate.name == name)
+            .cloned()
+            .collect(),
+    };
+    if mappings.is_empty() {
+        let names: Vec<&str> = config
+            .mappings
+            .iter()
+            .map(|mapping| mapping.name.as_str())
+            .collect();
+        eprintln!(
+            "sheetsync reconcile: no mapping named `{}` (the config has: {})",
+            mapping.unwrap_or_default(),
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    let mut report = std::io::stdout();
+    match sheetsync::service::reconcile::command(&config, &mappings, dry_run, &mut report, shutdown)
+        .await
+    {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(error) => {
+            tracing::error!(%error, "reconcile stopped");
+            eprintln!("sheetsync reconcile: {error}");
+            ExitCode::from(4)
+        }
     }
 }
 

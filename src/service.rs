@@ -3,6 +3,8 @@
 //! the MySQL → Sheets pipeline.
 //!
 //! Consumes the config and a shutdown token; runs until the token fires (SIGTERM, Ctrl-C).
+//! With `sync.reconcile_interval_seconds`, the lease holder also reconciles each tab with its
+//! table periodically ([`reconcile`], which also runs `sheetsync reconcile`).
 //! Guarantees: only the lease holder streams and applies edits (never two writers); losing the
 //! lease stops the pipeline at once and competes again; a graceful shutdown flushes, stores the
 //! position and releases the lease so a standby takes over without waiting.
@@ -17,6 +19,7 @@ use crate::lease::{self, LeaseError};
 use crate::status::Status;
 use crate::sync::pipeline::{self, Extensions, PipelineError, RunOptions};
 
+pub mod reconcile;
 mod webhook;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,13 +72,21 @@ pub async fn run(
             status: Some(status.clone()),
             ..Extensions::default()
         };
-        let webhook = match webhook::start(&config, &mut extensions, writing.clone()).await {
+        let hooks = match webhook::hooks(&config, &mut extensions).await {
+            Ok(hooks) => hooks,
+            Err(error) => {
+                guard.release().await;
+                break Err(error);
+            }
+        };
+        let webhook = match webhook::start(&config, &extensions, &hooks, writing.clone()).await {
             Ok(webhook) => webhook,
             Err(error) => {
                 guard.release().await;
                 break Err(error);
             }
         };
+        let periodic = reconcile::spawn_periodic(&config, hooks.clone(), writing.clone());
         let run_options = RunOptions {
             snapshot: options.snapshot.clone(),
             load_only: options.load_only,
@@ -87,6 +98,10 @@ pub async fn run(
         if let Some(task) = webhook {
             let _ = task.await;
         }
+        if let Some(task) = periodic {
+            let _ = task.await;
+        }
+        drop(hooks);
         if shutdown.is_cancelled() || options.load_only {
             guard.release().await;
             break outcome.map_err(ServiceError::from);

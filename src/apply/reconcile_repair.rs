@@ -32,8 +32,10 @@ use crate::sheets::model::CellData;
 use crate::sync::{RowKey, WriteBack};
 use crate::webhook::{ApplyResponse, CellValue, EditedRow};
 
-/// Commit times are whole seconds: a change in the second reconcile started counts as after.
-const CLOCK_SLACK_SECONDS: i64 = 1;
+/// A row the stream changed this shortly before reconcile started reading, or since, is left to
+/// the stream: its change may still wait in the writer (a delete not yet flushed would
+/// otherwise look like a row only the tab has). Commit times are whole seconds.
+const CLOCK_SLACK_SECONDS: i64 = 30;
 
 type Cells = Vec<(Arc<str>, CellData)>;
 
@@ -93,12 +95,16 @@ pub(super) async fn repair(
                     .collect();
                 to_sheet.insert(key.clone(), (cells, true));
             }
-            Drift::MissingInDatabase { sheet_row, .. } => {
+            Drift::MissingInDatabase { key, sheet_row } => {
                 let Some(row) = compared.sheet_rows.get(sheet_row) else {
                     continue;
                 };
                 if mapping.conflict != ConflictPolicy::SheetWins {
                     summary.left += 1;
+                    continue;
+                }
+                if changed_meanwhile(key) {
+                    summary.changed_meanwhile += 1;
                     continue;
                 }
                 let mut edited = edited_row(row);

@@ -28,7 +28,12 @@ use crate::process::ChildProcess;
 /// Google's default per-user quota: a sheetsync that overran it would collect 429s.
 pub const GOOGLE_REQUESTS_PER_MINUTE: u32 = 60;
 
+/// Where sheetsync's logs are kept after a run (`target/bench/logs/`); the bed's temporary
+/// directory when unset.
+pub static LOG_DIRECTORY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 pub struct Bed {
+    name: String,
     pub server: MariaDb,
     pub database: String,
     /// `mysql://root@127.0.0.1:PORT/DATABASE`.
@@ -79,6 +84,7 @@ impl Bed {
             .context("the created spreadsheet has no id")?
             .to_string();
         Ok(Bed {
+            name: name.into(),
             url: database.url.clone(),
             database: database.name,
             server,
@@ -117,7 +123,19 @@ impl Bed {
     pub fn start_sheetsync(&self, config_text: &str) -> anyhow::Result<ChildProcess> {
         let config = self.directory.path().join("sheetsync.toml");
         std::fs::write(&config, config_text).context("write the sheetsync config")?;
-        let mut command = Command::new(sheetsync_binary()?);
+        // Diagnostics: BENCH_SHEETSYNC_PREFIX="heaptrack -o /tmp/sheetsync" runs sheetsync under a
+        // profiler (the memory figures then describe the wrapper, not sheetsync).
+        let prefix: Vec<String> = std::env::var("BENCH_SHEETSYNC_PREFIX")
+            .map(|text| text.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        let mut command = match prefix.split_first() {
+            Some((program, arguments)) => {
+                let mut command = Command::new(program);
+                command.args(arguments).arg(sheetsync_binary()?);
+                command
+            }
+            None => Command::new(sheetsync_binary()?),
+        };
         for (name, _) in std::env::vars() {
             if name.starts_with("SHEETSYNC_") {
                 command.env_remove(name);
@@ -127,11 +145,17 @@ impl Bed {
             .args(["run", "--config"])
             .arg(&config)
             .env("RUST_LOG", "info");
-        ChildProcess::spawn(
-            "sheetsync",
-            command,
-            &self.directory.path().join("sheetsync.log"),
-        )
+        let log = match LOG_DIRECTORY.get() {
+            Some(directory) => {
+                std::fs::create_dir_all(directory)
+                    .with_context(|| format!("create {}", directory.display()))?;
+                directory.join(format!("{}-sheetsync.log", self.name))
+            }
+            None => self.directory.path().join("sheetsync.log"),
+        };
+        // A fresh log per run: the file is opened for appending.
+        std::fs::write(&log, "").with_context(|| format!("create {}", log.display()))?;
+        ChildProcess::spawn("sheetsync", command, &log)
     }
 
     pub async fn connect(&self) -> anyhow::Result<mysql_async::Conn> {

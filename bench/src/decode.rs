@@ -8,12 +8,12 @@
 //! DATETIME(6), TEXT, JSON). Then:
 //! - recorded: `sheetsync::binlog::file::read_events` → `TransactionAssembler` (typed decode) →
 //!   `Router` (cells and keys) → `Coalescer` (taken at 2 MB, as a flush would), timed from
-//!   opening the file; the median of three runs;
+//!   opening the file; the median of five runs;
 //! - live: the same chain from `BinlogSource` streaming the file from the server (what
 //!   `sheetsync run` does), for a like-for-like comparison with the Python client, which can
 //!   only stream;
 //! - baseline: python-mysql-replication (`bench/decode_python.py`, in the venv run.sh makes)
-//!   decoding every row of the same file from the same server.
+//!   decoding every row of the same file from the same server; the median of three runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,6 +39,8 @@ use crate::Measured;
 const STATEMENT_ROWS: u64 = 1_000;
 const FLUSH_BYTES: usize = 2_000_000;
 const TARGET_RATIO: f64 = 12.0;
+const RECORDED_RUNS: usize = 5;
+const PYTHON_RUNS: usize = 3;
 
 pub fn rows(quick: bool) -> u64 {
     if quick {
@@ -57,18 +59,34 @@ pub async fn run(rows: u64, python: Option<&Path>) -> anyhow::Result<Measured> {
     let file = record_binlog(&database.url, rows).await?;
     let path = server.directory().join("data").join(&file);
 
+    // Several runs each, medians: the machine may be busy with other work, and one slow run
+    // should not decide the ratio either way.
     let mut recorded = Vec::new();
-    for _ in 0..3 {
+    let mut stages = Vec::new();
+    for _ in 0..RECORDED_RUNS {
         let path = path.clone();
         let (database, file) = (database.name.clone(), file.clone());
-        let rate = tokio::task::spawn_blocking(move || decode_file(&path, &file, &database, rows))
+        let run = tokio::task::spawn_blocking(move || decode_file(&path, &file, &database, rows))
             .await
             .context("decode task")??;
-        recorded.push(rate);
+        recorded.push(rows as f64 / run.total());
+        stages.push(run);
     }
     let recorded_rate = median(&recorded).unwrap_or_default();
     let live_rate = decode_stream(&server, &file, &database.name, rows).await?;
-    let python_rate = python_stream(python, &server, &file, &database.name, rows)?;
+    let mut python_rates = Vec::new();
+    for _ in 0..PYTHON_RUNS {
+        python_rates.push(python_stream(python, &server, &file, &database.name, rows)?);
+    }
+    let python_rate = median(&python_rates).unwrap_or_default();
+    let stage = |pick: fn(&FileRun) -> f64| {
+        median(&stages.iter().map(pick).collect::<Vec<f64>>()).unwrap_or_default()
+    };
+    let (read_s, decode_s, coalesce_s) = (
+        stage(|run| run.read_s),
+        stage(|run| run.decode_s),
+        stage(|run| run.coalesce_s),
+    );
 
     let binlog_bytes = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
     let figures = vec![
@@ -90,7 +108,8 @@ pub async fn run(rows: u64, python: Option<&Path>) -> anyhow::Result<Measured> {
     ];
     let notes = vec![
         format!("{rows} row changes ({} INSERTed, {} UPDATEd, {STATEMENT_ROWS} per statement) in {file} ({:.1} MB), 7 columns incl. utf8mb4, DECIMAL, DATETIME(6), TEXT, JSON", rows / 2, rows - rows / 2, binlog_bytes as f64 / 1e6),
-        format!("recorded-binlog runs (rows/s): {}", recorded.iter().map(|rate| format!("{rate:.0}")).collect::<Vec<_>>().join(", ")),
+        format!("recorded-binlog runs (rows/s): {}; python runs (rows/s): {}", rates_text(&recorded), rates_text(&python_rates)),
+        format!("where the recorded-binlog time goes (medians): reading and parsing the file {read_s:.3} s, typed decode into transactions {decode_s:.3} s, routing to cells + coalescing {coalesce_s:.3} s"),
         format!("target: ≥ {TARGET_RATIO}× python-mysql-replication (mysql-replication 1.0.17, CPython {}) measured in this run", python_version(python)),
     ];
     Ok(Measured { figures, notes })
@@ -190,26 +209,58 @@ impl Sink {
     }
 }
 
-/// Rows/s from opening the file to the last row coalesced.
-fn decode_file(path: &Path, file: &str, database: &str, rows: u64) -> anyhow::Result<f64> {
+/// Seconds spent in each stage of one run over the recorded file.
+struct FileRun {
+    read_s: f64,
+    decode_s: f64,
+    coalesce_s: f64,
+}
+
+impl FileRun {
+    fn total(&self) -> f64 {
+        self.read_s + self.decode_s + self.coalesce_s
+    }
+}
+
+/// From opening the file to the last row coalesced, by stage.
+fn decode_file(path: &Path, file: &str, database: &str, rows: u64) -> anyhow::Result<FileRun> {
     let started = Instant::now();
     let events = read_events(path).with_context(|| format!("read {}", path.display()))?;
+    let read_s = started.elapsed().as_secs_f64();
     let start = BinlogPosition::File {
         file: file.into(),
         offset: 4,
     };
     let mut assembler = TransactionAssembler::new(start, false);
     let mut sink = Sink::new(database)?;
+    let (mut decode_s, mut coalesce_s) = (0.0, 0.0);
+    let mut mark = Instant::now();
     for event in &events {
         if let Some(transaction) = assembler.handle(event)? {
+            let decoded = Instant::now();
+            decode_s += decoded.duration_since(mark).as_secs_f64();
             sink.absorb(&transaction);
+            mark = Instant::now();
+            coalesce_s += mark.duration_since(decoded).as_secs_f64();
         }
     }
-    let elapsed = started.elapsed().as_secs_f64();
+    decode_s += mark.elapsed().as_secs_f64();
     if sink.rows != rows {
         bail!("decoded {} rows of {database} from {file}, expected {rows}", sink.rows);
     }
-    Ok(rows as f64 / elapsed)
+    Ok(FileRun {
+        read_s,
+        decode_s,
+        coalesce_s,
+    })
+}
+
+fn rates_text(rates: &[f64]) -> String {
+    rates
+        .iter()
+        .map(|rate| format!("{rate:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Rows/s from connecting to the last row coalesced, streaming the file from the server.

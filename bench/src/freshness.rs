@@ -70,7 +70,11 @@ struct Commit {
 
 pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     let bed = Bed::start(
-        "freshness",
+        if profile.sustained {
+            "freshness_sustained"
+        } else {
+            "freshness_sparse"
+        },
         &[TabShape {
             title: SHEET,
             columns: 2,

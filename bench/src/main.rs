@@ -121,6 +121,9 @@ async fn run_all(cli: &Cli) -> Vec<BenchResult> {
         let arguments: Vec<String> = std::env::args().skip(1).collect();
         format!("sheetsync-bench {}", arguments.join(" "))
     });
+    if let Some(directory) = cli.results.parent() {
+        let _ = bed::LOG_DIRECTORY.set(directory.join("logs"));
+    }
     let machine = machine();
     let git_commit = git_commit();
     let mut results = Vec::new();

@@ -62,8 +62,9 @@ impl ChildProcess {
         };
         if let Some(status) = child.try_wait()? {
             bail!(
-                "{} exited early ({status}); log tail:\n{}",
+                "{} exited early ({status}); log {} ends:\n{}",
                 self.name,
+                self.log.display(),
                 self.log_tail(3000)
             );
         }

@@ -170,7 +170,7 @@ impl Bed {
             connection
                 .query_drop(*statement)
                 .await
-                .with_context(|| format!("{statement}"))?;
+                .with_context(|| statement.to_string())?;
         }
         let _ = connection.disconnect().await;
         Ok(())

@@ -90,7 +90,9 @@ pub async fn run(shape: Shape) -> anyhow::Result<Measured> {
     let mut notes = Vec::new();
     if let Some(first) = &difference {
         // The checkpoint said done but the cells disagree: a bug; measure real equality.
-        notes.push(format!("checkpoint covered the burst but the tab differed: {first}"));
+        notes.push(format!(
+            "checkpoint covered the burst but the tab differed: {first}"
+        ));
         let deadline = last_commit + Duration::from_secs(180);
         while difference.is_some() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -110,7 +112,11 @@ pub async fn run(shape: Shape) -> anyhow::Result<Measured> {
     let changed_bytes = changed_cells_json_bytes(&bed).await? as f64;
     let allowed = 1.25 * changed_bytes / REQUEST_BYTES;
     let body_bytes: usize = writes.iter().map(|entry| entry.body_bytes).sum();
-    let largest = writes.iter().map(|entry| entry.body_bytes).max().unwrap_or(0);
+    let largest = writes
+        .iter()
+        .map(|entry| entry.body_bytes)
+        .max()
+        .unwrap_or(0);
     let refused = writes.iter().filter(|entry| entry.status == 429).count();
     let convergence = seen_at.saturating_duration_since(last_commit).as_secs_f64();
     let timeline: Vec<String> = writes
@@ -218,7 +224,9 @@ async fn single_row_transactions(bed: &Bed) -> anyhow::Result<Instant> {
     }
     let mut last = None;
     while let Some(finished) = tasks.join_next().await {
-        let done = finished.context("a writer task")?.context("single-row UPDATE")?;
+        let done = finished
+            .context("a writer task")?
+            .context("single-row UPDATE")?;
         last = last.max(Some(done));
     }
     last.context("no writer ran")

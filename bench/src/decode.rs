@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use mysql_async::prelude::Queryable as _;
 use sheetsync::binlog::file::read_events;
-use sheetsync::binlog::{BinlogSource, SourceOptions, TableName, Transaction, TransactionAssembler};
+use sheetsync::binlog::{
+    BinlogSource, SourceOptions, TableName, Transaction, TransactionAssembler,
+};
 use sheetsync::cell::CellOptions;
 use sheetsync::config::SyncConfig;
 use sheetsync::position::BinlogPosition;
@@ -104,7 +106,12 @@ pub async fn run(rows: u64, python: Option<&Path>) -> anyhow::Result<Measured> {
             None,
         )
         .against("python-mysql-replication", python_rate, "rows/s"),
-        Figure::new("python-mysql-replication stream", python_rate, "rows/s", None),
+        Figure::new(
+            "python-mysql-replication stream",
+            python_rate,
+            "rows/s",
+            None,
+        ),
     ];
     let notes = vec![
         format!("{rows} row changes ({} INSERTed, {} UPDATEd, {STATEMENT_ROWS} per statement) in {file} ({:.1} MB), 7 columns incl. utf8mb4, DECIMAL, DATETIME(6), TEXT, JSON", rows / 2, rows - rows / 2, binlog_bytes as f64 / 1e6),
@@ -198,7 +205,8 @@ impl Sink {
             } = message
             {
                 for change in changes {
-                    self.coalescer.add(change.tab, change.key, change.update, now);
+                    self.coalescer
+                        .add(change.tab, change.key, change.update, now);
                 }
                 self.coalescer.set_position(position);
             }
@@ -246,7 +254,10 @@ fn decode_file(path: &Path, file: &str, database: &str, rows: u64) -> anyhow::Re
     }
     decode_s += mark.elapsed().as_secs_f64();
     if sink.rows != rows {
-        bail!("decoded {} rows of {database} from {file}, expected {rows}", sink.rows);
+        bail!(
+            "decoded {} rows of {database} from {file}, expected {rows}",
+            sink.rows
+        );
     }
     Ok(FileRun {
         read_s,
@@ -264,8 +275,14 @@ fn rates_text(rates: &[f64]) -> String {
 }
 
 /// Rows/s from connecting to the last row coalesced, streaming the file from the server.
-async fn decode_stream(server: &MariaDb, file: &str, database: &str, rows: u64) -> anyhow::Result<f64> {
-    let mut options = SourceOptions::new(server.root_url(), 6_000_000 + std::process::id() % 100_000);
+async fn decode_stream(
+    server: &MariaDb,
+    file: &str,
+    database: &str,
+    rows: u64,
+) -> anyhow::Result<f64> {
+    let mut options =
+        SourceOptions::new(server.root_url(), 6_000_000 + std::process::id() % 100_000);
     options.start = Some(BinlogPosition::File {
         file: file.into(),
         offset: 4,
@@ -286,15 +303,31 @@ async fn decode_stream(server: &MariaDb, file: &str, database: &str, rows: u64) 
 }
 
 /// Rows/s of python-mysql-replication streaming the same file.
-fn python_stream(python: &Path, server: &MariaDb, file: &str, database: &str, rows: u64) -> anyhow::Result<f64> {
+fn python_stream(
+    python: &Path,
+    server: &MariaDb,
+    file: &str,
+    database: &str,
+    rows: u64,
+) -> anyhow::Result<f64> {
     let directory = tempfile::tempdir()?;
     let log = directory.path().join("python.log");
     let mut command = Command::new(python);
     command
         .arg(script())
         .args(["--port", &server.port().to_string()])
-        .args(["--server-id", &(7_000_000 + std::process::id() % 100_000).to_string()])
-        .args(["--file", file, "--schema", database, "--rows", &rows.to_string()]);
+        .args([
+            "--server-id",
+            &(7_000_000 + std::process::id() % 100_000).to_string(),
+        ])
+        .args([
+            "--file",
+            file,
+            "--schema",
+            database,
+            "--rows",
+            &rows.to_string(),
+        ]);
     let child = ChildProcess::spawn("python-mysql-replication", command, &log)?;
     let status = child.wait(Duration::from_secs(900))?;
     let output = std::fs::read_to_string(&log).unwrap_or_default();
@@ -302,7 +335,9 @@ fn python_stream(python: &Path, server: &MariaDb, file: &str, database: &str, ro
         .lines()
         .rev()
         .find(|line| line.starts_with('{'))
-        .with_context(|| format!("python-mysql-replication printed no result ({status}):\n{output}"))?;
+        .with_context(|| {
+            format!("python-mysql-replication printed no result ({status}):\n{output}")
+        })?;
     let result: serde_json::Value = serde_json::from_str(line)?;
     let (seen, seconds) = (
         result["rows"].as_u64().unwrap_or(0),

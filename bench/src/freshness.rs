@@ -153,7 +153,11 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     )
     .unwrap_or(0.0);
     let (baseline_name, baseline_p50, baseline_p99) = if profile.sustained {
-        ("quota floor, 1 request/s", 500.0 + write_ms, 990.0 + write_ms)
+        (
+            "quota floor, 1 request/s",
+            500.0 + write_ms,
+            990.0 + write_ms,
+        )
     } else {
         let interval = SyncConfig::default().flush_interval_ms as f64;
         (
@@ -166,18 +170,27 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     let p99 = percentile(&samples, 99.0).unwrap_or_default();
     let max = percentile(&samples, 100.0).unwrap_or_default();
     let mut figures = vec![
-        Figure::new("latency p50", p50, "ms", Target::at_most(profile.p50_target_ms)).against(
-            baseline_name,
-            baseline_p50,
+        Figure::new(
+            "latency p50",
+            p50,
             "ms",
-        ),
-        Figure::new("latency p99", p99, "ms", Target::at_most(profile.p99_target_ms)).against(
-            baseline_name,
-            baseline_p99,
+            Target::at_most(profile.p50_target_ms),
+        )
+        .against(baseline_name, baseline_p50, "ms"),
+        Figure::new(
+            "latency p99",
+            p99,
             "ms",
-        ),
+            Target::at_most(profile.p99_target_ms),
+        )
+        .against(baseline_name, baseline_p99, "ms"),
         Figure::new("latency max", max, "ms", None),
-        Figure::new("commits lost (not visible in 30 s)", lost as f64, "", Target::at_most(0.0)),
+        Figure::new(
+            "commits lost (not visible in 30 s)",
+            lost as f64,
+            "",
+            Target::at_most(0.0),
+        ),
         Figure::new("write requests", writes.len() as f64, "", None).against(
             "one per commit",
             profile.commits as f64,
@@ -228,7 +241,10 @@ fn row_of_each_id(bed: &Bed) -> anyhow::Result<HashMap<u64, usize>> {
         .filter_map(|(index, row)| row.first()?.as_f64().map(|id| (id as u64, index)))
         .collect();
     if rows.len() != ROWS as usize {
-        bail!("after the load the tab holds {} ids, expected {ROWS}: {values:?}", rows.len());
+        bail!(
+            "after the load the tab holds {} ids, expected {ROWS}: {values:?}",
+            rows.len()
+        );
     }
     Ok(rows)
 }

@@ -59,13 +59,21 @@ pub async fn run(burst: u64) -> anyhow::Result<Measured> {
     let target = bed.committed_sequence().await?;
     let limit = Duration::from_secs(120 + burst / 2_000);
     let done = bed
-        .wait_for_checkpoint(TABLE, target, limit, Duration::from_millis(20), &mut sheetsync)
+        .wait_for_checkpoint(
+            TABLE,
+            target,
+            limit,
+            Duration::from_millis(20),
+            &mut sheetsync,
+        )
         .await?;
     let peak = memory_of(sheetsync.pid())?;
     let timeline = sampler.finish();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = memory_of(sheetsync.pid())?;
-    let difference = bed.tab_difference(SHEET, TABLE, "id, a, b, c, d, e").await?;
+    let difference = bed
+        .tab_difference(SHEET, TABLE, "id, a, b, c, d, e")
+        .await?;
     let data_bytes = changed_data_bytes(&bed).await?;
     sheetsync.check_running()?;
     stop(sheetsync);
@@ -87,11 +95,13 @@ pub async fn run(burst: u64) -> anyhow::Result<Measured> {
             Target::at_most(256.0),
         )
         .against("changed data", data_bytes as f64 / MB, "MB"),
-        Figure::new("idle RSS", idle.rss as f64 / MB, "MB", Target::at_most(30.0)).against(
-            "idle mariadbd RSS",
-            server_idle.rss as f64 / MB,
+        Figure::new(
+            "idle RSS",
+            idle.rss as f64 / MB,
             "MB",
-        ),
+            Target::at_most(30.0),
+        )
+        .against("idle mariadbd RSS", server_idle.rss as f64 / MB, "MB"),
         Figure::new(
             "tab equals table",
             f64::from(u8::from(difference.is_none())),

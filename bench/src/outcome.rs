@@ -151,9 +151,8 @@ pub fn read_lines(path: &Path) -> anyhow::Result<Vec<BenchResult>> {
         .filter(|line| !line.trim().is_empty())
         .enumerate()
         .map(|(index, line)| {
-            serde_json::from_str(line).map_err(|error| {
-                anyhow::anyhow!("{} line {}: {error}", path.display(), index + 1)
-            })
+            serde_json::from_str(line)
+                .map_err(|error| anyhow::anyhow!("{} line {}: {error}", path.display(), index + 1))
         })
         .collect()
 }
@@ -198,8 +197,14 @@ pub fn table_rows(results: &[BenchResult]) -> Vec<[String; 7]> {
         if let Some(error) = &result.error {
             rows.push([
                 result.benchmark.clone(),
-                "(did not finish)".into(),
-                error.lines().next().unwrap_or_default().chars().take(90).collect(),
+                "(no valid result)".into(),
+                error
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(90)
+                    .collect(),
                 String::new(),
                 "FAIL".into(),
                 String::new(),
@@ -237,7 +242,13 @@ pub fn table_rows(results: &[BenchResult]) -> Vec<[String; 7]> {
 
 pub fn print_table(results: &[BenchResult]) {
     let header = [
-        "benchmark", "figure", "value", "target", "pass", "baseline", "ratio",
+        "benchmark",
+        "figure",
+        "value",
+        "target",
+        "pass",
+        "baseline",
+        "ratio",
     ]
     .map(String::from);
     let rows = table_rows(results);
@@ -301,7 +312,9 @@ mod tests {
         result.error = Some("timed out".into());
         assert!(!result.passed());
         result.error = None;
-        result.figures.push(Figure::new("y", 3.0, "", Target::at_most(2.0)));
+        result
+            .figures
+            .push(Figure::new("y", 3.0, "", Target::at_most(2.0)));
         assert!(!result.passed());
     }
 }

@@ -28,10 +28,7 @@ impl ChildProcess {
             .open(log)
             .with_context(|| format!("open the log file {}", log.display()))?;
         let errors = output.try_clone().context("duplicate the log file")?;
-        command
-            .stdin(Stdio::null())
-            .stdout(output)
-            .stderr(errors);
+        command.stdin(Stdio::null()).stdout(output).stderr(errors);
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
         unsafe {
             command.pre_exec(|| {
@@ -203,7 +200,9 @@ mod tests {
         let error = loop {
             match child.check_running() {
                 Err(error) => break error.to_string(),
-                Ok(()) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                Ok(()) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
                 Ok(()) => panic!("sh did not exit"),
             }
         };
@@ -216,8 +215,8 @@ mod tests {
         let directory = tempfile::tempdir().expect("temp dir");
         let mut command = Command::new("sleep");
         command.arg("60");
-        let child = ChildProcess::spawn("sleep", command, &directory.path().join("log"))
-            .expect("spawn");
+        let child =
+            ChildProcess::spawn("sleep", command, &directory.path().join("log")).expect("spawn");
         let pid = child.pid();
         drop(child);
         assert!(!Path::new(&format!("/proc/{pid}")).exists());

@@ -171,7 +171,10 @@ mod tests {
         let sparse = text.find("### freshness-sparse").expect("sparse");
         let decode = text.find("### decode").expect("decode");
         assert!(sparse < decode);
-        assert!(text.contains("| freshness-sparse | p50 | 50 ms | ≤ 100 ms | PASS |"), "{text}");
+        assert!(
+            text.contains("| freshness-sparse | p50 | 50 ms | ≤ 100 ms | PASS |"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -180,7 +183,7 @@ mod tests {
         failed.figures.clear();
         failed.error = Some("sheetsync exited early".into());
         let text = render(&[failed], &["memory"]);
-        assert!(text.contains("(did not finish)"), "{text}");
+        assert!(text.contains("(no valid result)"), "{text}");
         assert!(text.contains("sheetsync exited early"), "{text}");
     }
 }

@@ -406,7 +406,9 @@ async fn a_batch_above_two_megabytes_is_applied() {
         .create(json!({"sheets": [{"properties": {"gridProperties": {"rowCount": 30_000, "columnCount": 2}}}]}))
         .await;
     let rows: Vec<serde_json::Value> = (0..30_000)
-        .map(|row| json!({"values": [{"userEnteredValue": {"stringValue": format!("{row:0>80}")}}]}))
+        .map(
+            |row| json!({"values": [{"userEnteredValue": {"stringValue": format!("{row:0>80}")}}]}),
+        )
         .collect();
     let body = json!([{"updateCells": {"start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0}, "fields": "userEnteredValue", "rows": rows}}]);
     assert!(body.to_string().len() > 3_000_000);

@@ -21,7 +21,8 @@ use anyhow::{bail, Context as _};
 use mysql_async::prelude::Queryable as _;
 use sheetsync::sheets::model::CellData;
 
-use crate::bed::{answered_at, Bed, RequestClock, TabShape};
+use crate::bed::{Bed, TabShape};
+use crate::clock::{answered_at, RequestClock};
 use crate::outcome::{Figure, Target};
 use crate::Measured;
 

@@ -13,6 +13,7 @@
 
 mod bed;
 mod burst;
+mod clock;
 mod decode;
 mod freshness;
 mod memory;

@@ -29,10 +29,14 @@ impl ChildProcess {
             .with_context(|| format!("open the log file {}", log.display()))?;
         let errors = output.try_clone().context("duplicate the log file")?;
         command.stdin(Stdio::null()).stdout(output).stderr(errors);
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        // Its own process group, so a wrapper's children (a profiler runs sheetsync as its
+        // child) are signalled with it; and SIGKILL from the kernel when the runner dies.
+        // SAFETY: setpgid and prctl are async-signal-safe and touch no memory of the parent.
         unsafe {
             command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                if libc::setpgid(0, 0) != 0
+                    || libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0
+                {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
@@ -78,22 +82,19 @@ impl ChildProcess {
         text[start..].to_string()
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited within `grace`.
+    /// SIGTERM to its process group, then SIGKILL if it has not exited within `grace`.
     pub fn stop(mut self, grace: Duration) {
         if let Some(mut child) = self.child.take() {
-            if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-                // SAFETY: kill(2) with a pid we spawned and have not reaped.
-                unsafe {
-                    libc::kill(pid, libc::SIGTERM);
-                }
-            }
+            signal_group(&child, libc::SIGTERM);
             let deadline = Instant::now() + grace;
             while Instant::now() < deadline {
                 if matches!(child.try_wait(), Ok(Some(_))) {
+                    signal_group(&child, libc::SIGKILL);
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
+            signal_group(&child, libc::SIGKILL);
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -126,8 +127,20 @@ impl ChildProcess {
 impl Drop for ChildProcess {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            signal_group(&child, libc::SIGKILL);
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+}
+
+/// Signals the child's process group (its id: the child leads the group it made at start).
+fn signal_group(child: &Child, signal: libc::c_int) {
+    if let Ok(group) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) on the group our child leads; the group outlives the child's reaping
+        // only while other members remain, which are the processes meant here.
+        unsafe {
+            libc::kill(-group, signal);
         }
     }
 }
@@ -208,6 +221,41 @@ mod tests {
         };
         assert!(error.contains("exit status: 3"), "{error}");
         assert!(error.contains("broken config"), "{error}");
+    }
+
+    #[test]
+    fn a_wrapper_and_its_child_are_both_stopped() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let pid_file = directory.path().join("grandchild.pid");
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            &format!("sleep 60 & echo $! > {}; wait", pid_file.display()),
+        ]);
+        let child =
+            ChildProcess::spawn("sh", command, &directory.path().join("log")).expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let grandchild = loop {
+            if let Ok(pid) = pid_from_file(&pid_file) {
+                break pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the wrapper did not start its child"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        child.stop(Duration::from_secs(5));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // The grandchild is not ours to reap: it is gone once init reaps it (or a zombie).
+        while Path::new(&format!("/proc/{grandchild}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ")
+        {
+            assert!(Instant::now() < deadline, "the wrapper's child survived");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     #[test]

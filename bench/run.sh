@@ -41,5 +41,5 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 
 export BENCH_PYTHON="$venv/bin/python"
-export BENCH_COMMAND="./bench/run.sh $*"
+export BENCH_COMMAND="./bench/run.sh${*:+ $*}"
 exec "$runner" --results "$results" "$@"

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::outcome::{pass_text, table_rows, BenchResult, Machine};
+use crate::outcome::{table_rows, BenchResult, Machine};
 
 /// The benchmarks in the order the report lists them.
 pub fn render(results: &[BenchResult], order: &[&str]) -> String {
@@ -52,7 +52,7 @@ pub fn render(results: &[BenchResult], order: &[&str]) -> String {
     }
     let _ = writeln!(text, "\n## Commands\n");
     for command in dedup(chosen.iter().map(|result| &result.command)) {
-        let _ = writeln!(text, "- `{command}`");
+        let _ = writeln!(text, "- `{}`", command.trim());
     }
     let _ = writeln!(text, "\n## Figures\n");
     let _ = writeln!(
@@ -66,10 +66,16 @@ pub fn render(results: &[BenchResult], order: &[&str]) -> String {
     }
     let _ = writeln!(text, "\n## Runs\n");
     for result in &chosen {
-        let verdict = if result.passed() {
-            "every target met"
-        } else {
-            "a target missed or the run did not finish"
+        let missed: Vec<&str> = result
+            .figures
+            .iter()
+            .filter(|figure| figure.pass == Some(false))
+            .map(|figure| figure.name.as_str())
+            .collect();
+        let verdict = match (&result.error, missed.is_empty()) {
+            (Some(_), _) => "no valid result".to_string(),
+            (None, true) => "every target met".to_string(),
+            (None, false) => format!("target missed: {}", missed.join("; ")),
         };
         let _ = writeln!(
             text,
@@ -82,11 +88,6 @@ pub fn render(results: &[BenchResult], order: &[&str]) -> String {
         );
         if let Some(error) = &result.error {
             let _ = writeln!(text, "Did not finish:\n\n```\n{error}\n```\n");
-        }
-        for figure in &result.figures {
-            if figure.pass == Some(false) {
-                let _ = writeln!(text, "- **{}**: {}", figure.name, pass_text(figure.pass));
-            }
         }
         for note in &result.notes {
             let _ = writeln!(text, "- {note}");

@@ -79,9 +79,9 @@ pub async fn run(burst: u64) -> anyhow::Result<Measured> {
     stop(sheetsync);
 
     let mut notes = vec![
-        format!("idle: the tab loaded with {INITIAL_ROWS} rows (key + 5 columns), 5 s without requests; baseline: idle mariadbd RSS"),
+        format!("idle: the tab loaded with {INITIAL_ROWS} rows (key + 5 columns), 5 s without requests; baseline: idle mariadbd RSS; idle RSS = {:.1} MB anonymous (heap, stacks) + {:.1} MB file-backed (binary, libraries)", idle.anonymous as f64 / MB, idle.file as f64 / MB),
         format!("burst: {burst} new rows INSERTed 5,000 per transaction in {:.1} s; in the sheet {:.1} s after the burst began; baseline: the new rows' values as text", committed.as_secs_f64(), done.duration_since(started).as_secs_f64()),
-        format!("RSS after the burst (3 s later): {:.1} MB", after.rss as f64 / MB),
+        format!("RSS after the burst (3 s later): {:.1} MB ({:.1} MB anonymous)", after.rss as f64 / MB, after.anonymous as f64 / MB),
         format!("RSS during the burst (s: MB): {}", timeline.iter().map(|(at, rss)| format!("{at:.0}: {:.0}", *rss as f64 / MB)).collect::<Vec<_>>().join(", ")),
     ];
     if let Some(difference) = &difference {

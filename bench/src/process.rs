@@ -152,9 +152,12 @@ pub struct Memory {
     pub rss: u64,
     /// The most it was resident since it started (the high-water mark).
     pub peak_rss: u64,
+    /// Of `rss`: anonymous pages (heap, stacks) and file-backed pages (the binary, libraries).
+    pub anonymous: u64,
+    pub file: u64,
 }
 
-/// `VmRSS` and `VmHWM` from `/proc/<pid>/status`.
+/// `VmRSS`, `VmHWM`, `RssAnon` and `RssFile` from `/proc/<pid>/status`.
 pub fn memory_of(pid: u32) -> anyhow::Result<Memory> {
     let path = format!("/proc/{pid}/status");
     let text = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
@@ -175,6 +178,8 @@ pub fn memory_of(pid: u32) -> anyhow::Result<Memory> {
     Ok(Memory {
         rss: field("VmRSS:")?,
         peak_rss: field("VmHWM:")?,
+        anonymous: field("RssAnon:")?,
+        file: field("RssFile:")?,
     })
 }
 

@@ -2,8 +2,8 @@
 
 Connects to the server as a replica, reads the given binlog file from its start, decodes every
 row event of the given schema (reading ``event.rows`` decodes the values) until ``--rows`` rows
-were seen or the file ends, and prints one JSON line: {"rows": N, "seconds": S}, timed from the
-connection to the last row.
+were seen or the file ends, and prints one JSON line: {"rows": N, "seconds": S, "first_row_seconds": F}, timed from
+the connection to the last row and to the first row.
 """
 
 import argparse
@@ -37,10 +37,13 @@ def main() -> int:
         only_schemas=[arguments.schema],
     )
     rows = 0
+    first_row = None
     last_row = started
     try:
         for event in stream:
             for row in event.rows:
+                if first_row is None:
+                    first_row = time.perf_counter()
                 rows += 1
                 if rows == 1 and not row:
                     raise SystemExit("python-mysql-replication decoded an empty row")
@@ -49,7 +52,8 @@ def main() -> int:
                 break
     finally:
         stream.close()
-    print(json.dumps({"rows": rows, "seconds": last_row - started}))
+    print(json.dumps({"rows": rows, "seconds": last_row - started,
+                      "first_row_seconds": (first_row or last_row) - started}))
     return 0 if rows >= arguments.rows else 1
 
 

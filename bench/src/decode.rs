@@ -77,8 +77,11 @@ pub async fn run(rows: u64, python: Option<&Path>) -> anyhow::Result<Measured> {
     let recorded_rate = median(&recorded).unwrap_or_default();
     let live_rate = decode_stream(&server, &file, &database.name, rows).await?;
     let mut python_rates = Vec::new();
+    let mut python_starts = Vec::new();
     for _ in 0..PYTHON_RUNS {
-        python_rates.push(python_stream(python, &server, &file, &database.name, rows)?);
+        let (rate, first_row_s) = python_stream(python, &server, &file, &database.name, rows)?;
+        python_rates.push(rate);
+        python_starts.push(first_row_s);
     }
     let python_rate = median(&python_rates).unwrap_or_default();
     let stage = |pick: fn(&FileRun) -> f64| {
@@ -115,7 +118,7 @@ pub async fn run(rows: u64, python: Option<&Path>) -> anyhow::Result<Measured> {
     ];
     let notes = vec![
         format!("{rows} row changes ({} INSERTed, {} UPDATEd, {STATEMENT_ROWS} per statement) in {file} ({:.1} MB), 7 columns incl. utf8mb4, DECIMAL, DATETIME(6), TEXT, JSON", rows / 2, rows - rows / 2, binlog_bytes as f64 / 1e6),
-        format!("recorded-binlog runs (rows/s): {}; python runs (rows/s): {}", rates_text(&recorded), rates_text(&python_rates)),
+        format!("recorded-binlog runs (rows/s): {}; python runs (rows/s): {} (first row after {} s)", rates_text(&recorded), rates_text(&python_rates), python_starts.iter().map(|seconds| format!("{seconds:.2}")).collect::<Vec<_>>().join(", ")),
         format!("where the recorded-binlog time goes (medians): reading and parsing the file {read_s:.3} s, typed decode into transactions {decode_s:.3} s, routing to cells + coalescing {coalesce_s:.3} s"),
         format!("target: ≥ {TARGET_RATIO}× python-mysql-replication (mysql-replication 1.0.17, CPython {}) measured in this run", python_version(python)),
     ];
@@ -302,14 +305,14 @@ async fn decode_stream(
     Ok(rows as f64 / elapsed)
 }
 
-/// Rows/s of python-mysql-replication streaming the same file.
+/// Rows/s of python-mysql-replication streaming the same file, and when its first row came.
 fn python_stream(
     python: &Path,
     server: &MariaDb,
     file: &str,
     database: &str,
     rows: u64,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, f64)> {
     let directory = tempfile::tempdir()?;
     let log = directory.path().join("python.log");
     let mut command = Command::new(python);
@@ -346,7 +349,10 @@ fn python_stream(
     if !status.success() || seen != rows || seconds <= 0.0 {
         bail!("python-mysql-replication decoded {seen} of {rows} rows ({status}):\n{output}");
     }
-    Ok(rows as f64 / seconds)
+    Ok((
+        rows as f64 / seconds,
+        result["first_row_seconds"].as_f64().unwrap_or(0.0),
+    ))
 }
 
 fn script() -> PathBuf {

@@ -397,3 +397,27 @@ async fn absurd_indexes_fail_cleanly() {
     let (status, read) = emulator.read(&id, "Sheet1!A1", "").await;
     assert_eq!((status, read["values"].clone()), (200, json!([["1E+300"]])));
 }
+
+/// Google has no hard payload limit (it recommends 2 MB): a 3 MB batch is applied, not refused.
+#[tokio::test]
+async fn a_batch_above_two_megabytes_is_applied() {
+    let emulator = start().await;
+    let id = emulator
+        .create(json!({"sheets": [{"properties": {"gridProperties": {"rowCount": 30_000, "columnCount": 2}}}]}))
+        .await;
+    let rows: Vec<serde_json::Value> = (0..30_000)
+        .map(
+            |row| json!({"values": [{"userEnteredValue": {"stringValue": format!("{row:0>80}")}}]}),
+        )
+        .collect();
+    let body = json!([{"updateCells": {"start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0}, "fields": "userEnteredValue", "rows": rows}}]);
+    assert!(body.to_string().len() > 3_000_000);
+    let (status, response) = emulator.batch_update(&id, body).await;
+    assert_eq!(status, 200, "{response}");
+    let values = emulator
+        .state
+        .store
+        .sheet_values(&id, "Sheet1")
+        .expect("values");
+    assert_eq!(values.len(), 30_000);
+}

@@ -21,6 +21,10 @@ pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/v4/spreadsheets", post(create))
         .route("/v4/spreadsheets/{*rest}", any(dispatch))
+        // Google sets no hard payload limit (it recommends 2 MB): axum's default 2 MB body
+        // limit would answer bigger batches with a 413 Google never sends. The control layer
+        // still caps bodies (64 MB).
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Query parameters in order, decoded; repeated names (`ranges=`) are kept.

@@ -92,9 +92,7 @@ async fn reconcile_lists_and_repairs_drift_by_policy() {
         },
     ];
     let display = SheetDisplay::default();
-    let listed = diff(&pool, &sheets, &items, &display)
-        .await
-        .expect("diff");
+    let listed = diff(&pool, &sheets, &items, &display).await.expect("diff");
     assert_eq!(listed.drift, expected_drift);
     let table = || async {
         let mut connection = pool.get_conn().await.expect("connect");

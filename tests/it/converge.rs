@@ -217,7 +217,7 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let lag_started = Instant::now();
-    wait_converged(&bed, &table, Duration::from_secs(120), &service).await;
+    let converged = try_converge(&bed, &table, Duration::from_secs(120)).await;
     counters.lag(lag_started.elapsed().as_millis() as u64);
 
     // Quiescence: two flush intervals of grace, then not one Sheets write for 2 s.
@@ -262,6 +262,12 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     std::fs::create_dir_all(&directory).expect("summary directory");
     std::fs::write(directory.join("summary.json"), format!("{summary:#}\n")).expect("summary");
 
+    if let Err(difference) = converged {
+        panic!(
+            "{difference}\nsummary: {summary}\nsheetsync log tail:\n{}",
+            service.log_tail(6000)
+        );
+    }
     assert_eq!(lost, 0, "{summary}");
     assert_eq!(duplicated, 0, "a key twice in the tab: {keys:?}");
     let bodies: Vec<String> = echo_writes
@@ -280,12 +286,22 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
 /// Polls until the tab's id, name, qty equal the table's; on timeout, fails with both and the
 /// tail of sheetsync's log.
 async fn wait_converged(bed: &SyncBed, table: &str, limit: Duration, service: &Service) {
+    if let Err(difference) = try_converge(bed, table, limit).await {
+        panic!(
+            "{difference}\nsheetsync log tail:\n{}",
+            service.log_tail(6000)
+        );
+    }
+}
+
+/// Polls until the tab's id, name, qty equal the table's; says how they differ otherwise.
+async fn try_converge(bed: &SyncBed, table: &str, limit: Duration) -> Result<(), String> {
     let deadline = Instant::now() + limit;
     loop {
         let expected = table_rows(&bed.database.url, table, "id, name, qty").await;
         let actual = tab_columns(&bed.tab(SHEET), &COLUMNS);
         if expected == actual {
-            return;
+            return Ok(());
         }
         if Instant::now() > deadline {
             let missing: Vec<_> = expected
@@ -296,10 +312,9 @@ async fn wait_converged(bed: &SyncBed, table: &str, limit: Duration, service: &S
                 .iter()
                 .filter(|row| !expected.contains(row))
                 .collect();
-            panic!(
-                "the tab never equalled the table within {limit:?}\n in the table only: {missing:?}\n in the tab only: {extra:?}\nsheetsync log tail:\n{}",
-                service.log_tail(6000)
-            );
+            return Err(format!(
+                "the tab never equalled the table within {limit:?}\n in the table only: {missing:?}\n in the tab only: {extra:?}"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -33,6 +33,8 @@ mod cells;
 mod check;
 mod check_sheets;
 mod check_sheets_tabs;
+mod converge;
+mod converge_support;
 mod deploy_files;
 mod grants;
 mod lease;

@@ -293,6 +293,11 @@ async fn apply_row(
         }
     }
     let mut assignments: Vec<(usize, Typed)> = Vec::new();
+    // Columns the sheet won in a conflict: the database changed them while the person typed,
+    // and that change may reach the sheet after the person's value (the stream writes it in
+    // binlog order). They are left out of the echo marker, so the binlog's copy of the winning
+    // value is written to the sheet after the older one, and both sides end holding it.
+    let mut won_by_sheet: Vec<usize> = Vec::new();
     let mut database_won = false;
     for cell in &row.cells {
         let database = current.get(&cell.column).cloned().unwrap_or(Typed::Null);
@@ -311,7 +316,10 @@ async fn apply_row(
         let (winner, record) = contest(context, row, cell, &database, &stored_key);
         work.conflicts.push(record);
         match winner {
-            Winner::Sheet => assignments.push((cell.column, cell.value.clone())),
+            Winner::Sheet => {
+                won_by_sheet.push(cell.column);
+                assignments.push((cell.column, cell.value.clone()));
+            }
             Winner::Database => {
                 database_won = true;
                 let name = table.columns[cell.column].name.clone();
@@ -333,11 +341,16 @@ async fn apply_row(
     work.write_back_key = Some(key.clone());
     if !assignments.is_empty() {
         update(transaction, table, &stored_key, &assignments).await?;
+        let marked: Vec<(usize, Typed)> = assignments
+            .iter()
+            .filter(|(column, _)| !won_by_sheet.contains(column))
+            .cloned()
+            .collect();
         work.marked = Some(marked_row(
             table,
             &stored_key,
             Operation::Update,
-            &assignments,
+            &marked,
             None,
         ));
     }

@@ -61,6 +61,7 @@ mod sync_structure;
 mod sync_support;
 mod sync_two_spreadsheets;
 mod sync_types;
+mod twoway_conflict;
 mod twoway_echo;
 mod webhook_rotation;
 mod webhook_security;

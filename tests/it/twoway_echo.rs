@@ -13,16 +13,16 @@ use tokio_util::sync::CancellationToken;
 use crate::sheets_support::writes_since;
 use crate::sync_support::{execute, table_rows, SyncBed};
 
-const SECRET: &str = "two-way-secret";
+pub const SECRET: &str = "two-way-secret";
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .expect("free port")
 }
 
-fn now_iso() -> String {
+pub fn now_iso() -> String {
     let milliseconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -30,7 +30,7 @@ fn now_iso() -> String {
     crate::apply_support::iso(milliseconds)
 }
 
-async fn post(port: u16, body: &Value) -> (u16, Value) {
+pub async fn post(port: u16, body: &Value) -> (u16, Value) {
     let body = serde_json::to_vec(body).expect("json");
     let timestamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -41,6 +41,7 @@ mod reconcile_command;
 mod run_graceful_shutdown;
 mod run_ha_takeover;
 mod run_least_privilege;
+mod run_periodic_reconcile;
 mod run_secrets;
 mod run_support;
 mod sheets_client;

@@ -295,43 +295,37 @@ pub fn delivery(name: &str) -> String {
     )
 }
 
-/// The running total of a counter the code recorded in this test process (a debugging
-/// recorder is installed by the first `ApplyBed`; reading it resets it, so totals are kept
-/// here). Counters of other scenarios running at once are included: compare before and after.
+/// The running total of a counter the code recorded in this test process, read from the
+/// service's own process-wide Prometheus recorder (`sheetsync::metrics::install`, idempotent),
+/// so in-process services and these scenarios share one recorder whichever starts first.
+/// Counters of other scenarios running at once are included: compare before and after.
 pub fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
-    use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static RECORDER: OnceLock<(Snapshotter, Mutex<HashMap<String, u64>>)> = OnceLock::new();
-    let (snapshotter, totals) = RECORDER.get_or_init(|| {
-        let recorder = DebuggingRecorder::new();
-        let snapshotter = recorder.snapshotter();
-        recorder
-            .install()
-            .expect("no other metrics recorder in the test process");
-        (snapshotter, Mutex::new(HashMap::new()))
-    });
-    let mut totals = totals.lock().expect("totals");
-    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
-        if let DebugValue::Counter(increment) = value {
-            let mut labels: Vec<String> = key
-                .key()
-                .labels()
-                .map(|label| format!("{}={}", label.key(), label.value()))
-                .collect();
-            labels.sort();
-            *totals
-                .entry(format!("{}{{{}}}", key.key().name(), labels.join(",")))
-                .or_default() += increment;
-        }
-    }
+    let handle = sheetsync::metrics::install().expect("the Prometheus recorder");
     let mut wanted: Vec<String> = labels
         .iter()
-        .map(|(key, value)| format!("{key}={value}"))
+        .map(|(key, value)| format!("{key}=\"{value}\""))
         .collect();
     wanted.sort();
-    totals
-        .get(&format!("{name}{{{}}}", wanted.join(",")))
-        .copied()
-        .unwrap_or(0)
+    handle
+        .render()
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (metric, mut labels) = match series.split_once('{') {
+                Some((metric, rest)) => (
+                    metric,
+                    rest.trim_end_matches('}')
+                        .split(',')
+                        .filter(|label| !label.is_empty())
+                        .map(str::to_string)
+                        .collect::<Vec<_>>(),
+                ),
+                None => (series, Vec::new()),
+            };
+            labels.sort();
+            (metric == name && labels == wanted).then(|| value.parse::<f64>().ok())?
+        })
+        .map(|value| value as u64)
+        .sum()
 }

@@ -79,6 +79,17 @@ impl ApplyBed {
         mappings: Vec<MappingConfig>,
         sheets: Option<Arc<sheetsync::sheets::SheetsClient>>,
     ) -> ApplyBed {
+        Self::serve_with_cells(database, pool, mappings, sheets, Default::default()).await
+    }
+
+    /// Like [`ApplyBed::serve_with`], with the writer's cell options (`sync.time_zone`, …).
+    pub async fn serve_with_cells(
+        database: String,
+        pool: mysql_async::Pool,
+        mappings: Vec<MappingConfig>,
+        sheets: Option<Arc<sheetsync::sheets::SheetsClient>>,
+        cells: sheetsync::cell::CellOptions,
+    ) -> ApplyBed {
         let _ = rustls::crypto::ring::default_provider().install_default();
         counter("", &[]);
         let (sender, write_backs) = mpsc::channel(1024);
@@ -94,7 +105,7 @@ impl ApplyBed {
                 structure: structure.clone(),
                 row_clock: clock.clone(),
                 sheets,
-                cells: Default::default(),
+                cells,
             },
         )
         .await

@@ -20,6 +20,7 @@ mod apply_startup;
 mod apply_structure;
 mod apply_structure_sheets;
 mod apply_support;
+mod apply_time_zone;
 mod apply_type_errors;
 mod binlog_fixtures;
 mod binlog_purged;

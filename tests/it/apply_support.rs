@@ -79,6 +79,17 @@ impl ApplyBed {
         mappings: Vec<MappingConfig>,
         sheets: Option<Arc<sheetsync::sheets::SheetsClient>>,
     ) -> ApplyBed {
+        Self::serve_with_cells(database, pool, mappings, sheets, Default::default()).await
+    }
+
+    /// Like [`ApplyBed::serve_with`], with the writer's cell options (`sync.time_zone`, …).
+    pub async fn serve_with_cells(
+        database: String,
+        pool: mysql_async::Pool,
+        mappings: Vec<MappingConfig>,
+        sheets: Option<Arc<sheetsync::sheets::SheetsClient>>,
+        cells: sheetsync::cell::CellOptions,
+    ) -> ApplyBed {
         let _ = rustls::crypto::ring::default_provider().install_default();
         counter("", &[]);
         let (sender, write_backs) = mpsc::channel(1024);
@@ -94,7 +105,7 @@ impl ApplyBed {
                 structure: structure.clone(),
                 row_clock: clock.clone(),
                 sheets,
-                cells: Default::default(),
+                cells,
             },
         )
         .await
@@ -295,14 +306,12 @@ pub fn delivery(name: &str) -> String {
     )
 }
 
-/// The current total of a counter the code recorded in this test process, read from the
-/// process's Prometheus recorder (`sheetsync::metrics::install`, the one `/metrics` serves).
+/// The running total of a counter the code recorded in this test process, read from the
+/// service's own process-wide Prometheus recorder (`sheetsync::metrics::install`, idempotent),
+/// so in-process services and these scenarios share one recorder whichever starts first.
 /// Counters of other scenarios running at once are included: compare before and after.
 pub fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
-    let handle = sheetsync::metrics::install().expect("metrics recorder");
-    if name.is_empty() {
-        return 0;
-    }
+    let handle = sheetsync::metrics::install().expect("the Prometheus recorder");
     let mut wanted: Vec<String> = labels
         .iter()
         .map(|(key, value)| format!("{key}=\"{value}\""))
@@ -314,22 +323,19 @@ pub fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
         .filter(|line| !line.starts_with('#'))
         .filter_map(|line| {
             let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, series_labels) = match series.split_once('{') {
-                Some((series_name, rest)) => (series_name, rest.trim_end_matches('}')),
-                None => (series, ""),
+            let (metric, mut labels) = match series.split_once('{') {
+                Some((metric, rest)) => (
+                    metric,
+                    rest.trim_end_matches('}')
+                        .split(',')
+                        .filter(|label| !label.is_empty())
+                        .map(str::to_string)
+                        .collect::<Vec<_>>(),
+                ),
+                None => (series, Vec::new()),
             };
-            if series_name != name {
-                return None;
-            }
-            let mut found: Vec<String> = series_labels
-                .split(',')
-                .filter(|label| !label.is_empty())
-                .map(str::to_string)
-                .collect();
-            found.sort();
-            (found == wanted)
-                .then(|| value.parse::<f64>().ok())
-                .flatten()
+            labels.sort();
+            (metric == name && labels == wanted).then(|| value.parse::<f64>().ok())?
         })
         .map(|value| value as u64)
         .sum()

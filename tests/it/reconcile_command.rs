@@ -108,6 +108,26 @@ async fn dry_run_lists_drift_repair_needs_the_lease_and_fixes_it() {
     let output = run_sheetsync(&["reconcile", "--mapping", "nope"], &config);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("no mapping named `nope`"));
+    // A mapping whose table is gone: reported, exit 4, the other mappings still compared.
+    let (_missing_directory, missing_config) = write_config(&with_ports(
+        &bed.config_text(&[("items", "Items"), ("gone", "Gone")], ""),
+        free_port(),
+        free_port(),
+        "",
+    ));
+    let output = run_sheetsync(&["reconcile", "--dry-run"], &missing_config);
+    let report = stdout_of(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{report}{}",
+        stderr_of(&output)
+    );
+    assert!(
+        report.contains("mapping gone: reconcile failed:"),
+        "{report}"
+    );
+    assert!(report.contains("mapping items ("), "{report}");
 
     // A running service holds the lease: the repair is refused, the tab untouched.
     let mut service = Process::run(&config, &log, metrics_port);

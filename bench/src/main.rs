@@ -19,6 +19,7 @@ mod freshness;
 mod memory;
 mod outcome;
 mod process;
+mod python_baseline;
 mod report;
 mod stats;
 

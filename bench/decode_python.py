@@ -2,8 +2,9 @@
 
 Connects to the server as a replica, reads the given binlog file from its start, decodes every
 row event of the given schema (reading ``event.rows`` decodes the values) until ``--rows`` rows
-were seen or the file ends, and prints one JSON line: {"rows": N, "seconds": S, "first_row_seconds": F}, timed from
-the connection to the last row and to the first row.
+were seen or the file ends, and prints one JSON line: {"rows": N, "seconds": S, "cpu_seconds": C, "first_row_seconds": F}:
+wall-clock and CPU (user + system) time from the connection to the last row, and wall-clock
+time to the first row.
 """
 
 import argparse
@@ -26,6 +27,7 @@ def main() -> int:
     arguments = parser.parse_args()
 
     started = time.perf_counter()
+    cpu_started = time.process_time()
     stream = BinLogStreamReader(
         connection_settings={"host": arguments.host, "port": arguments.port, "user": "root", "passwd": ""},
         server_id=arguments.server_id,
@@ -39,6 +41,7 @@ def main() -> int:
     rows = 0
     first_row = None
     last_row = started
+    last_row_cpu = cpu_started
     try:
         for event in stream:
             for row in event.rows:
@@ -48,11 +51,13 @@ def main() -> int:
                 if rows == 1 and not row:
                     raise SystemExit("python-mysql-replication decoded an empty row")
             last_row = time.perf_counter()
+            last_row_cpu = time.process_time()
             if rows >= arguments.rows:
                 break
     finally:
         stream.close()
     print(json.dumps({"rows": rows, "seconds": last_row - started,
+                      "cpu_seconds": last_row_cpu - cpu_started,
                       "first_row_seconds": (first_row or last_row) - started}))
     return 0 if rows >= arguments.rows else 1
 

@@ -19,6 +19,7 @@ mod freshness;
 mod memory;
 mod outcome;
 mod process;
+mod python_baseline;
 mod report;
 mod stats;
 
@@ -138,9 +139,10 @@ async fn run_all(cli: &Cli) -> Vec<BenchResult> {
             .map(|elapsed| elapsed.as_secs())
             .unwrap_or_default();
         let started = Instant::now();
+        let load_before = load_average();
         let limit = time_limit(name, cli.quick);
         let outcome = tokio::time::timeout(limit, run_one(name, cli)).await;
-        let (figures, notes, mut error) = match outcome {
+        let (figures, mut notes, mut error) = match outcome {
             Ok(Ok(measured)) => (measured.figures, measured.notes, None),
             Ok(Err(error)) => (Vec::new(), Vec::new(), Some(format!("{error:#}"))),
             Err(_) => (
@@ -149,6 +151,11 @@ async fn run_all(cli: &Cli) -> Vec<BenchResult> {
                 Some(format!("timed out after {limit:?}")),
             ),
         };
+        // Other work on the machine moves timings: say how busy it was.
+        notes.push(format!(
+            "machine load average (1 min) at start {load_before}, at end {}",
+            load_average()
+        ));
         if let Ok(prefix) = std::env::var("BENCH_SHEETSYNC_PREFIX") {
             // A profiler around sheetsync changes its speed and hides its memory.
             error.get_or_insert(format!(
@@ -278,6 +285,14 @@ fn machine() -> Machine {
         memory,
         kernel,
     }
+}
+
+/// The 1-minute load average from /proc/loadavg.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn git_commit() -> String {

@@ -219,6 +219,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
         ),
         format!("w = median emulator time per sheetsync write in this run = {write_ms:.2} ms; baseline = {baseline_name} (p50 {baseline_p50:.1} ms, p99 {baseline_p99:.1} ms)"),
         format!("429 responses to writes during the run: {quota_refusals}"),
+        format!("slowest commits (number: ms): {}", slowest(&latencies, 3)),
     ];
     if let Some(difference) = difference {
         notes.push(format!("tab differs from table: {difference}"));
@@ -315,4 +316,20 @@ fn write_429s(summary: &sheets_emulator::control::Summary) -> u64 {
         .and_then(|statuses| statuses.get("429"))
         .copied()
         .unwrap_or(0)
+}
+
+/// The `count` slowest visible commits as `number: ms`, slowest first.
+fn slowest(latencies: &[Option<f64>], count: usize) -> String {
+    let mut numbered: Vec<(usize, f64)> = latencies
+        .iter()
+        .enumerate()
+        .filter_map(|(index, latency)| latency.map(|ms| (index + 1, ms)))
+        .collect();
+    numbered.sort_by(|left, right| right.1.total_cmp(&left.1));
+    numbered
+        .iter()
+        .take(count)
+        .map(|(number, ms)| format!("{number}: {ms:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -122,9 +122,9 @@ async fn dry_run_all(
 ) -> Result<Outcome, ServiceError> {
     let client = SheetsClient::new(&config.google, ClientOptions::from_config(&config.sync))
         .await
-        .map_err(|error| ServiceError::Webhook(format!("sheets client: {error}")))?;
+        .map_err(|error| ServiceError::Reconcile(format!("sheets client: {error}")))?;
     let cells = CellOptions::from_config(&config.sync)
-        .map_err(|error| ServiceError::Webhook(error.to_string()))?;
+        .map_err(|error| ServiceError::Reconcile(error.to_string()))?;
     let display = SheetDisplay::from_options(&cells);
     let pool = mysql_async::Pool::new(config.mysql.url.expose());
     let mut outcome = Outcome::Clean;

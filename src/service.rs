@@ -91,7 +91,8 @@ pub async fn run(
                 break Err(error);
             }
         };
-        let periodic = reconcile::spawn_periodic(&config, hooks.clone(), writing.clone());
+        let periodic =
+            reconcile::spawn_periodic(&config, hooks.clone(), status.clone(), writing.clone());
         let run_options = RunOptions {
             snapshot: options.snapshot.clone(),
             load_only: options.load_only,

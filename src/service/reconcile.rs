@@ -259,13 +259,14 @@ async fn run_one(hooks: &Hooks, mapping: &MappingConfig, report: &mut (dyn Write
     }
 }
 
-/// `sync.reconcile_interval_seconds` inside `sheetsync run`: every interval (first after one
-/// interval, so initial loads finish first) each mapping is reconciled and repaired through
-/// the writers. Stops when `stop` fires. Results go to the log and to
-/// `sheetsync_reconcile_differences_total`.
+/// `sync.reconcile_interval_seconds` inside `sheetsync run`: every interval each mapping is
+/// reconciled and repaired through the writers — only while the pipeline streams (`status`),
+/// so never against a tab an initial load is still writing. Stops when `stop` fires. Results go
+/// to the log and to `sheetsync_reconcile_differences_total`.
 pub fn spawn_periodic(
     config: &Config,
     hooks: Hooks,
+    status: Status,
     stop: CancellationToken,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let seconds = config.sync.reconcile_interval_seconds;
@@ -284,6 +285,10 @@ pub fn spawn_periodic(
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(interval) => {}
+            }
+            if !status.snapshot().binlog_connected {
+                tracing::debug!("periodic reconcile skipped: not streaming yet");
+                continue;
             }
             for mapping in &mappings {
                 let run = periodic_one(&hooks, mapping);

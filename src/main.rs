@@ -157,7 +157,8 @@ async fn reconcile(path: PathBuf, mapping: Option<String>, dry_run: bool) -> Exi
         Err(error) => {
             tracing::error!(%error, "reconcile stopped");
             eprintln!("sheetsync reconcile: {error}");
-            ExitCode::from(4)
+            // 2 when the configuration cannot work (credentials, a port), else 4.
+            ExitCode::from(if error.exit_code() == 2 { 2 } else { 4 })
         }
     }
 }

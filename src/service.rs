@@ -32,6 +32,9 @@ pub enum ServiceError {
     Pipeline(#[from] PipelineError),
     #[error("webhook listener: {0}")]
     Webhook(String),
+    /// `sheetsync reconcile` could not start (Sheets client, `sync.time_zone`).
+    #[error("reconcile: {0}")]
+    Reconcile(String),
 }
 
 impl ServiceError {
@@ -39,7 +42,9 @@ impl ServiceError {
     /// for a failure while running.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ServiceError::Admin(AdminError::Bind { .. }) | ServiceError::Webhook(_) => 2,
+            ServiceError::Admin(AdminError::Bind { .. })
+            | ServiceError::Webhook(_)
+            | ServiceError::Reconcile(_) => 2,
             ServiceError::Lease(error) if !error.is_transient() => 2,
             _ => 1,
         }
@@ -86,7 +91,8 @@ pub async fn run(
                 break Err(error);
             }
         };
-        let periodic = reconcile::spawn_periodic(&config, hooks.clone(), writing.clone());
+        let periodic =
+            reconcile::spawn_periodic(&config, hooks.clone(), status.clone(), writing.clone());
         let run_options = RunOptions {
             snapshot: options.snapshot.clone(),
             load_only: options.load_only,

@@ -36,6 +36,7 @@ pub mod plan;
 pub mod policy;
 pub mod recent;
 pub mod reconcile;
+pub mod reconcile_read;
 pub mod reconcile_repair;
 pub mod reconcile_report;
 pub mod response;

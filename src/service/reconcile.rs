@@ -122,9 +122,9 @@ async fn dry_run_all(
 ) -> Result<Outcome, ServiceError> {
     let client = SheetsClient::new(&config.google, ClientOptions::from_config(&config.sync))
         .await
-        .map_err(|error| ServiceError::Webhook(format!("sheets client: {error}")))?;
+        .map_err(|error| ServiceError::Reconcile(format!("sheets client: {error}")))?;
     let cells = CellOptions::from_config(&config.sync)
-        .map_err(|error| ServiceError::Webhook(error.to_string()))?;
+        .map_err(|error| ServiceError::Reconcile(error.to_string()))?;
     let display = SheetDisplay::from_options(&cells);
     let pool = mysql_async::Pool::new(config.mysql.url.expose());
     let mut outcome = Outcome::Clean;
@@ -259,13 +259,14 @@ async fn run_one(hooks: &Hooks, mapping: &MappingConfig, report: &mut (dyn Write
     }
 }
 
-/// `sync.reconcile_interval_seconds` inside `sheetsync run`: every interval (first after one
-/// interval, so initial loads finish first) each mapping is reconciled and repaired through
-/// the writers. Stops when `stop` fires. Results go to the log and to
-/// `sheetsync_reconcile_differences_total`.
+/// `sync.reconcile_interval_seconds` inside `sheetsync run`: every interval each mapping is
+/// reconciled and repaired through the writers — only while the pipeline streams (`status`),
+/// so never against a tab an initial load is still writing. Stops when `stop` fires. Results go
+/// to the log and to `sheetsync_reconcile_differences_total`.
 pub fn spawn_periodic(
     config: &Config,
     hooks: Hooks,
+    status: Status,
     stop: CancellationToken,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let seconds = config.sync.reconcile_interval_seconds;
@@ -284,6 +285,10 @@ pub fn spawn_periodic(
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(interval) => {}
+            }
+            if !status.snapshot().binlog_connected {
+                tracing::debug!("periodic reconcile skipped: not streaming yet");
+                continue;
             }
             for mapping in &mappings {
                 let run = periodic_one(&hooks, mapping);

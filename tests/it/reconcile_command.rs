@@ -108,6 +108,22 @@ async fn dry_run_lists_drift_repair_needs_the_lease_and_fixes_it() {
     let output = run_sheetsync(&["reconcile", "--mapping", "nope"], &config);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("no mapping named `nope`"));
+    // A service-account key that is not one: the configuration cannot work, exit 2.
+    let garbage = directory.path().join("garbage-key.json");
+    std::fs::write(&garbage, "{\"not\": \"a key\"}").expect("write");
+    let key = crate::sheets_support::key_file(&bed.emulator);
+    let (_garbage_directory, garbage_config) = write_config(
+        &std::fs::read_to_string(&config)
+            .expect("config")
+            .replace(&key.display().to_string(), &garbage.display().to_string()),
+    );
+    let output = run_sheetsync(&["reconcile", "--dry-run"], &garbage_config);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("reconcile: sheets client"),
+        "{}",
+        stderr_of(&output)
+    );
     // A mapping whose table is gone: reported, exit 4, the other mappings still compared.
     let (_missing_directory, missing_config) = write_config(&with_ports(
         &bed.config_text(&[("items", "Items"), ("gone", "Gone")], ""),

@@ -113,7 +113,8 @@ async fn sigterm_flushes_stores_the_checkpoint_and_a_restart_writes_nothing_twic
     let mut rewritten = Vec::new();
     let mut cells_written = 0;
     for entry in bed.emulator.state.control.requests(Some(since)) {
-        if entry.method != "POST" || !entry.path.ends_with(":batchUpdate") {
+        // Applied batches only (a refused one changed nothing).
+        if entry.method != "POST" || !entry.path.ends_with(":batchUpdate") || entry.status != 200 {
             continue;
         }
         assert!(!entry.body_truncated, "a flush too large to check");

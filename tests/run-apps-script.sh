@@ -19,7 +19,11 @@ if [ "$major" -lt 18 ]; then
 fi
 
 cargo build -p sheetsync --example webhook-recorder --quiet
+# Built here, before any test starts a recorder: a test that compiled it itself could outlive a
+# recorder's lifetime on a cold machine.
+cargo build -p sheets-emulator --bin sheets-emulator --quiet
 target_directory=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 export WEBHOOK_RECORDER="$target_directory/debug/examples/webhook-recorder"
+export SHEETS_EMULATOR="$target_directory/debug/sheets-emulator"
 # The glob leaves out the harness module, which is not a test file.
 node --test apps-script/test/*.test.js

@@ -35,6 +35,7 @@ use crate::sheets::SheetsClient;
 use crate::status::Status;
 
 mod flush;
+mod report;
 mod schema;
 
 use flush::FlushJob;
@@ -155,27 +156,6 @@ impl Writer {
     pub fn with_status(mut self, status: Option<Status>) -> Self {
         self.status = status;
         self
-    }
-
-    /// Pending rows per tab, at most every 250 ms (the page refreshes every second or two).
-    fn report_pending(&mut self) {
-        let Some(status) = &self.status else {
-            return;
-        };
-        let now = Instant::now();
-        if self
-            .last_status_update
-            .is_some_and(|last| now.duration_since(last) < std::time::Duration::from_millis(250))
-        {
-            return;
-        }
-        self.last_status_update = Some(now);
-        let oldest = self.oldest_commit.map(|seconds| {
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(seconds))
-        });
-        for (index, tab) in self.tabs.iter().enumerate() {
-            status.set_pending(&tab.mapping, self.coalescer.rows_of(index) as u64, oldest);
-        }
     }
 
     /// Runs until the channel closes and everything received is flushed (graceful stop: cancel

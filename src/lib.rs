@@ -36,6 +36,7 @@ pub mod admin;
 pub mod apply;
 pub mod binlog;
 pub mod cell;
+pub mod channel;
 pub mod config;
 pub mod lease;
 pub mod logging;

@@ -65,6 +65,23 @@ pub enum Value {
     Json(String),
 }
 
+impl Value {
+    /// Bytes this value holds on the heap (text, bytes, labels), for memory budgets.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Decimal(text) | Value::Text(text) | Value::Enum(text) | Value::Json(text) => {
+                text.capacity()
+            }
+            Value::Bytes(bytes) => bytes.capacity(),
+            Value::Set(labels) => {
+                labels.capacity() * std::mem::size_of::<String>()
+                    + labels.iter().map(String::capacity).sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+}
+
 /// The SQL type of a column as the TABLE_MAP describes it; enough to convert values exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ColumnType {

@@ -40,6 +40,17 @@ pub struct Row {
 }
 
 impl Row {
+    /// ≈ bytes this image holds in memory (for the pipeline's byte budgets).
+    pub fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Row>()
+            + self.columns.capacity() * std::mem::size_of::<RowColumn>()
+            + self
+                .columns
+                .iter()
+                .map(|column| column.value.heap_bytes())
+                .sum::<usize>()
+    }
+
     /// The value of the named column, if the image has it.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.columns
@@ -61,6 +72,13 @@ pub struct RowChange {
 }
 
 impl RowChange {
+    /// ≈ bytes this change holds in memory (the schema is shared, not counted).
+    pub fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<RowChange>()
+            + self.before.as_ref().map_or(0, Row::memory_bytes)
+            + self.after.as_ref().map_or(0, Row::memory_bytes)
+    }
+
     /// The primary key values of the row (from `after`, else `before`), in key order.
     pub fn key(&self) -> Vec<&Value> {
         let row = self.after.as_ref().or(self.before.as_ref());

@@ -13,11 +13,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::channel;
 use futures_util::StreamExt;
 use mysql_async::binlog::events::{Event, TransactionPayloadEvent};
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStreamRequest, Conn};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +42,9 @@ pub struct SourceOptions {
     pub backoff: BackoffPolicy,
     /// Transactions buffered between the reader and its consumer.
     pub channel_capacity: usize,
+    /// Decoded bytes buffered between the reader and its consumer: the reader waits (and the
+    /// binlog stays on the server) once the queued transactions weigh this much.
+    pub channel_bytes: usize,
 }
 
 impl std::fmt::Debug for SourceOptions {
@@ -56,6 +59,7 @@ impl std::fmt::Debug for SourceOptions {
             .field("start", &self.start.as_ref().map(ToString::to_string))
             .field("backoff", &self.backoff)
             .field("channel_capacity", &self.channel_capacity)
+            .field("channel_bytes", &self.channel_bytes)
             .finish()
     }
 }
@@ -69,13 +73,14 @@ impl SourceOptions {
             start: None,
             backoff: BackoffPolicy::default(),
             channel_capacity: 64,
+            channel_bytes: 16 * 1024 * 1024,
         }
     }
 }
 
 /// A running binlog reader. Dropping it stops the reader.
 pub struct BinlogSource {
-    receiver: mpsc::Receiver<Result<Transaction, BinlogError>>,
+    receiver: channel::Receiver<Result<Transaction, BinlogError>>,
     cancel: CancellationToken,
     task: Option<JoinHandle<()>>,
     /// The position the stream started from (resolved when `start` was `None`).
@@ -107,7 +112,7 @@ impl BinlogSource {
         // Closing politely keeps the server's connection count tidy; failure here is harmless.
         let _ = conn.disconnect().await;
 
-        let (sender, receiver) = mpsc::channel(options.channel_capacity.max(1));
+        let (sender, receiver) = channel::channel(options.channel_capacity, options.channel_bytes);
         let cancel = CancellationToken::new();
         let reconnects = Arc::new(Mutex::new(0));
         let task = tokio::spawn(supervise(
@@ -128,7 +133,10 @@ impl BinlogSource {
 
     /// The next committed transaction; after an `Err` (definite) the stream ends with `None`.
     pub async fn next(&mut self) -> Option<Result<Transaction, BinlogError>> {
-        self.receiver.recv().await
+        self.receiver
+            .recv()
+            .await
+            .map(channel::Budgeted::into_inner)
     }
 
     pub fn start_position(&self) -> &BinlogPosition {
@@ -163,7 +171,7 @@ impl Drop for BinlogSource {
 async fn supervise(
     options: SourceOptions,
     start: BinlogPosition,
-    sender: mpsc::Sender<Result<Transaction, BinlogError>>,
+    sender: channel::Sender<Result<Transaction, BinlogError>>,
     cancel: CancellationToken,
     reconnects: Arc<Mutex<u64>>,
 ) {
@@ -199,7 +207,7 @@ async fn supervise(
         match options.backoff.decide(&error, attempt, fastrand::f64()) {
             ReconnectDecision::Stop => {
                 tracing::error!(%position, %error, "binlog reader stopped");
-                let _ = sender.send(Err(error)).await;
+                let _ = sender.send(Err(error), 0).await;
                 return;
             }
             ReconnectDecision::Reconnect { delay } => {
@@ -233,7 +241,7 @@ where
 async fn run_session(
     options: SourceOptions,
     progress: Arc<Mutex<Progress>>,
-    sender: mpsc::Sender<Result<Transaction, BinlogError>>,
+    sender: channel::Sender<Result<Transaction, BinlogError>>,
     cancel: CancellationToken,
 ) -> Result<(), BinlogError> {
     let position = progress
@@ -314,9 +322,10 @@ async fn run_session(
             continue;
         };
         let committed = transaction.position_after.clone();
+        let bytes = transaction.memory_bytes();
         tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
-            sent = sender.send(Ok(transaction)) => {
+            sent = sender.send(Ok(transaction), bytes) => {
                 if sent.is_err() {
                     // Nobody listens any more.
                     return Ok(());

@@ -13,9 +13,9 @@
 //!   [`super::file`], so their inner events arrive here like any others.
 //!
 //! Memory: a transaction is buffered until its commit, so memory grows with the largest
-//! transaction's decoded rows (roughly 2–4× its binlog size). A later change will spill or
-//! stream very large transactions; until then, a bulk `UPDATE` of millions of rows needs that
-//! much memory.
+//! transaction's decoded rows (roughly 2–4× its binlog size); the channels after this stage
+//! are bounded in bytes ([`crate::channel`]), so only one oversized transaction is held at a
+//! time. A bulk `UPDATE` of millions of rows in one transaction still needs that much memory.
 
 use mysql_async::binlog::events::{Event, EventData, GtidEvent, QueryEvent, RotateEvent};
 use mysql_async::binlog::EventType;
@@ -55,6 +55,23 @@ pub struct Transaction {
     pub commit_unix_seconds: u32,
     pub changes: Vec<RowChange>,
     pub statements: Vec<DdlStatement>,
+}
+
+impl Transaction {
+    /// ≈ bytes the transaction holds in memory (for the pipeline's byte budgets).
+    pub fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Transaction>()
+            + self
+                .changes
+                .iter()
+                .map(RowChange::memory_bytes)
+                .sum::<usize>()
+            + self
+                .statements
+                .iter()
+                .map(|statement| statement.statement.len() + statement.database.len())
+                .sum::<usize>()
+    }
 }
 
 /// A transaction being read.

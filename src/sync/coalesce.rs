@@ -24,6 +24,7 @@ use crate::sheets::model::CellData;
 use crate::sync::RowKey;
 
 pub use flush::{decide_flush, FlushDecision, FlushInputs, FlushPolicy, FlushReason};
+pub use size::memory_bytes as update_memory_bytes;
 
 /// Index of the mapping/tab within one spreadsheet's writer.
 pub type TabIndex = usize;
@@ -53,22 +54,22 @@ pub struct PendingRow {
     /// Arrival order of the row's first change in this batch: new rows are appended to the
     /// sheet in this order (a snapshot read in key order lands in key order).
     pub arrival: u64,
-    estimated_bytes: usize,
+    estimate: size::Estimate,
 }
 
 impl PendingRow {
     pub fn new(update: RowUpdate, arrival: u64) -> Self {
-        let estimated_bytes = size::estimate(&update);
+        let estimate = size::estimate(&update);
         Self {
             update,
             arrival,
-            estimated_bytes,
+            estimate,
         }
     }
 
-    /// ≈ JSON bytes this row adds to a batchUpdate.
+    /// ≈ JSON bytes this row adds to a batchUpdate when written with its sheet neighbours.
     pub fn estimated_bytes(&self) -> usize {
-        self.estimated_bytes
+        self.estimate.grouped
     }
 }
 
@@ -123,13 +124,13 @@ impl Coalescer {
                 let earlier = std::mem::replace(&mut pending.update, RowUpdate::Delete);
                 let merged = PendingRow::new(merge(earlier, update), pending.arrival);
                 self.estimated_bytes =
-                    self.estimated_bytes - pending.estimated_bytes + merged.estimated_bytes;
+                    self.estimated_bytes - pending.estimated_bytes() + merged.estimated_bytes();
                 *pending = merged;
             }
             Entry::Vacant(entry) => {
                 let pending = PendingRow::new(update, self.next_arrival);
                 self.next_arrival += 1;
-                self.estimated_bytes += pending.estimated_bytes;
+                self.estimated_bytes += pending.estimated_bytes();
                 entry.insert(pending);
             }
         }
@@ -153,7 +154,6 @@ impl Coalescer {
         self.rows.len()
     }
 
-    /// ≈ JSON bytes the pending rows add to a batchUpdate.
     /// Pending rows of one tab (for the status page).
     pub fn rows_of(&self, tab: TabIndex) -> usize {
         self.rows
@@ -162,8 +162,20 @@ impl Coalescer {
             .count()
     }
 
+    /// ≈ JSON bytes the pending rows add to a batchUpdate, every row priced as written with its
+    /// neighbours (see [`size`]): what a burst of consecutive rows really costs.
     pub fn estimated_bytes(&self) -> usize {
         self.estimated_bytes
+    }
+
+    /// ≈ JSON bytes of the pending rows priced against the sheet: `locate` gives a row's grid
+    /// row (None when its key is not in the sheet: appended, priced as grouped).
+    pub fn priced_bytes(&self, locate: impl Fn(TabIndex, &RowKey) -> Option<u32>) -> usize {
+        let mut pricer = Pricer::new(locate);
+        self.rows
+            .iter()
+            .map(|((tab, key), row)| pricer.price(*tab, key, row))
+            .sum()
     }
 
     /// When the oldest pending change arrived.
@@ -176,28 +188,41 @@ impl Coalescer {
         self.newest
     }
 
-    /// Everything pending, leaving the coalescer empty. The position stays as the baseline the
-    /// next batch builds on.
     /// Takes rows in key order until the next would push the batch past `max_bytes` (at least
-    /// one row). When rows remain, the batch carries no position: the checkpoint must not move
-    /// past transactions whose rows are not all written yet — the flush that takes the last
-    /// row carries it.
-    pub fn take_at_most(&mut self, max_bytes: usize) -> PendingBatch {
-        if self.estimated_bytes <= max_bytes {
-            return self.take();
-        }
-        let mut taken = BTreeMap::new();
+    /// one row), each row priced against the sheet (`locate`, as in [`Self::priced_bytes`]).
+    /// When rows remain, the batch carries no position: the checkpoint must not move past
+    /// transactions whose rows are not all written yet — the flush that takes the last row
+    /// carries it.
+    pub fn take_at_most(
+        &mut self,
+        max_bytes: usize,
+        locate: impl Fn(TabIndex, &RowKey) -> Option<u32>,
+    ) -> PendingBatch {
+        let mut pricer = Pricer::new(locate);
         let mut bytes = 0usize;
-        while let Some(entry) = self.rows.first_entry() {
-            let size = entry.get().estimated_bytes();
-            if !taken.is_empty() && bytes + size > max_bytes {
+        let mut count = 0usize;
+        for ((tab, key), row) in &self.rows {
+            let size = pricer.price(*tab, key, row);
+            if count > 0 && bytes + size > max_bytes {
                 break;
             }
             bytes += size;
+            count += 1;
+        }
+        if count == self.rows.len() {
+            return self.take();
+        }
+        let mut taken = BTreeMap::new();
+        let mut taken_bytes = 0usize;
+        for _ in 0..count {
+            let Some(entry) = self.rows.first_entry() else {
+                break;
+            };
+            taken_bytes += entry.get().estimated_bytes();
             let (key, row) = entry.remove_entry();
             taken.insert(key, row);
         }
-        self.estimated_bytes = self.estimated_bytes.saturating_sub(bytes);
+        self.estimated_bytes = self.estimated_bytes.saturating_sub(taken_bytes);
         if self.rows.is_empty() {
             self.oldest = None;
             self.newest = None;
@@ -214,6 +239,8 @@ impl Coalescer {
         }
     }
 
+    /// Everything pending, leaving the coalescer empty. The position stays as the baseline the
+    /// next batch builds on.
     pub fn take(&mut self) -> PendingBatch {
         let batch = PendingBatch {
             rows: std::mem::take(&mut self.rows),
@@ -227,6 +254,36 @@ impl Coalescer {
         self.changes = 0;
         self.changes_merged = 0;
         batch
+    }
+}
+
+/// Prices rows in key order against the sheet: a row next to one already priced shares its
+/// request (grouped), any other row pays for a request of its own.
+struct Pricer<F> {
+    locate: F,
+    grid_rows: std::collections::HashSet<(TabIndex, u32)>,
+}
+
+impl<F: Fn(TabIndex, &RowKey) -> Option<u32>> Pricer<F> {
+    fn new(locate: F) -> Self {
+        Self {
+            locate,
+            grid_rows: std::collections::HashSet::new(),
+        }
+    }
+
+    fn price(&mut self, tab: TabIndex, key: &RowKey, row: &PendingRow) -> usize {
+        let Some(grid_row) = (self.locate)(tab, key) else {
+            return row.estimate.grouped;
+        };
+        let neighbour = self.grid_rows.contains(&(tab, grid_row.wrapping_sub(1)))
+            || self.grid_rows.contains(&(tab, grid_row.wrapping_add(1)));
+        self.grid_rows.insert((tab, grid_row));
+        if neighbour {
+            row.estimate.grouped
+        } else {
+            row.estimate.alone
+        }
     }
 }
 

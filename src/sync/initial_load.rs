@@ -90,7 +90,7 @@ pub async fn load(
         // Write full payloads as they fill up, and the rest once the table is read.
         while !pending.is_empty() && (done || pending.estimated_bytes() >= target.policy.size_limit)
         {
-            let batch = pending.take_at_most(target.policy.size_limit);
+            let batch = pending.take_at_most(target.policy.size_limit, |_, key| layout.row_of(key));
             let plan = plan_tab(&layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
             if !plan.requests.is_empty() {
                 // Row writes at explicit positions and header cells: applying this twice (a

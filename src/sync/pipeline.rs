@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mysql_async::Pool;
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +29,7 @@ use super::writer::{Writer, WriterError};
 use super::{KeyPlaced, WriteBack};
 use crate::binlog::{BinlogError, BinlogSource, SourceOptions};
 use crate::cell::CellOptions;
+use crate::channel;
 use crate::config::{Config, OnBinlogGone};
 use crate::metrics::{DefiniteErrorKind, RowOperation};
 use crate::position::BinlogPosition;
@@ -281,7 +281,7 @@ async fn run_once(
         for (tab_index, tab) in tabs.iter().enumerate() {
             mapping_targets.insert(tab.mapping.clone(), (index, tab_index));
         }
-        let (sender, receiver) = mpsc::channel(64);
+        let (sender, receiver) = channel::channel(64, WRITER_CHANNEL_BYTES);
         senders.push(sender);
         let writer = Writer::new(
             spreadsheet_id,
@@ -310,7 +310,7 @@ async fn run_once(
             write_back = async { match extensions.write_back.as_mut() { Some(receiver) => receiver.recv().await, None => std::future::pending().await } } => {
                 if let Some(WriteBack { mapping, key, cells, whole_row }) = write_back {
                     if let Some(&(writer, tab)) = mapping_targets.get(&mapping) {
-                        if senders[writer].send(WriterMessage::WriteBack { tab, key, cells, whole_row }).await.is_err() {
+                        if !deliver(&senders[writer], WriterMessage::WriteBack { tab, key, cells, whole_row }).await {
                             continue;
                         }
                     }
@@ -319,7 +319,7 @@ async fn run_once(
             placed = async { match extensions.key_placed.as_mut() { Some(receiver) => receiver.recv().await, None => std::future::pending().await } } => {
                 if let Some(KeyPlaced { mapping, key, sheet_row }) = placed {
                     if let Some(&(writer, tab)) = mapping_targets.get(&mapping) {
-                        let _ = senders[writer].send(WriterMessage::KeyPlaced { tab, key, sheet_row }).await;
+                        deliver(&senders[writer], WriterMessage::KeyPlaced { tab, key, sheet_row }).await;
                     }
                 }
             }
@@ -339,7 +339,7 @@ async fn run_once(
                     metrics::counter!(crate::metrics::ECHOES_SUPPRESSED_TOTAL).increment(filtered.suppressed as u64);
                     for inserted in &filtered.inserted_rows {
                         for (writer, message) in router.key_placed(&inserted.table, &inserted.key, inserted.sheet_row) {
-                            let _ = senders[writer].send(message).await;
+                            deliver(&senders[writer], message).await;
                         }
                     }
                     transaction.changes = filtered.changes;
@@ -362,7 +362,7 @@ async fn run_once(
                 let mut failed = false;
                 for (writer, message) in messages.into_iter().enumerate() {
                     // Awaiting a full channel is the backpressure that keeps memory bounded.
-                    if senders[writer].send(message).await.is_err() {
+                    if !deliver(&senders[writer], message).await {
                         failed = true;
                     }
                 }
@@ -397,4 +397,13 @@ async fn run_once(
             Ok(())
         }
     }
+}
+
+/// Decoded bytes queued for one writer: its share of the memory bound (DESIGN §2.3).
+const WRITER_CHANNEL_BYTES: usize = 16 * 1024 * 1024;
+
+/// Sends to a writer, waiting for room in its byte budget; false when the writer is gone.
+async fn deliver(sender: &channel::Sender<WriterMessage>, message: WriterMessage) -> bool {
+    let bytes = message.memory_bytes();
+    sender.send(message, bytes).await.is_ok()
 }

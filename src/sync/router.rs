@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::coalesce::{RowUpdate, TabIndex};
+use super::coalesce::{update_memory_bytes, RowUpdate, TabIndex};
 use super::ddl::{self, SchemaChange};
 use super::{cell_key_text, RowKey};
 use crate::binlog::{ChangeKind, Row, RowChange, TableName, Transaction};
@@ -68,6 +68,24 @@ pub enum WriterMessage {
         key: RowKey,
         sheet_row: u32,
     },
+}
+
+impl WriterMessage {
+    /// ≈ bytes the message holds in memory (the writer channel's byte budget).
+    pub fn memory_bytes(&self) -> usize {
+        let key = |key: &RowKey| key.0.iter().map(|part| part.capacity() + 24).sum::<usize>();
+        std::mem::size_of::<WriterMessage>()
+            + match self {
+                WriterMessage::Transaction { changes, .. } => changes
+                    .iter()
+                    .map(|change| key(&change.key) + update_memory_bytes(&change.update))
+                    .sum(),
+                WriterMessage::WriteBack {
+                    key: row, cells, ..
+                } => key(row) + cells.len() * std::mem::size_of::<(Arc<str>, CellData)>(),
+                WriterMessage::KeyPlaced { key: row, .. } => key(row),
+            }
+    }
 }
 
 /// Counts the router reports (the pipeline turns them into metrics).

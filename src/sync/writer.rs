@@ -17,7 +17,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
@@ -28,6 +27,7 @@ use super::layout::TabLayout;
 use super::plan::{PlanError, TabSpec};
 use super::router::WriterMessage;
 use super::{RowKey, StructureNotifier};
+use crate::channel;
 use crate::metrics::{FlushReason as MetricsFlushReason, QuotaKind};
 use crate::position::BinlogPosition;
 use crate::sheets::responses::BatchUpdateResponse;
@@ -163,7 +163,7 @@ impl Writer {
     /// calls in progress (the bounded end of a graceful shutdown).
     pub async fn run(
         mut self,
-        mut receiver: mpsc::Receiver<WriterMessage>,
+        mut receiver: channel::Receiver<WriterMessage>,
         shutdown: CancellationToken,
         hard_stop: CancellationToken,
     ) -> Result<(), WriterError> {
@@ -206,7 +206,7 @@ impl Writer {
                     self.finish_flush(outcome)?;
                 }
                 message = receiver.recv(), if accepting => match message {
-                    Some(message) => self.absorb(message),
+                    Some(message) => self.absorb(message.into_inner()),
                     None => closed = true,
                 },
                 _ = async { match wake_at { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } }, if wake_at.is_some() => {}
@@ -322,7 +322,12 @@ impl Writer {
     fn start_flush(&mut self, reason: FlushReason, cancel: CancellationToken) -> FlushFuture {
         self.flush_reason = Some(reason);
         self.in_flight_oldest_commit = self.oldest_commit.take();
-        let batch = self.coalescer.take_at_most(self.policy.size_limit);
+        let layouts = &self.layouts;
+        let batch = self
+            .coalescer
+            .take_at_most(self.policy.size_limit, |tab, key| {
+                layouts.get(tab).and_then(|layout| layout.row_of(key))
+            });
         let next = self.next_checkpoint(batch.position.as_ref());
         self.position_unsaved_since = None;
         let stale: Vec<bool> = self

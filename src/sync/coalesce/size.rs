@@ -3,13 +3,16 @@
 //!
 //! Cells are measured exactly (serialized into a byte counter); the request around them is a
 //! constant measured on typical requests (9-digit sheet id, 5-digit row index). Which request a
-//! row becomes depends on the sheet (is the key there?), which the coalescer does not know, so
-//! an upsert that changed every column is priced as a row appended with others (one shared
-//! updateCells), any other upsert or write-back as its own updateCells.
+//! row becomes depends on the sheet: a row next to another row of the batch shares its
+//! `updateCells` (consecutive rows of a bulk update, rows appended together), any other row
+//! gets its own. The coalescer, which does not know the sheet, counts every row as grouped (so
+//! the flush decision sees the size a burst will really have); the flush itself prices each row
+//! against the sheet ([`super::Coalescer::take_at_most`]).
 
 use std::io;
+use std::sync::Arc;
 
-use crate::sheets::model::CellData;
+use crate::sheets::model::{CellData, ExtendedValue};
 
 use super::RowUpdate;
 
@@ -22,24 +25,41 @@ const DELETE_REQUEST_BYTES: usize = 108;
 /// Extra mask text (`,note`) when a cell carries a note.
 const NOTE_MASK_BYTES: usize = 5;
 
-pub(super) fn estimate(update: &RowUpdate) -> usize {
-    match update {
-        RowUpdate::Delete => DELETE_REQUEST_BYTES,
-        RowUpdate::Cells { cells } => {
-            UPDATE_REQUEST_BYTES + cells_bytes(cells.iter().map(|(_, cell)| cell))
+/// A row's JSON bytes in a batchUpdate, both ways it can be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Estimate {
+    /// Written by a request of its own (a row whose sheet neighbours are not in the batch).
+    pub alone: usize,
+    /// Written inside a request shared with the neighbouring rows (a bulk update of
+    /// consecutive rows, or rows appended together).
+    pub grouped: usize,
+}
+
+pub(super) fn estimate(update: &RowUpdate) -> Estimate {
+    let cells = match update {
+        RowUpdate::Delete => {
+            return Estimate {
+                alone: DELETE_REQUEST_BYTES,
+                grouped: DELETE_REQUEST_BYTES,
+            }
         }
+        RowUpdate::Cells { cells } => cells_bytes(cells.iter().map(|(_, cell)| cell)),
         RowUpdate::Upsert { cells, changed } => {
             let whole_row = cells.iter().all(|(name, _)| changed.contains(name));
             if whole_row {
-                APPENDED_ROW_BYTES + cells_bytes(cells.iter().map(|(_, cell)| cell))
+                cells_bytes(cells.iter().map(|(_, cell)| cell))
             } else {
                 let written = cells
                     .iter()
                     .filter(|(name, _)| changed.contains(name))
                     .map(|(_, cell)| cell);
-                UPDATE_REQUEST_BYTES + cells_bytes(written)
+                cells_bytes(written)
             }
         }
+    };
+    Estimate {
+        alone: UPDATE_REQUEST_BYTES + cells,
+        grouped: APPENDED_ROW_BYTES + cells,
     }
 }
 
@@ -69,4 +89,44 @@ impl io::Write for ByteCounter {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// ≈ bytes a row update holds in memory (the router → writer channel's byte budget).
+pub fn memory_bytes(update: &RowUpdate) -> usize {
+    let cells = match update {
+        RowUpdate::Delete => return std::mem::size_of::<RowUpdate>(),
+        RowUpdate::Upsert { cells, changed } => {
+            cells_memory(cells) + changed.capacity() * std::mem::size_of::<Arc<str>>()
+        }
+        RowUpdate::Cells { cells } => cells_memory(cells),
+    };
+    std::mem::size_of::<RowUpdate>() + cells
+}
+
+fn cells_memory(cells: &Vec<(Arc<str>, CellData)>) -> usize {
+    cells.capacity() * std::mem::size_of::<(Arc<str>, CellData)>()
+        + cells
+            .iter()
+            .map(|(_, cell)| cell_heap_bytes(cell))
+            .sum::<usize>()
+}
+
+fn cell_heap_bytes(cell: &CellData) -> usize {
+    let value = |value: &Option<ExtendedValue>| match value {
+        Some(ExtendedValue::StringValue(text) | ExtendedValue::FormulaValue(text)) => {
+            text.capacity()
+        }
+        Some(ExtendedValue::ErrorValue(_)) => 64,
+        _ => 0,
+    };
+    let text = |text: &Option<String>| text.as_ref().map_or(0, String::capacity);
+    value(&cell.user_entered_value)
+        + value(&cell.effective_value)
+        + text(&cell.note)
+        + text(&cell.formatted_value)
+        + cell
+            .user_entered_format
+            .as_ref()
+            .and_then(|format| format.number_format.as_ref())
+            .map_or(0, |format| text(&format.pattern))
 }

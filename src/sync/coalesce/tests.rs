@@ -252,7 +252,7 @@ fn take_at_most_splits_a_large_batch_and_keeps_the_position_for_the_last_part() 
     let limit = total / 3;
     let mut parts = Vec::new();
     while !coalescer.is_empty() {
-        parts.push(coalescer.take_at_most(limit));
+        parts.push(coalescer.take_at_most(limit, |_, _| None));
     }
     assert!(parts.len() >= 3, "{} parts", parts.len());
     let rows: usize = parts.iter().map(|part| part.rows.len()).sum();
@@ -270,4 +270,44 @@ fn take_at_most_splits_a_large_batch_and_keeps_the_position_for_the_last_part() 
         Some("0-1-9".parse().expect("position"))
     );
     assert_eq!(coalescer.estimated_bytes(), 0);
+}
+
+#[test]
+fn take_at_most_prices_rows_against_the_sheet() {
+    let now = std::time::Instant::now();
+    let fill = |coalescer: &mut Coalescer| {
+        for id in 0..100u32 {
+            let cells = vec![(std::sync::Arc::<str>::from("v"), CellData::number(1.0))];
+            let changed = vec![std::sync::Arc::<str>::from("v")];
+            let key = RowKey(vec![format!("{id:03}")]);
+            coalescer.add(0, key, RowUpdate::Upsert { cells, changed }, now);
+        }
+    };
+    let grid_row = |spacing: u32| {
+        move |_: TabIndex, key: &RowKey| key.0[0].parse::<u32>().ok().map(|id| 1 + id * spacing)
+    };
+    let mut consecutive = Coalescer::new();
+    fill(&mut consecutive);
+    let limit = consecutive.estimated_bytes();
+    // Consecutive grid rows share one request: all of them fit in the optimistic estimate
+    // (one request's overhead aside).
+    let together = consecutive.priced_bytes(grid_row(1));
+    assert!(together < limit + 200, "{together} vs {limit}");
+
+    let mut scattered = Coalescer::new();
+    fill(&mut scattered);
+    let apart = scattered.priced_bytes(grid_row(2));
+    assert!(
+        apart > 3 * limit,
+        "every scattered row pays for its own request: {apart} vs {limit}"
+    );
+    let batch = scattered.take_at_most(limit, grid_row(2));
+    let per_row = apart / 100;
+    assert_eq!(
+        batch.rows.len(),
+        limit / per_row,
+        "{limit} bytes at {per_row} a row"
+    );
+    assert!(batch.position.is_none());
+    assert!(scattered.estimated_bytes() > 0);
 }

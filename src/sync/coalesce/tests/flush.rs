@@ -67,6 +67,50 @@ fn flush_decisions() {
             FlushDecision::WaitUntil(ms(348)),
         ),
         (
+            "a burst filling fast past the interval waits to fill (2 MB within 1 s)",
+            FlushInputs {
+                now: ms(348),
+                oldest: Some(ms(98)),
+                newest: Some(ms(347)),
+                pending_bytes: 600_000,
+                ..pending
+            },
+            FlushDecision::WaitUntil(ms(352)),
+        ),
+        (
+            "… but goes once it goes quiet",
+            FlushInputs {
+                now: ms(352),
+                oldest: Some(ms(98)),
+                newest: Some(ms(347)),
+                pending_bytes: 600_000,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Interval),
+        ),
+        (
+            "… and never waits past fill_wait",
+            FlushInputs {
+                now: ms(1_098),
+                oldest: Some(ms(98)),
+                newest: Some(ms(1_097)),
+                pending_bytes: 1_990_000,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Interval),
+        ),
+        (
+            "a batch growing too slowly to fill goes at the interval",
+            FlushInputs {
+                now: ms(348),
+                oldest: Some(ms(98)),
+                newest: Some(ms(347)),
+                pending_bytes: 400_000,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Interval),
+        ),
+        (
             "a full batch goes at once",
             FlushInputs {
                 pending_bytes: 2_000_000,

@@ -63,7 +63,7 @@ fn all_but_id() -> Vec<Arc<str>> {
 
 /// Plans what the coalescer holds and compares the estimate with the serialized requests.
 fn measure(case: &str, coalescer: &mut Coalescer, layout: &TabLayout) -> (f64, usize) {
-    let estimate = coalescer.estimated_bytes();
+    let estimate = coalescer.priced_bytes(|_, key| layout.row_of(key));
     let batch = coalescer.take();
     let plan = plan_tab(layout, &spec(), batch.tab_rows(0)).unwrap();
     let actual = serde_json::to_vec(&plan.requests).unwrap().len();
@@ -122,8 +122,8 @@ fn size_estimate_matches_the_planned_requests() {
         &mut coalescer,
         &sheet,
     );
-    // One shared request: the estimate (one request per row) errs on the safe side.
-    assert!(ratio >= 1.0, "{ratio}");
+    // One shared request, and priced so: the grid rows are neighbours.
+    assert!(within(ratio), "{ratio}");
     assert_eq!(requests, 1);
 
     for id in 1..=10_000 {

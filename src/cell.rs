@@ -148,15 +148,17 @@ fn convert(value: &Value, column: Option<&ColumnType>, options: &CellOptions) ->
     let fractional_digits = column.and_then(fractional_digits_of);
     let converted = match value {
         Value::Null => Converted::plain(CellData::empty()),
-        Value::Int(number) => Converted::plain(integer(
-            number.unsigned_abs(),
-            *number as f64,
-            number.to_string(),
-        )),
-        Value::UInt(number) => {
-            Converted::plain(integer(*number, *number as f64, number.to_string()))
+        Value::Int(number) => {
+            Converted::plain(integer(number.unsigned_abs(), *number as f64, || {
+                number.to_string()
+            }))
         }
-        Value::Bit { bits, .. } => Converted::plain(integer(*bits, *bits as f64, bits.to_string())),
+        Value::UInt(number) => {
+            Converted::plain(integer(*number, *number as f64, || number.to_string()))
+        }
+        Value::Bit { bits, .. } => {
+            Converted::plain(integer(*bits, *bits as f64, || bits.to_string()))
+        }
         Value::Float(number) => Converted::plain(float(*number)),
         Value::Double(number) => Converted::plain(double(*number)),
         Value::Decimal(text) => {
@@ -232,6 +234,10 @@ fn format(format_type: NumberFormatType, pattern: &str) -> NumberFormat {
 /// limit itself counts units or code points is not documented, and units are the stricter
 /// count, so a cell cut to 50,000 units is accepted either way.
 pub fn fit_text(text: &str) -> Converted {
+    // UTF-8 never takes fewer bytes than UTF-16 units: a short text needs no counting.
+    if text.len() <= MAX_CELL_CHARACTERS {
+        return Converted::plain(CellData::text(text));
+    }
     let units = text.encode_utf16().count();
     if units <= MAX_CELL_CHARACTERS {
         return Converted::plain(CellData::text(text));

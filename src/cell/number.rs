@@ -5,11 +5,13 @@ use super::{fit_text, format, Converted, EXACT_INTEGER_LIMIT};
 use crate::sheets::model::{CellData, NumberFormatType};
 
 /// A number when exact in f64, else its exact digits as text.
-pub(super) fn integer(magnitude: u64, number: f64, digits: String) -> CellData {
+/// `digits` is only called for integers a double cannot hold (the text is an allocation the
+/// common case does not need).
+pub(super) fn integer(magnitude: u64, number: f64, digits: impl FnOnce() -> String) -> CellData {
     if magnitude <= EXACT_INTEGER_LIMIT {
         CellData::number(number)
     } else {
-        CellData::text(digits)
+        CellData::text(digits())
     }
 }
 

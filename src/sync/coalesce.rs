@@ -13,6 +13,7 @@
 //! Nothing here does I/O.
 
 mod flush;
+mod json_length;
 mod size;
 
 use std::collections::btree_map::{BTreeMap, Entry};

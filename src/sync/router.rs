@@ -256,7 +256,9 @@ impl Router {
                 vec![tab_change(key, RowUpdate::Delete)]
             }
             (ChangeKind::Update, Some(before), Some(after)) => {
-                let (old_cells, old_key) = self.cells(route, before, &key_columns, counts);
+                // Only the key of the old image is converted: which columns changed is a
+                // question for the values (equal values make equal cells).
+                let old_key = self.key(before, &key_columns);
                 let (cells, key) = self.cells(route, after, &key_columns, counts);
                 if old_key != key {
                     counts.updates += 1;
@@ -266,14 +268,10 @@ impl Router {
                         tab_change(key, RowUpdate::Upsert { cells, changed }),
                     ];
                 }
+                let changed_columns = changed_columns(before, after);
                 let changed: Vec<Arc<str>> = cells
                     .iter()
-                    .filter(|(name, cell)| {
-                        old_cells
-                            .iter()
-                            .find(|(old_name, _)| old_name == name)
-                            .is_none_or(|(_, old)| old != cell)
-                    })
+                    .filter(|(name, _)| changed_columns.contains(&name.as_ref()))
                     .map(|(name, _)| name.clone())
                     .collect();
                 if changed.is_empty() {
@@ -313,7 +311,25 @@ impl Router {
             }
             cells.push((column.name.clone(), converted.cell));
         }
+        // Key columns are always among the cells: their key text comes from the same cell.
         let key = RowKey(
+            key_columns
+                .iter()
+                .map(|name| {
+                    cells
+                        .iter()
+                        .find(|(cell_name, _)| cell_name == name)
+                        .map(|(_, cell)| cell_key_text(cell))
+                        .unwrap_or_default()
+                })
+                .collect(),
+        );
+        (cells, key)
+    }
+
+    /// The key of one row image (its key columns converted, nothing else).
+    fn key(&self, row: &Row, key_columns: &[Arc<str>]) -> RowKey {
+        RowKey(
             key_columns
                 .iter()
                 .map(|name| {
@@ -323,7 +339,21 @@ impl Router {
                         .unwrap_or_default()
                 })
                 .collect(),
-        );
-        (cells, key)
+        )
     }
+}
+
+/// The columns of `after` whose value differs from `before` (or that `before` lacks). Images
+/// of one event list the same columns in the same order, so the lookup is by position first.
+fn changed_columns<'a>(before: &Row, after: &'a Row) -> Vec<&'a str> {
+    after
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(index, column)| match before.columns.get(*index) {
+            Some(old) if old.name == column.name => old.value != column.value,
+            _ => before.get(&column.name) != Some(&column.value),
+        })
+        .map(|(_, column)| column.name.as_ref())
+        .collect()
 }

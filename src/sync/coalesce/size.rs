@@ -1,7 +1,7 @@
 //! Size estimate of a pending row: ≈ the JSON bytes it adds to a `spreadsheets.batchUpdate`,
 //! so the writer can flush before the ~2 MB payload limit (DESIGN §2.3).
 //!
-//! Cells are measured exactly (serialized into a byte counter); the request around them is a
+//! Cells are measured exactly ([`super::json_length`]); the request around them is a
 //! constant measured on typical requests (9-digit sheet id, 5-digit row index). Which request a
 //! row becomes depends on the sheet: a row next to another row of the batch shares its
 //! `updateCells` (consecutive rows of a bulk update, rows appended together), any other row
@@ -9,9 +9,9 @@
 //! the flush decision sees the size a burst will really have); the flush itself prices each row
 //! against the sheet ([`super::Coalescer::take_at_most`]).
 
-use std::io;
 use std::sync::Arc;
 
+use super::json_length::cell_json_length;
 use crate::sheets::model::{CellData, ExtendedValue};
 
 use super::RowUpdate;
@@ -64,31 +64,15 @@ pub(super) fn estimate(update: &RowUpdate) -> Estimate {
 }
 
 fn cells_bytes<'a>(cells: impl Iterator<Item = &'a CellData>) -> usize {
-    let mut counter = ByteCounter(0);
+    let mut bytes: usize = 0;
     let mut separators: usize = 0;
     let mut notes = false;
     for cell in cells {
-        // Serializing these types cannot fail (no maps with non-string keys); an error would
-        // only make the estimate smaller, never stop the stream.
-        let _ = serde_json::to_writer(&mut counter, cell);
+        bytes += cell_json_length(cell);
         separators += 1;
         notes |= cell.note.is_some();
     }
-    counter.0 + separators.saturating_sub(1) + if notes { NOTE_MASK_BYTES } else { 0 }
-}
-
-/// Counts what is written, keeps nothing.
-struct ByteCounter(usize);
-
-impl io::Write for ByteCounter {
-    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
-        self.0 += buffer.len();
-        Ok(buffer.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    bytes + separators.saturating_sub(1) + if notes { NOTE_MASK_BYTES } else { 0 }
 }
 
 /// ≈ bytes a row update holds in memory (the router → writer channel's byte budget).

@@ -91,6 +91,10 @@ enum Command {
     },
 }
 
+/// See Cargo.toml: RSS that follows the live data instead of the peak.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {

@@ -180,7 +180,7 @@ async fn run_once(
         .map_err(|error| PipelineError::Config(error.to_string()))?;
     // Which spreadsheet (writer) and tab each mapping goes to, in config order.
     let (spreadsheets, routes) = setup::plan_spreadsheets(config, pool).await?;
-    let router = Router::new(routes, spreadsheets.len(), cell_options);
+    let mut router = Router::new(routes, spreadsheets.len(), cell_options);
     let policy = FlushPolicy {
         interval: Duration::from_millis(config.sync.flush_interval_ms),
         ..FlushPolicy::default()

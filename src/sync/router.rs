@@ -171,8 +171,9 @@ impl Router {
         }
     }
 
-    /// Splits one transaction into one message per writer.
-    pub fn route(&self, transaction: &Transaction) -> (Vec<WriterMessage>, RouteCounts) {
+    /// Splits one transaction into one message per writer. A RENAME COLUMN renames the column
+    /// in the routes' own column lists too, so the renamed column keeps syncing.
+    pub fn route(&mut self, transaction: &Transaction) -> (Vec<WriterMessage>, RouteCounts) {
         let mut counts = RouteCounts::default();
         let mut changes: Vec<Vec<TabChange>> = (0..self.writers).map(|_| Vec::new()).collect();
         let mut schema_changes: Vec<Vec<(TabIndex, SchemaChange)>> =
@@ -191,7 +192,7 @@ impl Router {
             for change in ddl::parse(&statement.database, &statement.statement) {
                 for route in self
                     .routes
-                    .iter()
+                    .iter_mut()
                     .filter(|route| route.table == change.table)
                 {
                     // A mapping with its own column list syncs those only: a new column is
@@ -200,6 +201,10 @@ impl Router {
                         && matches!(change.change, SchemaChange::AddColumn(_))
                     {
                         continue;
+                    }
+                    if let SchemaChange::RenameColumn { from, to } = &change.change {
+                        rename_in(route.columns.iter_mut().flatten(), from, to);
+                        rename_in(route.key_columns.iter_mut(), from, to);
                     }
                     schema_changes[route.writer].push((route.tab, change.change.clone()));
                 }
@@ -340,6 +345,15 @@ impl Router {
                 })
                 .collect(),
         )
+    }
+}
+
+/// MySQL column names compare without case.
+fn rename_in<'a>(names: impl Iterator<Item = &'a mut Arc<str>>, from: &str, to: &str) {
+    for name in names {
+        if name.eq_ignore_ascii_case(from) {
+            *name = Arc::from(to);
+        }
     }
 }
 

@@ -55,7 +55,7 @@ async fn add_drop_rename_and_truncate_while_streaming() {
             bed.database.name, bed.spreadsheet_id
         );
     let config = Config::from_toml(&config_text).expect("config");
-    let sync = RunningSync::start(config.clone());
+    let sync = RunningSync::start(config);
     wait_for_tab_to_equal_table(&bed, "People", "people", "id, name, qty, extra", LIMIT).await;
 
     // ADD COLUMN: a new header at the right, then its values.
@@ -117,6 +117,20 @@ async fn add_drop_rename_and_truncate_while_streaming() {
         ["id", "name", "amount", "extra", "note"]
     );
 
+    // RENAME COLUMN of a column a mapping lists by name: that mapping follows the rename too
+    // (its header, and later values keep landing under it).
+    execute(
+        &url,
+        &[
+            "ALTER TABLE people RENAME COLUMN name TO full_name",
+            "UPDATE people SET full_name = CONCAT(full_name, '!') WHERE id <= 2",
+        ],
+    )
+    .await;
+    wait_for_columns(&bed, &["id", "full_name", "amount", "note"]).await;
+    wait_for_tab_to_equal_table(&bed, "Names", "people", "id, full_name", LIMIT).await;
+    assert_eq!(bed.tab("Names")[0], ["id", "full_name"]);
+
     // TRUNCATE: the mapping stops with a clear error; the other mapping keeps flowing.
     let people_before = bed.tab("People");
     execute(&url, &["TRUNCATE TABLE people"]).await;
@@ -154,9 +168,15 @@ async fn add_drop_rename_and_truncate_while_streaming() {
     );
     sync.stop().await.expect("graceful stop");
 
-    // The advice works: `sheetsync snapshot --mapping people` reloads the tab.
+    // The advice works: `sheetsync snapshot --mapping people` reloads the tab. (The config
+    // names the renamed column by its new name now, as docs/operations.md tells.)
+    let renamed = config_text.replace(
+        r#"columns = ["id", "name"]"#,
+        r#"columns = ["id", "full_name"]"#,
+    );
+    assert_ne!(renamed, config_text);
     let load = RunningSync::start_with(
-        config,
+        Config::from_toml(&renamed).expect("config"),
         RunOptions {
             snapshot: vec!["people".into()],
             load_only: true,
@@ -169,5 +189,5 @@ async fn add_drop_rename_and_truncate_while_streaming() {
         .expect("the snapshot finishes")
         .expect("task")
         .expect("snapshot succeeds");
-    wait_for_columns(&bed, &["id", "name", "amount", "note"]).await;
+    wait_for_columns(&bed, &["id", "full_name", "amount", "note"]).await;
 }

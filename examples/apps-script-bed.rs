@@ -207,7 +207,6 @@ wait "$pid""#;
         .arg(sheetsync)
         .arg(config)
         .arg(log)
-        .env_remove("RUST_LOG")
         .stdin(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;

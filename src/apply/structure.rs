@@ -126,7 +126,7 @@ fn snapshot_keys(
 }
 
 /// The tab's keys, read from the Sheets API: the header row, then the key columns.
-async fn read_keys(
+pub(super) async fn read_keys(
     sheets: &crate::sheets::SheetsClient,
     mapping: &MappingConfig,
     table: &TableInfo,
@@ -193,25 +193,6 @@ fn sheet_key_text(cell: &SheetCell) -> String {
         SheetCell::Text(text) => serde_json::Value::String(text.clone()),
     };
     json_key_text(&json)
-}
-
-/// Seeds the known keys of a mapping from the tab at start (best effort).
-pub(super) async fn seed_known_keys(inner: &Inner, mapping: &MappingConfig) {
-    let Some(sheets) = &inner.options.sheets else {
-        return;
-    };
-    let table = match inner.table(mapping, false).await {
-        Ok(table) => table,
-        Err(error) => {
-            tracing::warn!(mapping = %mapping.name, %error, "cannot read the table to seed known keys");
-            return;
-        }
-    };
-    match read_keys(sheets, mapping, &table).await {
-        Ok(keys) => inner.known.add(&mapping.name, keys),
-        Err(error) => tracing::warn!(mapping = %mapping.name, %error,
-            "cannot read the key column; row deletions are propagated once rows are seen again"),
-    }
 }
 
 async fn delete_rows(

@@ -323,7 +323,9 @@ fn cell_json(value: mysql_async::Value) -> Value {
 }
 
 async fn log_tail(State(bed): State<Arc<Bed>>) -> String {
-    let text = tokio::fs::read_to_string(&bed.log).await.unwrap_or_default();
+    let text = tokio::fs::read_to_string(&bed.log)
+        .await
+        .unwrap_or_default();
     let skip = text.chars().count().saturating_sub(6000);
     text.chars().skip(skip).collect()
 }

@@ -133,7 +133,11 @@ mod tests {
             (30, SeedRead::Complete, None),
         ];
         for (attempt, read, expected) in cases {
-            assert_eq!(next_seed_delay(attempt, read), expected, "{attempt} {read:?}");
+            assert_eq!(
+                next_seed_delay(attempt, read),
+                expected,
+                "{attempt} {read:?}"
+            );
         }
     }
 

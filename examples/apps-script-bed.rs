@@ -305,7 +305,11 @@ async fn sql(State(bed): State<Arc<Bed>>, text: String) -> Answer {
         Ok(rows) => {
             let rows: Vec<Vec<Value>> = rows
                 .into_iter()
-                .map(|row| row.unwrap().into_iter().map(cell_json).collect())
+                .map(|row| {
+                    (0..row.len())
+                        .map(|index| row.as_ref(index).cloned().map_or(Value::Null, cell_json))
+                        .collect()
+                })
                 .collect();
             (StatusCode::OK, Json(json!({ "rows": rows })))
         }

@@ -22,7 +22,7 @@ test.before(async () => {
   await waitFor('the initial load on the tab', async () => (await bed.emulatorSheet()).values.length === SEEDED + 1, 60000);
   // The webhook starts before the initial load ends; a removed row is deleted only once the
   // service has seen its key in the tab (src/apply/seed.rs reads the tab until it is loaded).
-  await waitFor('the known keys seeded from the tab', async () => /known keys seeded from the tab/.test(await bed.log()), 30000);
+  await waitFor('the known keys seeded from the tab', async () => /known keys seeded from the tab/.test(await bed.log()), 90000);
 });
 test.after(() => bed && bed.stop());
 

@@ -125,7 +125,7 @@ mod tests {
             (3, SeedRead::Failed, Some(Duration::from_secs(4))),
             (5, SeedRead::Short, Some(Duration::from_secs(16))),
             (6, SeedRead::Short, Some(LONGEST_DELAY)),
-            (40, SeedRead::Failed, Some(LONGEST_DELAY)),
+            (20, SeedRead::Failed, Some(LONGEST_DELAY)),
             (MAX_SEED_ATTEMPTS - 1, SeedRead::Short, Some(LONGEST_DELAY)),
             (MAX_SEED_ATTEMPTS, SeedRead::Short, None),
             (MAX_SEED_ATTEMPTS, SeedRead::Failed, None),

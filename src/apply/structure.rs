@@ -8,7 +8,8 @@
 //!    also from the report's own snapshot) and neither came back empty: an empty, failed or
 //!    unreadable read never deletes anything (a failed Sheets read answers 503 so the script
 //!    retries);
-//! 3. the key was seen in this tab before (in an earlier snapshot, an edit, or an insert by
+//! 3. the key was seen in this tab before (read from the tab from the webhook's start until it
+//!    holds the initial load, `seed.rs`; in an earlier snapshot, an edit, or an insert by
 //!    sheetsync) and is now in neither the read nor the snapshot — a row merely absent from the
 //!    sheet (not appended yet by the writer, inserted by another program) is never deleted;
 //! 4. it is not a row sheetsync inserted in the last minutes (its key may not be written yet).

@@ -22,6 +22,8 @@ class FakeSheet {
     this.name = name;
     this.sheetId = sheetId;
     this.cells = rows.map((row) => row.slice());
+    /** Cell notes by "row,column" (1-based), as Sheets shows them on hover. */
+    this.notes = new Map();
   }
   getName() { return this.name; }
   getSheetId() { return this.sheetId; }
@@ -76,6 +78,7 @@ class FakeRange {
       Array.from({ length: this.columnCount }, (_, c) => this.sheet.get(this.row + r, this.column + c)));
   }
   getValue() { return this.sheet.get(this.row, this.column); }
+  getNote() { return this.sheet.notes.get(this.row + ',' + this.column) || ''; }
   setValue(value) { this.sheet.set(this.row, this.column, value); this.sheet.spreadsheet.writes.push([this.row, this.column, value]); return this; }
   setValues(values) {
     values.forEach((cells, r) => cells.forEach((value, c) => this.sheet.set(this.row + r, this.column + c, value)));

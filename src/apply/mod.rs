@@ -41,6 +41,7 @@ pub mod reconcile_repair;
 pub mod reconcile_report;
 pub mod response;
 pub mod schema;
+pub mod seed;
 pub mod session;
 pub mod statements;
 pub mod structure;
@@ -152,7 +153,7 @@ impl MysqlApply {
                 mappings.iter().filter(|m| m.deletes).cloned().collect();
             tokio::spawn(async move {
                 for mapping in mappings {
-                    structure::seed_known_keys(&inner, &mapping).await;
+                    seed::seed_known_keys(&inner, &mapping).await;
                 }
             });
         }

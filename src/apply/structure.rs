@@ -8,7 +8,8 @@
 //!    also from the report's own snapshot) and neither came back empty: an empty, failed or
 //!    unreadable read never deletes anything (a failed Sheets read answers 503 so the script
 //!    retries);
-//! 3. the key was seen in this tab before (in an earlier snapshot, an edit, or an insert by
+//! 3. the key was seen in this tab before (read from the tab from the webhook's start until it
+//!    holds the initial load, `seed.rs`; in an earlier snapshot, an edit, or an insert by
 //!    sheetsync) and is now in neither the read nor the snapshot — a row merely absent from the
 //!    sheet (not appended yet by the writer, inserted by another program) is never deleted;
 //! 4. it is not a row sheetsync inserted in the last minutes (its key may not be written yet).
@@ -126,7 +127,7 @@ fn snapshot_keys(
 }
 
 /// The tab's keys, read from the Sheets API: the header row, then the key columns.
-async fn read_keys(
+pub(super) async fn read_keys(
     sheets: &crate::sheets::SheetsClient,
     mapping: &MappingConfig,
     table: &TableInfo,
@@ -193,25 +194,6 @@ fn sheet_key_text(cell: &SheetCell) -> String {
         SheetCell::Text(text) => serde_json::Value::String(text.clone()),
     };
     json_key_text(&json)
-}
-
-/// Seeds the known keys of a mapping from the tab at start (best effort).
-pub(super) async fn seed_known_keys(inner: &Inner, mapping: &MappingConfig) {
-    let Some(sheets) = &inner.options.sheets else {
-        return;
-    };
-    let table = match inner.table(mapping, false).await {
-        Ok(table) => table,
-        Err(error) => {
-            tracing::warn!(mapping = %mapping.name, %error, "cannot read the table to seed known keys");
-            return;
-        }
-    };
-    match read_keys(sheets, mapping, &table).await {
-        Ok(keys) => inner.known.add(&mapping.name, keys),
-        Err(error) => tracing::warn!(mapping = %mapping.name, %error,
-            "cannot read the key column; row deletions are propagated once rows are seen again"),
-    }
 }
 
 async fn delete_rows(

@@ -4,7 +4,7 @@
 #   1. cargo fmt --check and cargo clippy -D warnings (the code standard),
 #   2. every Rust test of the workspace: unit tests, the test bed, the Sheets emulator's tests,
 #      and the integration scenarios against a real MariaDB and the emulator,
-#   3. the Apps Script's Node tests (the real script against the real webhook router),
+#   3. the Apps Script's Node tests (the real script against the real webhook router, and against the real service on MariaDB),
 #   4. the real-client proof: Google's own Python clients against the emulator.
 # Every server a test starts listens on 127.0.0.1 only and stops by itself.
 set -euo pipefail
@@ -41,7 +41,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 section "Rust tests (unit, test bed, emulator, integration against MariaDB)"
 cargo test --workspace 2>&1
 
-section "Apps Script: the real script in Node, against the real webhook router"
+section "Apps Script: the real script in Node, against the webhook router and the real service on MariaDB"
 ./tests/run-apps-script.sh
 
 if [ -x tests/real-clients/run.sh ]; then

@@ -40,6 +40,7 @@ pub mod channel;
 pub mod config;
 pub mod lease;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod position;
 pub mod preflight;

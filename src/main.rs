@@ -91,11 +91,8 @@ enum Command {
     },
 }
 
-/// See Cargo.toml: RSS that follows the live data instead of the peak.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    sheetsync::memory::limit_arenas();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

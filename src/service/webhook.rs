@@ -22,8 +22,9 @@ use crate::sync::pipeline::Extensions;
 use crate::sync::WriteBack;
 use crate::webhook::{router, WebhookState};
 
-/// Rows whose last binlog commit time is remembered for last-write-wins.
-const ROW_CLOCK_CAPACITY: usize = 1_000_000;
+/// Rows whose last binlog commit time is remembered for last-write-wins: the 200,000 most
+/// recently changed (~7 MB); an older row's database time counts as unknown (the sheet wins).
+const ROW_CLOCK_CAPACITY: usize = crate::apply::clock::DEFAULT_ROW_CLOCK_CAPACITY;
 /// Write-backs waiting for the writers.
 const WRITE_BACK_CAPACITY: usize = 1_024;
 

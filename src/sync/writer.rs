@@ -191,6 +191,10 @@ impl Writer {
                 FlushDecision::WaitUntil(at) => wake = Some(at),
                 _ => {}
             }
+            if in_flight.is_none() && self.coalescer.is_empty() {
+                // Everything received is in the sheet: give the burst's memory back.
+                crate::memory::release_free_memory();
+            }
             if closed
                 && in_flight.is_none()
                 && self.coalescer.is_empty()

@@ -59,7 +59,8 @@ impl FlushJob {
             }
         }
         let mut report = FlushReport::default();
-        let mut layouts_after = self.layouts.clone();
+        // The planned layouts replace the current ones only once the sheet took the requests.
+        let mut layouts_after: Vec<(usize, TabLayout)> = Vec::new();
         for (tab, spec) in self.specs.iter().enumerate() {
             let Some(layout) = self.layouts.get(tab) else {
                 continue;
@@ -80,7 +81,7 @@ impl FlushJob {
             report.rows_appended += plan.rows_appended;
             report.rows_deleted += plan.rows_deleted;
             requests.extend(plan.requests);
-            layouts_after[tab] = plan.layout_after;
+            layouts_after.push((tab, plan.layout_after));
         }
         requests.push(self.store.clone());
         let response = send_flush(
@@ -95,7 +96,11 @@ impl FlushJob {
             spreadsheet_id: self.spreadsheet_id.clone(),
             source,
         })?;
-        self.layouts = layouts_after;
+        for (tab, layout) in layouts_after {
+            if let Some(current) = self.layouts.get_mut(tab) {
+                *current = layout;
+            }
+        }
         Ok((response, report))
     }
 }

@@ -67,7 +67,7 @@ fn flush_decisions() {
             FlushDecision::WaitUntil(ms(348)),
         ),
         (
-            "a burst filling fast past the interval waits to fill (2 MB within 1 s)",
+            "a burst filling fast past the interval waits to fill (2 MB within 3 s)",
             FlushInputs {
                 now: ms(348),
                 oldest: Some(ms(98)),
@@ -91,9 +91,9 @@ fn flush_decisions() {
         (
             "… and never waits past fill_wait",
             FlushInputs {
-                now: ms(1_098),
+                now: ms(3_098),
                 oldest: Some(ms(98)),
-                newest: Some(ms(1_097)),
+                newest: Some(ms(3_097)),
                 pending_bytes: 1_990_000,
                 ..pending
             },
@@ -105,7 +105,7 @@ fn flush_decisions() {
                 now: ms(348),
                 oldest: Some(ms(98)),
                 newest: Some(ms(347)),
-                pending_bytes: 400_000,
+                pending_bytes: 150_000,
                 ..pending
             },
             FlushDecision::Now(FlushReason::Interval),

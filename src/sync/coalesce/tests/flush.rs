@@ -94,7 +94,7 @@ fn flush_decisions() {
                 now: ms(3_098),
                 oldest: Some(ms(98)),
                 newest: Some(ms(3_097)),
-                pending_bytes: 1_990_000,
+                pending_bytes: 1_900_000,
                 ..pending
             },
             FlushDecision::Now(FlushReason::Interval),

@@ -121,8 +121,18 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     let warm_up_bodies = signed_messages(1, WARM_UP);
     send_all(&client, &url, warm_up_bodies, profile.concurrency).await?;
     let bodies = signed_messages(WARM_UP + 1, profile.messages);
+    let counters_before = server_counters(&database.url).await?;
     let webhook = send_all(&client, &url, bodies, profile.concurrency).await?;
+    let counters_after = server_counters(&database.url).await?;
     stop.cancel();
+    let per_message: Vec<String> = counters_after
+        .iter()
+        .map(|(name, after)| {
+            let before = counters_before.get(name).copied().unwrap_or_default();
+            let count = after.saturating_sub(before) as f64 / profile.messages as f64;
+            format!("{name} {count:.2}")
+        })
+        .collect();
 
     verify(&database.url, &database.name, rows).await?;
 
@@ -184,6 +194,10 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
             webhook.percentile(99.0),
             webhook.percentile(100.0),
             rate / mariadb_rate
+        ),
+        format!(
+            "server commands per message (SHOW GLOBAL STATUS, measured phase): {}",
+            per_message.join(", ")
         ),
         "latency is the client's (request sent → whole answer read), so it includes the client's share of the machine's CPUs: an upper bound of the service time".into(),
     ];
@@ -413,4 +427,21 @@ async fn verify(url: &str, database: &str, rows: usize) -> anyhow::Result<()> {
     }
     let _ = connection.disconnect().await;
     Ok(())
+}
+
+/// The server's command counters that say how many round trips an edit costs.
+async fn server_counters(url: &str) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+    let mut connection = mysql_async::Conn::from_url(url).await?;
+    let rows: Vec<(String, String)> = connection
+        .query(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_stmt_prepare', \
+             'Com_stmt_execute', 'Com_stmt_close', 'Com_begin', 'Com_commit', 'Com_rollback', \
+             'Com_set_option')",
+        )
+        .await?;
+    let _ = connection.disconnect().await;
+    Ok(rows
+        .into_iter()
+        .map(|(name, value)| (name, value.parse().unwrap_or_default()))
+        .collect())
 }

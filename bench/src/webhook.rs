@@ -110,6 +110,8 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     // Baseline, then the webhook: each warmed up first on rows of its own.
     let direct_pool = mysql_async::Pool::new(database.url.as_str());
     direct_updates(&direct_pool, 1, WARM_UP, profile.concurrency).await?;
+    let mariadbd = crate::process::pid_from_file(&server.directory().join("mariadbd.pid"))?;
+    let cpu_before = CpuSeconds::of(mariadbd);
     let baseline = direct_updates(
         &direct_pool,
         WARM_UP + 1,
@@ -117,12 +119,15 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
         profile.concurrency,
     )
     .await?;
+    let baseline_cpu = CpuSeconds::of(mariadbd).since(&cpu_before);
     let _ = direct_pool.disconnect().await;
     let warm_up_bodies = signed_messages(1, WARM_UP);
     send_all(&client, &url, warm_up_bodies, profile.concurrency).await?;
     let bodies = signed_messages(WARM_UP + 1, profile.messages);
     let counters_before = server_counters(&database.url).await?;
+    let cpu_before = CpuSeconds::of(mariadbd);
     let webhook = send_all(&client, &url, bodies, profile.concurrency).await?;
+    let webhook_cpu = CpuSeconds::of(mariadbd).since(&cpu_before);
     let counters_after = server_counters(&database.url).await?;
     stop.cancel();
     let per_message: Vec<String> = counters_after
@@ -198,6 +203,13 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
         format!(
             "server commands per message (SHOW GLOBAL STATUS, measured phase): {}",
             per_message.join(", ")
+        ),
+        format!(
+            "CPU per 1,000 edits (ms): baseline — mariadbd {:.0}, runner (the client) {:.0}; webhook — mariadbd {:.0}, runner (client and service) {:.0}",
+            baseline_cpu.server * 1e6 / profile.messages as f64,
+            baseline_cpu.runner * 1e6 / profile.messages as f64,
+            webhook_cpu.server * 1e6 / profile.messages as f64,
+            webhook_cpu.runner * 1e6 / profile.messages as f64,
         ),
         "latency is the client's (request sent → whole answer read), so it includes the client's share of the machine's CPUs: an upper bound of the service time".into(),
     ];
@@ -444,4 +456,44 @@ async fn server_counters(url: &str) -> anyhow::Result<std::collections::BTreeMap
         .into_iter()
         .map(|(name, value)| (name, value.parse().unwrap_or_default()))
         .collect())
+}
+
+/// CPU time (user + system) of mariadbd and of this runner, from /proc (USER_HZ = 100 ticks
+/// per second on Linux).
+struct CpuSeconds {
+    server: f64,
+    runner: f64,
+}
+
+impl CpuSeconds {
+    fn of(server: u32) -> CpuSeconds {
+        CpuSeconds {
+            server: process_cpu_seconds(&server.to_string()),
+            runner: process_cpu_seconds("self"),
+        }
+    }
+
+    fn since(&self, before: &CpuSeconds) -> CpuSeconds {
+        CpuSeconds {
+            server: self.server - before.server,
+            runner: self.runner - before.runner,
+        }
+    }
+}
+
+/// `utime + stime` of /proc/PID/stat in seconds; 0 when unreadable (the note then shows 0).
+fn process_cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is the first, utime the 12th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|value| value.parse::<f64>().ok())
+            .unwrap_or_default()
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }

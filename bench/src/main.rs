@@ -1,4 +1,5 @@
-//! `sheetsync-bench`: the benchmark runner of issue 3's targets, separate from the tests.
+//! `sheetsync-bench`: the benchmark runner of issue 3's targets (and issue 4's webhook
+//! throughput), separate from the tests.
 //!
 //! ```text
 //! ./bench/run.sh [--quick] [NAME…]    run benchmarks (all by default), append JSON lines to
@@ -22,6 +23,7 @@ mod process;
 mod python_baseline;
 mod report;
 mod stats;
+mod webhook;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +46,7 @@ const BENCHMARKS: &[&str] = &[
     "burst-transactions",
     "decode",
     "memory",
+    "webhook",
 ];
 
 #[derive(Parser)]
@@ -69,7 +72,7 @@ struct Cli {
     #[arg(long, env = "BENCH_COMMAND")]
     command: Option<String>,
     /// Benchmarks to run (default: all): freshness-sparse, freshness-sustained,
-    /// burst-statement, burst-transactions, decode, memory.
+    /// burst-statement, burst-transactions, decode, memory, webhook.
     names: Vec<String>,
 }
 
@@ -201,6 +204,7 @@ async fn run_one(name: &str, cli: &Cli) -> anyhow::Result<Measured> {
         "burst-transactions" => burst::run(burst::Shape::Transactions).await,
         "decode" => decode::run(decode::rows(quick), cli.python.as_deref()).await,
         "memory" => memory::run(memory::burst_rows(quick)).await,
+        "webhook" => webhook::run(webhook::profile(quick)).await,
         other => anyhow::bail!("unknown benchmark {other}"),
     }
 }

@@ -123,6 +123,9 @@ impl TableReader {
                 .iter()
                 .filter(|index| !table.synced.contains(index)),
         );
+        // The session's isolation level changes: the pool must not hand this connection to
+        // an edit's transaction (READ COMMITTED) without resetting it.
+        super::session::reset_after_use(&mut connection);
         connection
             .query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             .await?;

@@ -29,13 +29,52 @@ const SESSION_SETUP: &str = "SET SESSION time_zone = '+00:00', SESSION sql_mode 
      'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'; \
      SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
+/// The pool the apply step should be given (`sheetsync run` builds it from `mysql.url`): every
+/// connection gets the session settings once, when it is opened, and keeps them, with its
+/// prepared statements, while it returns to the pool between transactions (no
+/// `COM_RESET_CONNECTION`, whose cost was a round trip per transaction plus re-preparing every
+/// statement). A rolled-back or unfinished transaction is still rolled back by the pool; code
+/// that changes other session state must call [`reset_after_use`].
+pub fn pool(url: &str) -> Result<mysql_async::Pool, Failure> {
+    let options = mysql_async::Opts::from_url(url)
+        .map_err(|error| Failure::Internal(format!("mysql.url is not a valid URL: {error}")))?;
+    Ok(mysql_async::Pool::new(pool_options(options)))
+}
+
+/// `options` with the session settings run on each new (or reset) connection and no reset when
+/// a connection returns to the pool; the URL's other pool settings are kept.
+pub fn pool_options(options: mysql_async::Opts) -> mysql_async::OptsBuilder {
+    let pool_options = options.pool_opts().clone().with_reset_connection(false);
+    mysql_async::OptsBuilder::from_opts(options)
+        .setup(vec![SESSION_SETUP])
+        .pool_opts(pool_options)
+}
+
+/// Whether the connection's pool ran the session settings on it ([`pool`]); any other pool's
+/// connections get them with a round trip of their own, so every caller's pool works.
+fn set_up_by_pool(connection: &mysql_async::Conn) -> bool {
+    connection
+        .opts()
+        .setup()
+        .iter()
+        .any(|command| command == SESSION_SETUP)
+}
+
 /// A connection with sheetsync's session settings.
 pub async fn connect(pool: &mysql_async::Pool) -> Result<mysql_async::Conn, Failure> {
     let mut connection = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
         .await
         .map_err(|_| Failure::ConnectTimeout(CONNECT_TIMEOUT))??;
-    connection.query_drop(SESSION_SETUP).await?;
+    if !set_up_by_pool(&connection) {
+        connection.query_drop(SESSION_SETUP).await?;
+    }
     Ok(connection)
+}
+
+/// For a connection whose session settings are changed (another isolation level): it is reset
+/// when it returns to the pool, and the pool runs the session settings on it again.
+pub fn reset_after_use(connection: &mut mysql_async::Conn) {
+    connection.reset_connection(true);
 }
 
 pub async fn begin(connection: &mut mysql_async::Conn) -> Result<Transaction<'_>, Failure> {

@@ -20,7 +20,8 @@ use crate::config::Config;
 use crate::sheets::{ClientOptions, SheetsClient};
 use crate::sync::pipeline::Extensions;
 use crate::sync::WriteBack;
-use crate::webhook::{router, WebhookState};
+use crate::webhook::router::serve;
+use crate::webhook::WebhookState;
 
 /// Rows whose last binlog commit time is remembered for last-write-wins: the 200,000 most
 /// recently changed (~7 MB); an older row's database time counts as unknown (the sheet wins).
@@ -70,8 +71,11 @@ pub async fn hooks(config: &Config, extensions: &mut Extensions) -> Result<Hooks
     extensions.row_clock = Some(Box::new(move |mapping, key, seconds| {
         clock.record(mapping, key, i64::from(seconds));
     }));
+    // Session settings once per connection, statements prepared once per connection.
+    let pool = crate::apply::session::pool(config.mysql.url.expose())
+        .map_err(|error| ServiceError::Webhook(error.to_string()))?;
     Ok(Hooks {
-        pool: mysql_async::Pool::new(config.mysql.url.expose()),
+        pool,
         client,
         cells,
         origin: origin(config),
@@ -132,18 +136,8 @@ pub async fn start(
         })?;
     let address = listener.local_addr().ok();
     tracing::info!(address = ?address, "webhook listener");
-    let application = router(state);
-    // Without TCP_NODELAY each small answer waits on the peer's delayed ACK (≈5 ms more p50).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set");
-        }
-    });
     Ok(Some(tokio::spawn(async move {
-        let served = axum::serve(listener, application)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
-        if let Err(error) = served {
+        if let Err(error) = serve(listener, state, stop).await {
             tracing::error!(%error, "webhook listener failed");
         }
     })))

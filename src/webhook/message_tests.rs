@@ -156,7 +156,121 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
     })
 }
 
+fn structure() -> Value {
+    json!({
+        "version": 1, "delivery_id": "d-2", "kind": "structure",
+        "spreadsheet_id": "sheet-1", "sheet": "Orders", "sheet_id": 7,
+        "sent_at": "2026-01-01T12:00:00.000Z", "user": "a@example.com",
+        "change_type": "REMOVE_ROW", "changed_at": "2026-01-01T12:00:00.000Z",
+        "key_columns": ["id", "region"], "keys": [[1, "eu"], [2, null], [null, null]]
+    })
+}
+
+/// Every JSON pointer below `value` (nested fields and array entries, not the root).
+fn pointers(value: &Value, prefix: &str, found: &mut Vec<String>) {
+    let children: Vec<(String, &Value)> = match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, child)| (key.clone(), child))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(index, child)| (index.to_string(), child))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (name, child) in children {
+        let pointer = format!("{prefix}/{name}");
+        pointers(child, &pointer, found);
+        found.push(pointer);
+    }
+}
+
+/// What a message `parse` accepted promises, whatever the body was (docs/webhook-protocol.md).
+fn check_promises(message: &Message) -> Result<(), TestCaseError> {
+    let envelope = message.envelope();
+    let id_character = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-';
+    prop_assert!((1..=128).contains(&envelope.delivery_id.len()));
+    prop_assert!(envelope.delivery_id.bytes().all(id_character));
+    prop_assert!(!envelope.spreadsheet_id.is_empty() && !envelope.sheet.is_empty());
+    let short = |value: &CellValue| match value {
+        CellValue::Text(text) => text.chars().count() <= 50_000,
+        _ => true,
+    };
+    match message {
+        Message::Edit(edit) => {
+            prop_assert!(edit.rows.len() <= 10_000);
+            prop_assert!(!edit.rows.is_empty() || edit.header_edited);
+            let mut seen = std::collections::BTreeSet::new();
+            for row in &edit.rows {
+                prop_assert!((2..=10_000_000).contains(&row.row), "row {}", row.row);
+                prop_assert!(seen.insert(row.row), "row {} twice", row.row);
+                prop_assert!(!row.values.is_empty());
+                prop_assert!(row.values.values().chain(row.key.values()).all(short));
+                for column in row.old_values.iter().flat_map(|old| old.keys()) {
+                    prop_assert!(
+                        row.values.contains_key(column),
+                        "old value of {column} alone"
+                    );
+                }
+            }
+        }
+        Message::Structure(structure) => {
+            prop_assert!(!structure.key_columns.is_empty());
+            for key in &structure.keys {
+                prop_assert_eq!(key.len(), structure.key_columns.len());
+                prop_assert!(key.iter().all(short));
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
+    /// Any field at any depth of a valid edit or structure message (a row number, a key cell,
+    /// an old value, a key row…) replaced by any JSON: no panic, and what is accepted keeps
+    /// the protocol's promises.
+    #[test]
+    fn any_nested_field_replaced_never_panics_and_accepted_messages_keep_their_promises(
+        structure_message in any::<bool>(),
+        which in any::<prop::sample::Index>(),
+        value in arbitrary_json(),
+    ) {
+        let mut message = if structure_message { structure() } else { edit() };
+        let mut found = Vec::new();
+        pointers(&message, "", &mut found);
+        let pointer = which.get(&found);
+        if let Some(slot) = message.pointer_mut(pointer) {
+            *slot = value;
+        }
+        if let Ok(parsed) = parse_value(&message) {
+            check_promises(&parsed)?;
+        }
+    }
+
+    /// A valid body with one byte replaced, inserted or removed: bytes close to valid JSON,
+    /// which random bytes almost never are.
+    #[test]
+    fn a_valid_body_with_one_byte_changed_never_panics(
+        structure_message in any::<bool>(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        change in 0..3u8,
+    ) {
+        let message = if structure_message { structure() } else { edit() };
+        let mut body = message.to_string().into_bytes();
+        let index = at.index(body.len());
+        match change {
+            0 => body[index] = byte,
+            1 => body.insert(index, byte),
+            _ => { body.remove(index); }
+        }
+        if let Ok(parsed) = parse(&body) {
+            check_promises(&parsed)?;
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = parse(&bytes);
@@ -164,7 +278,9 @@ proptest! {
 
     #[test]
     fn arbitrary_json_never_panics(value in arbitrary_json()) {
-        let _ = parse(value.to_string().as_bytes());
+        if let Ok(parsed) = parse(value.to_string().as_bytes()) {
+            check_promises(&parsed)?;
+        }
     }
 
     #[test]

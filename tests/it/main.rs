@@ -65,6 +65,7 @@ mod sync_two_spreadsheets;
 mod sync_types;
 mod twoway_conflict;
 mod twoway_echo;
+mod webhook_corpus_mysql;
 mod webhook_rotation;
 mod webhook_security;
 mod webhook_support;

@@ -10,18 +10,18 @@ use crate::webhook_support::{
 };
 
 /// How a case builds its request from a valid body.
-enum Request {
+pub(crate) enum Request {
     /// Sign this body correctly at the server's time.
     Signed(Vec<u8>),
     /// Full control: timestamp header, signature header, body.
     Raw(Option<String>, Option<String>, Vec<u8>),
 }
 
-struct Case {
-    name: &'static str,
-    request: Request,
-    status: u16,
-    message: &'static str,
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) request: Request,
+    pub(crate) status: u16,
+    pub(crate) message: &'static str,
 }
 
 fn body_with(change: impl FnOnce(&mut Value)) -> Vec<u8> {
@@ -69,7 +69,9 @@ fn signed_at(timestamp: i64, body: &[u8]) -> (Option<String>, Option<String>) {
     (Some(timestamp), Some(signature))
 }
 
-fn corpus() -> Vec<Case> {
+/// Bad requests against the server of [`TestServer::start`] (its secret, clock, body limit and
+/// mappings); also sent to the real MySQL apply by `webhook_corpus_mysql`.
+pub(crate) fn corpus() -> Vec<Case> {
     let good = body_with(|_| {});
     let now = NOW.to_string();
     let good_signature = sign(SECRET.as_bytes(), &now, &good);

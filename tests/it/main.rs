@@ -35,6 +35,7 @@ mod check;
 mod check_sheets;
 mod check_sheets_tabs;
 mod converge;
+mod converge_profile;
 mod converge_support;
 mod deploy_files;
 mod grants;

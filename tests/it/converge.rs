@@ -41,7 +41,10 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     let profile = Profile::from_environment();
-    eprintln!("converge: {profile:?} (replay with SHEETSYNC_CONVERGE_SEED={})", profile.seed);
+    eprintln!(
+        "converge: {profile:?} (replay with SHEETSYNC_CONVERGE_SEED={})",
+        profile.seed
+    );
     let duration = profile.duration;
     let server = Arc::new(MariaDb::start().expect("own MariaDB"));
     let seed: Vec<String> = (0..30).map(|id| format!("('seed {id}', {id})")).collect();
@@ -152,6 +155,11 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     let mut next_fault = 0usize;
     while !profile.faults.is_empty() && started.elapsed() + period < duration {
         tokio::time::sleep(period).await;
+        assert!(
+            service.is_running(),
+            "sheetsync exited by itself before fault {next_fault}:\n{}",
+            service.log_tail(6000)
+        );
         service.sample_peak_rss(&counters);
         let kind = profile.faults[next_fault % profile.faults.len()];
         next_fault += 1;
@@ -223,7 +231,11 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     control.clear_faults();
     control.set_quota(QuotaSettings::default());
     control.set_latency(LatencySettings::default());
-    assert!(service.is_running());
+    assert!(
+        service.is_running(),
+        "sheetsync exited by itself:\n{}",
+        service.log_tail(6000)
+    );
 
     // The person's queue (the script's one-minute trigger) delivers what the outages held.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -98,8 +98,12 @@ impl Service {
         }
     }
 
-    pub fn is_running(&self) -> bool {
-        self.child.is_some()
+    /// Alive (not exited by itself): a process that exits under a fault is a failure to report,
+    /// not something a supervisor should hide.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
     }
 
     /// VmHWM of the running process (kB), folded into the counters' maximum.

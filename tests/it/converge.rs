@@ -154,7 +154,7 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     let control = &bed.emulator.state.control;
     let mut fault_random = fastrand::Rng::with_seed(profile.seed.wrapping_add(2));
     let mut next_fault = 0usize;
-    while !profile.faults.is_empty() && period * (next_fault as u32 + 1) < duration {
+    while !profile.faults.is_empty() && period * (next_fault as u32 + 1) + period / 2 < duration {
         // On an absolute schedule, so a fault that lasts seconds does not push the last ones
         // past the end of a short run.
         tokio::time::sleep_until((started + period * (next_fault as u32 + 1)).into()).await;

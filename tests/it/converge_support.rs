@@ -298,7 +298,10 @@ pub async fn person_action(
         }
         ("paste", Some((row, _))) => {
             counters.person_pastes.fetch_add(1, Ordering::Relaxed);
-            let height = random.u32(1..4);
+            // Within the keyed rows: a paste below the data adds rows, which is the `add`
+            // action's business (so each can be switched on and off alone).
+            let below = tab.rows.iter().filter(|(other, _)| other >= row).count() as u32;
+            let height = random.u32(1..4).min(below.max(1));
             let values = (0..height)
                 .map(|line| vec![json!(format!("paste {round}.{line}")), json!(line)])
                 .collect();

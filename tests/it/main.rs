@@ -67,6 +67,7 @@ mod sync_two_spreadsheets;
 mod sync_types;
 mod twoway_conflict;
 mod twoway_echo;
+mod twoway_new_row;
 mod twoway_paste;
 mod webhook_rotation;
 mod webhook_security;

@@ -3,13 +3,15 @@
 # changing the same table under faults, then writes docs/RELIABILITY.md from its summary.
 #   ./tests/converge-long.sh            # 1800 s
 #   SHEETSYNC_CONVERGE_SECONDS=600 ./tests/converge-long.sh
+# The other switches (SHEETSYNC_CONVERGE_FAULTS, _ACTIONS, _SEED) are described in
+# tests/it/converge_profile.rs; the report records the seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${SHEETSYNC_CONVERGE_SECONDS:-1800}"
-command="SHEETSYNC_CONVERGE_SECONDS=$seconds cargo test --test it converge::both_sides -- --ignored --nocapture --test-threads 1"
+command="SHEETSYNC_CONVERGE_SECONDS=$seconds cargo test --test it converge::both_sides -- --nocapture --test-threads 1"
 rm -f target/converge/summary.json
-SHEETSYNC_CONVERGE_SECONDS="$seconds" cargo test --test it converge::both_sides -- --ignored --nocapture --test-threads 1
+SHEETSYNC_CONVERGE_SECONDS="$seconds" cargo test --test it converge::both_sides -- --nocapture --test-threads 1
 summary=target/converge/summary.json
 [ -s "$summary" ] || { echo "no summary written" >&2; exit 1; }
 
@@ -24,6 +26,8 @@ s = json.load(open(path))
 faults = ", ".join(f"{kind} × {count}" for kind, count in sorted(s["faults"].items())) or "none"
 rows = [
     ("Duration", f'{s["seconds"]} s'),
+    ("Seed (replay with SHEETSYNC_CONVERGE_SEED)", s.get("seed", "?")),
+    ("Workload actions", ", ".join(s.get("actions", []))),
     ("SQL transactions applied (statements)", f'{s["sql_transactions"]} ({s["sql_statements"]})'),
     ("SQL transactions failed during faults", s["sql_failed_during_faults"]),
     ("Sheet cell edits / pastes", f'{s["sheet_edits"]} / {s["sheet_pastes"]}'),

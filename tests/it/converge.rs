@@ -276,6 +276,7 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     let summary = json!({
         "seconds": duration.as_secs(),
         "seed": profile.seed,
+        "actions": profile.actions,
         "sql_transactions": counters.sql_transactions.load(Ordering::Relaxed),
         "sql_statements": counters.sql_statements.load(Ordering::Relaxed),
         "sql_failed_during_faults": counters.sql_failed.load(Ordering::Relaxed),

@@ -112,9 +112,16 @@ pub async fn run(
             guard.release().await;
             break outcome.map_err(ServiceError::from);
         }
-        if let Err(error) = outcome {
-            guard.release().await;
-            break Err(error.into());
+        // After the lease is lost the pipeline's error is its own cancellation (a Sheets call
+        // or a statement cut short): not a reason to exit, the process competes again.
+        let lease_lost = guard.lost().is_cancelled();
+        match outcome {
+            Err(error) if !lease_lost => {
+                guard.release().await;
+                break Err(error.into());
+            }
+            Err(error) => tracing::info!(%error, "pipeline stopped by the lost lease"),
+            Ok(()) => {}
         }
         tracing::warn!("lease lost: stopped writing; competing for it again");
         tokio::time::sleep(Duration::from_millis(200)).await;

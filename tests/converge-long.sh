@@ -3,27 +3,46 @@
 # changing the same table under faults, then writes docs/RELIABILITY.md from its summary.
 #   ./tests/converge-long.sh            # 1800 s
 #   SHEETSYNC_CONVERGE_SECONDS=600 ./tests/converge-long.sh
+# The other switches (SHEETSYNC_CONVERGE_FAULTS, _ACTIONS, _SEED) are described in
+# tests/it/converge_profile.rs; the report records the seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${SHEETSYNC_CONVERGE_SECONDS:-1800}"
-command="SHEETSYNC_CONVERGE_SECONDS=$seconds cargo test --test it converge::both_sides -- --ignored --nocapture --test-threads 1"
-rm -f target/converge/summary.json
-SHEETSYNC_CONVERGE_SECONDS="$seconds" cargo test --test it converge::both_sides -- --ignored --nocapture --test-threads 1
+command="SHEETSYNC_CONVERGE_SECONDS=$seconds cargo test --test it converge::both_sides -- --nocapture --test-threads 1"
 summary=target/converge/summary.json
+output=target/converge/long.log
+# SHEETSYNC_CONVERGE_REPORT_ONLY=1 rewrites the report from the last run's summary and output.
+status=0
+if [ -z "${SHEETSYNC_CONVERGE_REPORT_ONLY:-}" ]; then
+  rm -f "$summary"
+  mkdir -p target/converge
+  set +e
+  SHEETSYNC_CONVERGE_SECONDS="$seconds" cargo test --test it converge::both_sides -- --nocapture --test-threads 1 2>&1 | tee "$output"
+  status="${PIPESTATUS[0]}"
+  set -e
+else
+  grep -q '^test result: ok' "$output" || status=1
+fi
 [ -s "$summary" ] || { echo "no summary written" >&2; exit 1; }
+# The report is written whether the run passed or not: the latest run is what it reports.
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 cores="$(grep -c '^processor' /proc/cpuinfo)"
 memory="$(free -g | awk '/^Mem:/ {print $2}')"
 
-python3 - "$summary" "$cpu" "$cores" "$memory" "$command" <<'PY' > docs/RELIABILITY.md
+python3 - "$summary" "$cpu" "$cores" "$memory" "$command" "$status" "$output" <<'PY' > docs/RELIABILITY.md
 import json, sys, datetime
-path, cpu, cores, memory, command = sys.argv[1:6]
+path, cpu, cores, memory, command, status, output = sys.argv[1:8]
 s = json.load(open(path))
+log = open(output, errors="replace").read().splitlines() if status != "0" else []
+divergence = [line for line in log if line.startswith((" in the table only", " in the tab only", "the tab never", "thread '"))]
 faults = ", ".join(f"{kind} × {count}" for kind, count in sorted(s["faults"].items())) or "none"
 rows = [
+    ("Result", "passed" if status == "0" else "FAILED (see below)"),
     ("Duration", f'{s["seconds"]} s'),
+    ("Seed (replay with SHEETSYNC_CONVERGE_SEED)", s.get("seed", "?")),
+    ("Workload actions", ", ".join(s.get("actions", []))),
     ("SQL transactions applied (statements)", f'{s["sql_transactions"]} ({s["sql_statements"]})'),
     ("SQL transactions failed during faults", s["sql_failed_during_faults"]),
     ("Sheet cell edits / pastes", f'{s["sheet_edits"]} / {s["sheet_pastes"]}'),
@@ -44,6 +63,9 @@ print(f"Command: `{command}`\n")
 print("| Figure | Value |\n|---|---|")
 for name, value in rows:
     print(f"| {name} | {value} |")
+if divergence:
+    print("\nWhat the failed run reported:\n\n```text\n" + "\n".join(line[:2000] for line in divergence) + "\n```")
 print("\nRaw summary:\n\n```json\n" + json.dumps(s, indent=2) + "\n```")
 PY
 echo "wrote docs/RELIABILITY.md"
+exit "$status"

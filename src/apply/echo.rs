@@ -10,7 +10,8 @@
 //!   column, a trigger's change to another column or to the same one, a database default of an
 //!   inserted row — is kept. Key columns are always kept so the writer can place the row. A
 //!   change left with nothing else that changed is suppressed; a delete the marker lists is
-//!   suppressed.
+//!   suppressed. An inserted row keeps the cells sheetsync wrote too (they are the person's
+//!   typed cells, needed where the person's row was overwritten before its key arrived).
 //! - Changes to rows the marker does not list (a trigger writing another row or table, a
 //!   cascade) are forwarded as they are.
 //! - Changes to sheetsync's own schema are never forwarded (bookkeeping, not data).
@@ -169,7 +170,10 @@ fn trim(change: &RowChange, entry: &MarkedRow) -> Option<RowChange> {
         let written_by_us = entry.columns.get(name).is_some_and(|written| {
             *written == fingerprint(binlog_marker_text(&column.value).as_deref())
         });
-        if written_by_us {
+        // A new row's typed cells are kept: when the writer appended a row of its own over the
+        // row the person was typing, this image is what puts the person's row back (the writer
+        // places it at the person's row when free, where writing it again changes nothing).
+        if written_by_us && change.kind != ChangeKind::Insert {
             continue;
         }
         let before = change.before.as_ref().and_then(|before| before.get(name));

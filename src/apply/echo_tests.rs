@@ -223,8 +223,8 @@ fn an_insert_keeps_database_defaults_and_says_where_it_is() {
     let after = filtered.changes[0].after.as_ref().expect("after");
     assert_eq!(
         after.columns.len(),
-        2,
-        "id and the default status: {after:?}"
+        3,
+        "id, the typed customer and the default status (not the NULL note): {after:?}"
     );
 }
 

@@ -293,10 +293,11 @@ async fn apply_row(
         }
     }
     let mut assignments: Vec<(usize, Typed)> = Vec::new();
-    // Columns the sheet won in a conflict: the database changed them while the person typed,
-    // and that change may reach the sheet after the person's value (the stream writes it in
-    // binlog order). They are left out of the echo marker, so the binlog's copy of the winning
-    // value is written to the sheet after the older one, and both sides end holding it.
+    // Columns the sheet won in a conflict, or pasted over a value nobody knows the person saw:
+    // the database may have changed them while the person typed, and that change may reach the
+    // sheet after the person's value (the stream writes it in binlog order). They are left out
+    // of the echo marker, so the binlog's copy of the sheet's value is written to the sheet
+    // after the older one, and both sides end holding it.
     let mut won_by_sheet: Vec<usize> = Vec::new();
     let mut database_won = false;
     for cell in &row.cells {
@@ -305,11 +306,16 @@ async fn apply_row(
             continue;
         }
         let conflicted = match &cell.old {
-            None => false,
+            // A paste carries no old values: what the person saw is unknown, but a database
+            // change committed after the edit cannot have been seen.
+            None => changed_after_edit(context, &stored_key),
             Some(Ok(old)) => !same(old, &database),
             Some(Err(())) => true,
         };
         if !conflicted {
+            if cell.old.is_none() {
+                won_by_sheet.push(cell.column);
+            }
             assignments.push((cell.column, cell.value.clone()));
             continue;
         }
@@ -367,6 +373,15 @@ async fn apply_row(
         work.result.status = RowStatus::Inserted;
     }
     Ok(work)
+}
+
+/// Whether the database's last change to the row (when the binlog told the row clock) was
+/// committed after the edit: in a later second, as the clock keeps whole seconds.
+fn changed_after_edit(context: &EditContext<'_>, key: &[Typed]) -> bool {
+    context
+        .clock
+        .last_change(&context.mapping.name, &row_key(context.table, key))
+        .is_some_and(|committed| committed.saturating_mul(1000) > context.edited_at_milliseconds)
 }
 
 /// Equal as stored; an empty cell equals both NULL and the empty string.

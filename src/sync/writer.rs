@@ -295,9 +295,15 @@ impl Writer {
         }
         for (tab, key, sheet_row) in std::mem::take(&mut self.placements) {
             if let Some(layout) = self.layouts.get_mut(tab) {
-                if layout.row_of(&key).is_none() {
-                    // Sheet row N is grid row N - 1.
-                    layout.set_key_at(sheet_row.saturating_sub(1), Some(key));
+                // Sheet row N is grid row N - 1.
+                let grid_row = sheet_row.saturating_sub(1);
+                // A row this writer appended there since the person typed: its whole-row write
+                // landed over the person's cells, so the sheet shows the writer's row. The new
+                // row is not placed; the insert's binlog image (forwarded with the person's
+                // cells, see `apply::echo`) appends it like any missing row.
+                let taken = layout.key_at(grid_row).is_some_and(|held| *held != key);
+                if layout.row_of(&key).is_none() && !taken {
+                    layout.set_key_at(grid_row, Some(key));
                 }
             }
         }

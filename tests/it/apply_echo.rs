@@ -110,9 +110,10 @@ async fn own_writes_are_suppressed_and_the_databases_own_changes_pass() {
     assert_eq!(filtered.inserted_rows[0].sheet_row, 3);
     assert_eq!(filtered.inserted_rows[0].key, [Value::Int(2)]);
     assert_eq!(filtered.changes.len(), 1);
+    // The typed cells too: the writer appends them when its own row took the typed one.
     assert_eq!(
         names(&filtered.changes[0]),
-        ["id", "revision", "updated_at"]
+        ["id", "customer", "total", "revision", "updated_at"]
     );
 
     // 3. Every editable type, written and read back from the binlog: nothing echoes.
@@ -126,12 +127,19 @@ async fn own_writes_are_suppressed_and_the_databases_own_changes_pass() {
         "ts": "2026-01-02 03:04:05", "tm": "-12:30:00.5", "y": 2026, "e": "LARGE", "s": "c,a",
         "b": 255, "flag": true, "j": "{\"b\": [1, 2], \"a\": null}"
     });
+    let empty: serde_json::Map<String, serde_json::Value> = values
+        .as_object()
+        .expect("values")
+        .keys()
+        .map(|name| (name.clone(), json!("")))
+        .collect();
     let (_, answer) = bed
         .send(&edit(
             &delivery("echo"),
             "Kinds",
             &kinds,
-            json!([{ "row": 2, "key": {"id": 1}, "values": values }]),
+            // With old values (the empty cells the person saw): a paste's would not be marked.
+            json!([{ "row": 2, "key": {"id": 1}, "values": values, "old_values": empty }]),
         ))
         .await;
     assert_eq!(

@@ -1,7 +1,10 @@
 //! The whole system under fire: the real `sheetsync run` process, its own MariaDB and an
 //! emulated person at the sheet, both sides changing the same table at once (conflicts on
-//! purpose) for `SHEETSYNC_CONVERGE_SECONDS` (default 45), while faults strike on a schedule:
-//! `kill -9`, MariaDB restart, 429s, 503s before and after the write, a webhook outage. Then:
+//! purpose) for `SHEETSYNC_CONVERGE_SECONDS` (default 60), while faults strike on a schedule:
+//! `kill -9`, MariaDB restart, 429s, 503s before and after the write, a webhook outage (the
+//! script's queue delivers later), added Sheets latency, and the binlog purged past the saved
+//! position while sheetsync is down (it re-snapshots). Switches to isolate one divergence are in
+//! `converge_profile.rs` (faults, actions, seed). Then:
 //! the tab equals the table cell for cell, no key twice, conflicts recorded, and no Sheets write
 //! in a 2 s window after quiescence (no echo loop). Prints a JSON summary and writes it to
 //! `target/converge/summary.json`; `tests/converge-long.sh` runs the long profile.
@@ -12,29 +15,22 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use serde_json::json;
-use sheets_emulator::control::{FaultSpec, FaultStage, QuotaSettings};
+use sheets_emulator::control::{FaultSpec, FaultStage, LatencySettings, QuotaSettings};
 use sheets_emulator::person::WebhookTarget;
 use sheetsync_testbed::MariaDb;
 
+use crate::converge_profile::Profile;
 use crate::converge_support::{
     person_action, provoke_conflict, random_statements, table_ids, transaction, Counters, Service,
 };
 use crate::sheets_support::writes_since;
 use crate::support::write_config;
+use crate::sync_purged::purge_binlogs;
 use crate::sync_support::{tab_columns, tab_keys, table_rows, SyncBed};
 
 const SECRET: &str = "converge-secret";
 const SHEET: &str = "Items";
 const COLUMNS: [&str; 3] = ["id", "name", "qty"];
-const FAULTS: [&str; 6] = [
-    "kill_9",
-    "mariadb_restart",
-    "sheets_429",
-    "sheets_503",
-    "sheets_503_after_apply",
-    "webhook_outage",
-];
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -42,22 +38,14 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-fn seconds() -> u64 {
-    std::env::var("SHEETSYNC_CONVERGE_SECONDS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(45)
-}
-
-// Ignored until two divergences it found are fixed (issue 6, open): (1) a conflict the sheet
-// wins can leave the sheet showing the older database value — the database's update is written
-// to the sheet after the person typed over it, and the person's value comes back only as a
-// suppressed echo; (2) rows the person adds and deletes while the writer places rows by a stale
-// index can vanish from the tab. Run it with `cargo test --test it converge:: -- --ignored`.
-#[ignore = "finds two open divergences (see the comment above); not yet part of the test command"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
-    let duration = Duration::from_secs(seconds());
+    let profile = Profile::from_environment();
+    eprintln!(
+        "converge: {profile:?} (replay with SHEETSYNC_CONVERGE_SEED={})",
+        profile.seed
+    );
+    let duration = profile.duration;
     let server = Arc::new(MariaDb::start().expect("own MariaDB"));
     let seed: Vec<String> = (0..30).map(|id| format!("('seed {id}', {id})")).collect();
     let seed = format!("INSERT INTO items (name, qty) VALUES {}", seed.join(","));
@@ -99,15 +87,17 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
 
     let sql = tokio::spawn({
         let (counters, stop, url) = (counters.clone(), stop.clone(), url.clone());
+        let mut random = fastrand::Rng::with_seed(profile.seed);
+        let enabled = profile.acts("sql");
         async move {
             let mut connection = None;
             let mut round = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while enabled && !stop.load(Ordering::Relaxed) {
                 round += 1;
                 let ids = table_ids(&mut connection, &url).await;
-                let statements = random_statements(&ids, round);
+                let statements = random_statements(&mut random, &ids, round);
                 transaction(&url, &mut connection, &statements, &counters).await;
-                tokio::time::sleep(Duration::from_millis(fastrand::u64(20..150))).await;
+                tokio::time::sleep(Duration::from_millis(random.u64(20..150))).await;
             }
         }
     });
@@ -120,50 +110,68 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
             service_up.clone(),
             url.clone(),
         );
+        let mut random = fastrand::Rng::with_seed(profile.seed.wrapping_add(1));
+        let profile = profile.clone();
         async move {
             let mut connection = None;
             let mut round = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 round += 1;
                 let adding = up.load(Ordering::Relaxed);
-                if round % 10 == 0 {
+                if round % 10 == 0 && profile.acts("conflict") {
                     provoke_conflict(
                         &emulator,
                         &spreadsheet_id,
                         SHEET,
                         &url,
                         &mut connection,
-                        round,
+                        (round, &mut random),
                         &counters,
                     )
                     .await;
                 } else {
-                    person_action(&emulator, &spreadsheet_id, SHEET, round, adding, &counters)
-                        .await;
+                    person_action(
+                        &emulator,
+                        &spreadsheet_id,
+                        SHEET,
+                        (round, &mut random),
+                        (&profile, adding),
+                        &counters,
+                    )
+                    .await;
                 }
                 if round % 15 == 0 && adding {
                     let _ = emulator.person().retry().await;
                 }
-                tokio::time::sleep(Duration::from_millis(fastrand::u64(30..200))).await;
+                tokio::time::sleep(Duration::from_millis(random.u64(30..200))).await;
             }
         }
     });
 
     // Faults on a schedule, one kind after another, while the workload runs.
-    let period = (duration / 8).max(Duration::from_secs(4));
+    let period = (duration / (profile.faults.len() as u32 + 1))
+        .clamp(Duration::from_secs(4), Duration::from_secs(20));
     let control = &bed.emulator.state.control;
+    let mut fault_random = fastrand::Rng::with_seed(profile.seed.wrapping_add(2));
     let mut next_fault = 0usize;
-    while started.elapsed() + period < duration {
-        tokio::time::sleep(period).await;
+    while !profile.faults.is_empty() && period * (next_fault as u32 + 1) + period / 2 < duration {
+        // On an absolute schedule, so a fault that lasts seconds does not push the last ones
+        // past the end of a short run.
+        tokio::time::sleep_until((started + period * (next_fault as u32 + 1)).into()).await;
+        assert!(
+            service.is_running(),
+            "sheetsync exited by itself before fault {next_fault}:\n{}",
+            service.log_tail(6000)
+        );
         service.sample_peak_rss(&counters);
-        let kind = FAULTS[next_fault % FAULTS.len()];
+        let kind = profile.faults[next_fault % profile.faults.len()];
         next_fault += 1;
         counters.fault(kind);
         eprintln!("converge: fault {kind} at {:?}", started.elapsed());
         match kind {
             "kill_9" => {
                 service.kill(&counters);
-                tokio::time::sleep(Duration::from_millis(fastrand::u64(50..800))).await;
+                tokio::time::sleep(Duration::from_millis(fault_random.u64(50..800))).await;
                 service.spawn();
             }
             "mariadb_restart" => {
@@ -192,6 +200,23 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
                     .add_fault(FaultSpec::next_writes(2, 503, FaultStage::After))
                     .expect("fault");
             }
+            "added_latency" => {
+                control.set_latency(LatencySettings {
+                    ms: 0,
+                    read_ms: Some(300),
+                    write_ms: Some(fault_random.u64(500..1_500)),
+                });
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                control.set_latency(LatencySettings::default());
+            }
+            "purged_binlog" => {
+                // Down while the database moves on, and the binlog past the saved position
+                // purged: the restart must re-snapshot (`on_binlog_gone = "resnapshot"`).
+                service.kill(&counters);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                purge_binlogs(&server).await;
+                service.spawn();
+            }
             _ => {
                 service_up.store(false, Ordering::Relaxed);
                 service.kill(&counters);
@@ -208,7 +233,12 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     person.await.expect("person workload");
     control.clear_faults();
     control.set_quota(QuotaSettings::default());
-    assert!(service.is_running());
+    control.set_latency(LatencySettings::default());
+    assert!(
+        service.is_running(),
+        "sheetsync exited by itself:\n{}",
+        service.log_tail(6000)
+    );
 
     // The person's queue (the script's one-minute trigger) delivers what the outages held.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -245,6 +275,8 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     let conflicts = count_conflicts(&bed.mysql_url).await;
     let summary = json!({
         "seconds": duration.as_secs(),
+        "seed": profile.seed,
+        "actions": profile.actions,
         "sql_transactions": counters.sql_transactions.load(Ordering::Relaxed),
         "sql_statements": counters.sql_statements.load(Ordering::Relaxed),
         "sql_failed_during_faults": counters.sql_failed.load(Ordering::Relaxed),

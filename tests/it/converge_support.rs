@@ -14,6 +14,8 @@ use sheets_emulator::person::{AddRow, Edit, RowSpan};
 use sheets_emulator::EmulatorState;
 use sheetsync::sync::json_key_text;
 
+use crate::converge_profile::Profile;
+
 /// The counters of one run, shared by the workload and fault tasks.
 #[derive(Default)]
 pub struct Counters {
@@ -96,8 +98,12 @@ impl Service {
         }
     }
 
-    pub fn is_running(&self) -> bool {
-        self.child.is_some()
+    /// Alive (not exited by itself): a process that exits under a fault is a failure to report,
+    /// not something a supervisor should hide.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
     }
 
     /// VmHWM of the running process (kB), folded into the counters' maximum.
@@ -187,22 +193,22 @@ pub async fn table_ids(connection: &mut Option<mysql_async::Conn>, url: &str) ->
 }
 
 /// A random transaction of 1–20 inserts, updates and deletes over `ids`.
-pub fn random_statements(ids: &[i64], round: u64) -> Vec<String> {
-    let size = [1, 1, 2, 5, 20][fastrand::usize(0..5)];
+pub fn random_statements(random: &mut fastrand::Rng, ids: &[i64], round: u64) -> Vec<String> {
+    let size = [1, 1, 2, 5, 20][random.usize(0..5)];
     (0..size)
         .map(|index| {
-            let pick = || ids.get(fastrand::usize(0..ids.len().max(1))).copied();
-            match (fastrand::u8(0..10), pick()) {
+            let pick = ids.get(random.usize(0..ids.len().max(1))).copied();
+            match (random.u8(0..10), pick) {
                 (0..=3, _) | (_, None) => format!(
                     "INSERT INTO items (name, qty) VALUES ('db {round}.{index}', {})",
-                    fastrand::i32(0..1000)
+                    random.i32(0..1000)
                 ),
                 (4..=6, Some(id)) => {
                     format!("UPDATE items SET name = 'db {round}.{index}' WHERE id = {id}")
                 }
                 (7..=8, Some(id)) => format!(
                     "UPDATE items SET qty = {} WHERE id = {id}",
-                    fastrand::i32(0..1000)
+                    random.i32(0..1000)
                 ),
                 (_, Some(id)) => format!("DELETE FROM items WHERE id = {id}"),
             }
@@ -246,28 +252,39 @@ pub fn view(emulator: &EmulatorState, spreadsheet_id: &str, sheet: &str) -> Opti
     })
 }
 
-/// One random action of the person; `adding` says whether new rows may be typed (only when the
-/// webhook answers: a new row's key comes back in the answer).
+/// One random action of the person, among those `profile` enables; `adding` says whether new
+/// rows may be typed (only when the webhook answers: a new row's key comes back in the answer).
 pub async fn person_action(
     emulator: &EmulatorState,
     spreadsheet_id: &str,
     sheet: &str,
-    round: u64,
-    adding: bool,
+    (round, random): (u64, &mut fastrand::Rng),
+    (profile, adding): (&Profile, bool),
     counters: &Counters,
 ) {
     let person = emulator.person();
     let Some(tab) = view(emulator, spreadsheet_id, sheet) else {
         return;
     };
-    let random_row = || tab.rows.get(fastrand::usize(0..tab.rows.len().max(1)));
-    let result = match (fastrand::u8(0..10), random_row()) {
-        (0..=4, Some((row, _))) => {
+    // Weights: edits 5, pastes 2, adds 2, deletes 1, as people use a sheet.
+    let mut kinds = Vec::new();
+    for (kind, weight) in [("edit", 5), ("paste", 2), ("add", 2), ("delete", 1)] {
+        if profile.acts(kind) && (kind != "add" || adding) {
+            kinds.extend(std::iter::repeat_n(kind, weight));
+        }
+    }
+    if kinds.is_empty() {
+        return;
+    }
+    let kind = kinds[random.usize(0..kinds.len())];
+    let row = tab.rows.get(random.usize(0..tab.rows.len().max(1)));
+    let result = match (kind, row) {
+        ("edit", Some((row, _))) => {
             counters.person_edits.fetch_add(1, Ordering::Relaxed);
-            let (column, value) = if fastrand::bool() {
+            let (column, value) = if random.bool() {
                 (tab.name_column, json!(format!("sheet {round}")))
             } else {
-                (tab.qty_column, json!(fastrand::i32(0..1000)))
+                (tab.qty_column, json!(random.i32(0..1000)))
             };
             let edit = Edit {
                 spreadsheet_id: spreadsheet_id.into(),
@@ -279,9 +296,12 @@ pub async fn person_action(
             };
             person.edit(&edit).await
         }
-        (5..=6, Some((row, _))) => {
+        ("paste", Some((row, _))) => {
             counters.person_pastes.fetch_add(1, Ordering::Relaxed);
-            let height = fastrand::u32(1..4);
+            // Within the keyed rows: a paste below the data adds rows, which is the `add`
+            // action's business (so each can be switched on and off alone).
+            let below = tab.rows.iter().filter(|(other, _)| other >= row).count() as u32;
+            let height = random.u32(1..4).min(below.max(1));
             let values = (0..height)
                 .map(|line| vec![json!(format!("paste {round}.{line}")), json!(line)])
                 .collect();
@@ -295,7 +315,7 @@ pub async fn person_action(
             };
             person.edit(&edit).await
         }
-        (9, Some((row, _))) => {
+        ("delete", Some((row, _))) => {
             counters.person_deleted_rows.fetch_add(1, Ordering::Relaxed);
             let span = RowSpan {
                 spreadsheet_id: spreadsheet_id.into(),
@@ -306,11 +326,11 @@ pub async fn person_action(
             };
             person.delete_rows(&span).await
         }
-        _ if adding => {
+        ("add", _) => {
             counters.person_added_rows.fetch_add(1, Ordering::Relaxed);
             let mut values = Map::new();
             values.insert("name".into(), json!(format!("new {round}")));
-            values.insert("qty".into(), json!(fastrand::i32(0..1000)));
+            values.insert("qty".into(), json!(random.i32(0..1000)));
             let add = AddRow {
                 spreadsheet_id: spreadsheet_id.into(),
                 sheet: sheet.into(),
@@ -334,13 +354,13 @@ pub async fn provoke_conflict(
     sheet: &str,
     url: &str,
     connection: &mut Option<mysql_async::Conn>,
-    round: u64,
+    (round, random): (u64, &mut fastrand::Rng),
     counters: &Counters,
 ) {
     let Some(tab) = view(emulator, spreadsheet_id, sheet) else {
         return;
     };
-    let Some((row, key)) = tab.rows.get(fastrand::usize(0..tab.rows.len().max(1))) else {
+    let Some((row, key)) = tab.rows.get(random.usize(0..tab.rows.len().max(1))) else {
         return;
     };
     let Ok(id) = key.parse::<i64>() else { return };

@@ -22,7 +22,7 @@ const COLUMNS: &str = "id, name";
 /// Starts a new binlog file and purges every older one (nothing may be reading them: the
 /// caller stopped sheetsync). MariaDB keeps a log until its binlog checkpoint has passed it,
 /// which happens asynchronously, so the purge is retried within a bound.
-async fn purge_binlogs(server: &MariaDb) {
+pub async fn purge_binlogs(server: &MariaDb) {
     server.execute("FLUSH BINARY LOGS").await;
     let mut connection = mysql_async::Conn::from_url(server.root_url())
         .await

@@ -109,6 +109,11 @@ impl<T> Receiver<T> {
     pub async fn recv(&mut self) -> Option<Budgeted<T>> {
         self.inner.recv().await
     }
+
+    /// True when no message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
 }
 
 impl<T> Budgeted<T> {

@@ -178,6 +178,7 @@ impl Writer {
                 oldest: self.coalescer.oldest(),
                 newest: self.coalescer.newest(),
                 pending_bytes: self.coalescer.estimated_bytes(),
+                backlog: !receiver.is_empty(),
                 in_flight: in_flight.is_some(),
                 token_ready_at: (!token_wait.is_zero()).then(|| now + token_wait),
                 position_unsaved_since: self.position_unsaved_since,

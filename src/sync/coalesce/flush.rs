@@ -14,6 +14,9 @@ pub struct FlushInputs {
     /// When the latest pending row change arrived.
     pub newest: Option<Instant>,
     pub pending_bytes: usize,
+    /// More changes are already queued for this writer (read them before deciding the batch
+    /// went quiet).
+    pub backlog: bool,
     /// A batchUpdate for this spreadsheet is on its way.
     pub in_flight: bool,
     /// When the next write token is available; `None` = a token is free now.
@@ -117,8 +120,12 @@ pub fn decide_flush(inputs: &FlushInputs, policy: &FlushPolicy) -> FlushDecision
     }
     let interval_due = oldest + policy.interval;
     let linger_due = newest + policy.linger;
+    let fill_due = oldest + policy.fill_wait;
+    if inputs.backlog && inputs.now < fill_due {
+        // Queued changes belong in this batch; reading them wakes the writer again.
+        return FlushDecision::WaitUntil(fill_due);
+    }
     if inputs.now >= interval_due {
-        let fill_due = oldest + policy.fill_wait;
         if inputs.now < fill_due && inputs.now < linger_due && filling_fast(inputs, oldest, policy)
         {
             return FlushDecision::WaitUntil(fill_due.min(linger_due));

@@ -12,6 +12,7 @@ fn flush_decisions() {
         oldest: None,
         newest: None,
         pending_bytes: 0,
+        backlog: false,
         in_flight: false,
         token_ready_at: None,
         position_unsaved_since: None,
@@ -65,6 +66,33 @@ fn flush_decisions() {
                 ..pending
             },
             FlushDecision::WaitUntil(ms(348)),
+        ),
+        (
+            "changes already queued are read before the batch goes (no linger, no interval)",
+            FlushInputs {
+                now: ms(400),
+                backlog: true,
+                ..pending
+            },
+            FlushDecision::WaitUntil(ms(3_098)),
+        ),
+        (
+            "… but not past fill_wait",
+            FlushInputs {
+                now: ms(3_098),
+                backlog: true,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Interval),
+        ),
+        (
+            "a full batch goes even with changes queued",
+            FlushInputs {
+                backlog: true,
+                pending_bytes: 2_000_000,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Size),
         ),
         (
             "a burst filling fast past the interval waits to fill (2 MB within 3 s)",

@@ -131,15 +131,7 @@ impl Router {
         key: &[crate::value::Value],
         sheet_row: u32,
     ) -> Vec<(usize, WriterMessage)> {
-        let key = RowKey(
-            key.iter()
-                .map(|value| {
-                    to_cell(value, &self.options)
-                        .map(|converted| cell_key_text(&converted.cell))
-                        .unwrap_or_default()
-                })
-                .collect(),
-        );
+        let key = RowKey(key.iter().map(|value| self.key_text(value)).collect());
         self.by_table
             .get(table)
             .into_iter()
@@ -339,12 +331,18 @@ impl Router {
                 .iter()
                 .map(|name| {
                     row.get(name)
-                        .and_then(|value| to_cell(value, &self.options))
-                        .map(|converted| cell_key_text(&converted.cell))
+                        .map(|value| self.key_text(value))
                         .unwrap_or_default()
                 })
                 .collect(),
         )
+    }
+
+    /// A key value's canonical text: the text of the cell it converts to.
+    fn key_text(&self, value: &crate::value::Value) -> String {
+        to_cell(value, &self.options)
+            .map(|converted| cell_key_text(&converted.cell))
+            .unwrap_or_default()
     }
 }
 

@@ -11,7 +11,7 @@ use sheetsync::webhook::signature::sign;
 use tokio_util::sync::CancellationToken;
 
 use crate::sheets_support::writes_since;
-use crate::sync_support::{execute, table_rows, SyncBed};
+use crate::sync_support::{execute, stored_checkpoint, table_rows, wait_for, SyncBed};
 
 pub const SECRET: &str = "two-way-secret";
 
@@ -100,6 +100,14 @@ async fn a_sheet_edit_reaches_mysql_and_echoes_nothing_but_the_databases_own_cha
         shutdown.clone(),
     ));
     wait_for_three_columns(&bed).await;
+    // The initial load stores its checkpoint in a write of its own after the rows; counting
+    // writes starts only once it is there (CI once counted it as an echo).
+    wait_for(
+        Duration::from_secs(30),
+        "the initial load's checkpoint",
+        || stored_checkpoint(&bed.emulator, &bed.spreadsheet_id).is_some(),
+    )
+    .await;
     let touched_before = bed.tab("People")[1][3].clone();
 
     // The person types "Ada L." over "ada" in row 2 (the sheet holds it already, as in Google).

@@ -313,7 +313,13 @@ async fn apply_row(
             Some(Err(())) => true,
         };
         if !conflicted {
-            if cell.old.is_none() {
+            // A wholesale rewrite of the tab (a load) after the edit may have put the
+            // database's older value back over the person's: written again from the binlog.
+            if cell.old.is_none()
+                || context
+                    .clock
+                    .tab_rewritten_after(&context.mapping.name, context.edited_at_milliseconds)
+            {
                 won_by_sheet.push(cell.column);
             }
             assignments.push((cell.column, cell.value.clone()));

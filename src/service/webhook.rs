@@ -71,6 +71,11 @@ pub async fn hooks(config: &Config, extensions: &mut Extensions) -> Result<Hooks
     extensions.row_clock = Some(Box::new(move |mapping, key, seconds| {
         clock.record(mapping, key, i64::from(seconds));
     }));
+    let clock = row_clock.clone();
+    extensions.tab_rewrite = Some(Box::new(move |mapping, finished| match finished {
+        None => clock.rewrite_started(mapping),
+        Some(at) => clock.rewrite_finished(mapping, at),
+    }));
     // Session settings once per connection, statements prepared once per connection.
     let pool = crate::apply::session::pool(config.mysql.url.expose())
         .map_err(|error| ServiceError::Webhook(error.to_string()))?;

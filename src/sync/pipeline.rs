@@ -39,7 +39,7 @@ use crate::status::MappingState;
 mod options;
 mod setup;
 
-pub use options::{EchoFilter, Extensions, RowClockHook, RunOptions};
+pub use options::{EchoFilter, Extensions, RowClockHook, RunOptions, TabRewriteHook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -232,9 +232,17 @@ async fn run_once(
                     &mut layouts[tab_index],
                     super::layout::TabLayout::empty(0, "", 0, 0),
                 );
-                layouts[tab_index] =
+                if let Some(hook) = &extensions.tab_rewrite {
+                    hook(&tab.mapping, None);
+                }
+                let loaded =
                     initial_load::load(target, &router, snapshot, layout, &mut stored, shutdown)
-                        .await?;
+                        .await;
+                if let Some(hook) = &extensions.tab_rewrite {
+                    // A failed load may have written part of the tab: it ends now too.
+                    hook(&tab.mapping, Some(unix_milliseconds_now()));
+                }
+                layouts[tab_index] = loaded?;
             }
             tab.position = stored.checkpoint.mappings.get(&tab.mapping).cloned();
             if let Some(status) = &extensions.status {
@@ -406,4 +414,12 @@ const WRITER_CHANNEL_BYTES: usize = 16 * 1024 * 1024;
 async fn deliver(sender: &channel::Sender<WriterMessage>, message: WriterMessage) -> bool {
     let bytes = message.memory_bytes();
     sender.send(message, bytes).await.is_ok()
+}
+
+fn unix_milliseconds_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }

@@ -69,6 +69,7 @@ mod twoway_conflict;
 mod twoway_echo;
 mod twoway_new_row;
 mod twoway_paste;
+mod twoway_rewrite;
 mod webhook_corpus_mysql;
 mod webhook_rotation;
 mod webhook_security;

@@ -16,6 +16,10 @@ pub type EchoFilter = Box<dyn Fn(Transaction) -> Transaction + Send + Sync>;
 /// Told the commit time of every routed row change: (mapping, key, unix seconds).
 pub type RowClockHook = Box<dyn Fn(&str, &RowKey, u32) + Send + Sync>;
 
+/// Told when a mapping's tab starts and finishes being rewritten wholesale from a database
+/// read (initial load, re-snapshot): (mapping, `None` at the start, the unix ms at the end).
+pub type TabRewriteHook = Box<dyn Fn(&str, Option<i64>) + Send + Sync>;
+
 /// Hooks the webhook side plugs in (echo filter, row clock, write-backs, structure changes).
 #[derive(Default)]
 pub struct Extensions {
@@ -30,6 +34,7 @@ pub struct Extensions {
     /// A Sheets client to share (one quota for the webhook side and the writers).
     pub client: Option<Arc<SheetsClient>>,
     pub row_clock: Option<RowClockHook>,
+    pub tab_rewrite: Option<TabRewriteHook>,
     /// The status page's state; None in tests that do not look at it.
     pub status: Option<Status>,
 }

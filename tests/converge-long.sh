@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${SHEETSYNC_CONVERGE_SECONDS:-1800}"
-command="SHEETSYNC_CONVERGE_SECONDS=$seconds cargo test --test it converge::both_sides -- --ignored --nocapture --test-threads 1"
+command="SHEETSYNC_CONVERGE_SECONDS=$seconds cargo test --test it converge::both_sides -- --nocapture --test-threads 1"
 summary=target/converge/summary.json
 output=target/converge/long.log
 # SHEETSYNC_CONVERGE_REPORT_ONLY=1 rewrites the report from the last run's summary and output.
@@ -18,7 +18,7 @@ if [ -z "${SHEETSYNC_CONVERGE_REPORT_ONLY:-}" ]; then
   rm -f "$summary"
   mkdir -p target/converge
   set +e
-  SHEETSYNC_CONVERGE_SECONDS="$seconds" cargo test --test it converge::both_sides -- --ignored --nocapture --test-threads 1 2>&1 | tee "$output"
+  SHEETSYNC_CONVERGE_SECONDS="$seconds" cargo test --test it converge::both_sides -- --nocapture --test-threads 1 2>&1 | tee "$output"
   status="${PIPESTATUS[0]}"
   set -e
 else

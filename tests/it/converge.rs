@@ -38,11 +38,6 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-// Ignored in the test command again (issue 6, open): in a full-suite run under load it lost 7
-// cells (a re-snapshot after the purged-binlog fault writes rows read before people's edits made
-// during the load, whose binlog copies are then dropped as echoes; see the README's known gaps).
-// Run it with `cargo test --test it converge:: -- --ignored`, or the long profile.
-#[ignore = "open divergence after a re-snapshot (issue 6); run with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     let profile = Profile::from_environment();

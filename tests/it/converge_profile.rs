@@ -24,15 +24,13 @@ pub const FAULTS: [&str; 8] = [
 /// deleted rows and provoked conflicts.
 pub const ACTIONS: [&str; 6] = ["sql", "edit", "paste", "add", "delete", "conflict"];
 
-/// The actions a run uses unless told otherwise. The person's row adds and deletes are left
-/// out until an open divergence is fixed (issue 6): the writer places rows by its key → row
-/// index, which a person's row delete makes stale until the script's `onChange` arrives, and a
-/// flush sent in that window deletes or updates the row below the intended one; the structure
-/// diff then sees the innocent row gone and deletes it from the table. Adds (no deletes)
-/// converged in 1 of 2 runs with every fault once `twoway_new_row` was fixed; the other left one
-/// typed row without its key in the tab (seed 22), not yet explained. Run them with
+/// The actions a run uses unless told otherwise. The person's row deletes are left out until an
+/// open divergence is fixed (issue 6): the writer places rows by its key → row index, which a
+/// person's row delete makes stale until the script's `onChange` arrives, and a flush sent in
+/// that window deletes or updates the row below the intended one; the structure diff then sees
+/// the innocent row gone and deletes it from the table. Run them with
 /// `SHEETSYNC_CONVERGE_ACTIONS=sql,edit,paste,add,delete,conflict`.
-pub const DEFAULT_ACTIONS: [&str; 4] = ["sql", "edit", "paste", "conflict"];
+pub const DEFAULT_ACTIONS: [&str; 5] = ["sql", "edit", "paste", "add", "conflict"];
 
 /// The short profile's length: a few minutes in all on a 2-core machine, faults included.
 const DEFAULT_SECONDS: u64 = 60;

@@ -54,6 +54,22 @@ impl SheetsError {
         }
     }
 
+    /// True when Google refused a `batchUpdate` because the grid is no longer the shape it was
+    /// planned for: a person deleted rows (`Range (…) exceeds grid limits`) or the tab (`No grid
+    /// with id`) since the writer last read it. `batchUpdate` is all or nothing, so nothing was
+    /// applied: sending the same request again cannot succeed, but re-reading the tab and
+    /// planning again can (the writer restarts from its checkpoint, DESIGN §2.6).
+    pub fn is_sheet_changed(&self) -> bool {
+        match self {
+            SheetsError::Http {
+                status: 400,
+                message,
+                ..
+            } => message.contains("exceeds grid limits") || message.starts_with("No grid with id"),
+            _ => false,
+        }
+    }
+
     /// The HTTP status, for metrics labels (`None` when there was no answer).
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -133,6 +149,27 @@ pub fn from_oauth(error: yup_oauth2::Error) -> SheetsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grid_that_changed_shape_is_told_apart_from_other_refusals() {
+        let http = |status: u16, message: &str| SheetsError::Http {
+            status,
+            google_status: "INVALID_ARGUMENT".into(),
+            message: message.into(),
+            retry_after: None,
+        };
+        for (error, changed) in [
+            (http(400, "Invalid requests[200].updateCells: Range (Items!A651:C841) exceeds grid limits. Max rows: 840, max columns: 26"), true),
+            (http(400, "No grid with id: 1591826349"), true),
+            (http(400, "Invalid requests[0].updateCells: Invalid value at 'rows'"), false),
+            (http(403, "The caller does not have permission"), false),
+            (http(503, "exceeds grid limits"), false),
+            (SheetsError::Transport("exceeds grid limits".into()), false),
+        ] {
+            assert_eq!(error.is_sheet_changed(), changed, "{error}");
+            assert!(!(changed && error.is_transient()), "the same request is never resent: {error}");
+        }
+    }
 
     #[test]
     fn parses_google_envelope_of_a_429() {

@@ -65,6 +65,11 @@ impl CheckpointError {
             CheckpointError::Sheets(error) => error.is_transient(),
         }
     }
+
+    /// See [`crate::sheets::SheetsError::is_sheet_changed`].
+    pub fn is_sheet_changed(&self) -> bool {
+        matches!(self, CheckpointError::Sheets(error) if error.is_sheet_changed())
+    }
 }
 
 const VERSION: u32 = 1;

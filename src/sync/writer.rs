@@ -68,9 +68,14 @@ pub enum WriterError {
 }
 
 impl WriterError {
+    /// Transient: retry from the checkpoint. A flush refused because people changed the grid's
+    /// shape (rows or the tab deleted before their `onChange` report reached the writer) is one:
+    /// nothing was applied, and the restart re-reads the tab before planning again.
     pub fn is_transient(&self) -> bool {
         match self {
-            WriterError::Sheets { source, .. } => source.is_transient(),
+            WriterError::Sheets { source, .. } => {
+                source.is_transient() || source.is_sheet_changed()
+            }
             WriterError::Plan { source, .. } => source.is_transient(),
         }
     }

@@ -1,0 +1,88 @@
+//! A person deletes the bottom rows of the tab and the `onChange` report never reaches the
+//! writer (the script is not installed, or its delivery is still queued): the next flush,
+//! planned against the old grid, is refused by Sheets (`exceeds grid limits`). Nothing of it
+//! was applied, so the writer restarts from its checkpoint, re-reads the tab and writes the
+//! changes where their keys are now — it does not stop. (Found by the convergence suite with
+//! the person's row deletes on: sheetsync exited with that 400.)
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::sheets_support::client;
+use crate::sync_support::{
+    assert_no_key_twice, execute, wait_for_tab_to_equal_table, RunningSync, SyncBed,
+};
+
+const LIMIT: Duration = Duration::from_secs(30);
+const COLUMNS: &str = "id, name, qty";
+
+#[tokio::test]
+async fn a_flush_refused_because_people_shrank_the_grid_is_planned_again() {
+    let rows: Vec<String> = (1..=10)
+        .map(|id| format!("({id}, 'name {id}', {id})"))
+        .collect();
+    let insert = format!("INSERT INTO people VALUES {}", rows.join(","));
+    let bed = SyncBed::start(
+        "sync_grid_shrunk",
+        &[
+            "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), qty INT)",
+            &insert,
+        ],
+    )
+    .await;
+    let sync = RunningSync::start(bed.config(&[("people", "People")]));
+    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
+    let spreadsheet = client(&bed.emulator)
+        .await
+        .get_spreadsheet(&bed.spreadsheet_id, None, &CancellationToken::new())
+        .await
+        .expect("spreadsheet");
+    let properties = spreadsheet
+        .sheets
+        .iter()
+        .map(|sheet| &sheet.properties)
+        .find(|properties| properties.title.as_deref() == Some("People"))
+        .expect("the People tab");
+    let sheet_id = properties.sheet_id.expect("sheet id");
+    let grid_rows = properties
+        .grid_properties
+        .as_ref()
+        .and_then(|grid| grid.row_count)
+        .expect("row count");
+    assert!(grid_rows >= 11, "header and ten rows: {grid_rows}");
+
+    // The person deletes sheet rows 6 to the end (ids 5..10 and any blank rows below): the
+    // grid ends at row 5. No structure report follows.
+    bed.emulator
+        .state
+        .store
+        .batch_update(
+            &bed.spreadsheet_id,
+            &json!({"requests": [{"deleteDimension": {
+                "range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 5, "endIndex": grid_rows}
+            }}]}),
+        )
+        .expect("the person's delete");
+    assert_eq!(bed.tab("People").len(), 5);
+
+    // Changes to rows below the new end of the grid.
+    execute(
+        &bed.database.url,
+        &["UPDATE people SET qty = qty + 100 WHERE id >= 5"],
+    )
+    .await;
+    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
+    assert_no_key_twice(&bed.tab("People"));
+    let refused = bed
+        .emulator
+        .state
+        .control
+        .requests(None)
+        .iter()
+        .filter(|entry| entry.status == 400)
+        .count();
+    assert!(refused >= 1, "the stale flush was refused by the emulator");
+    sync.stop().await.expect("a clean stop");
+}

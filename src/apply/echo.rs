@@ -9,8 +9,10 @@
 //!   value it wrote (same fingerprint); anything else — an `ON UPDATE CURRENT_TIMESTAMP`
 //!   column, a trigger's change to another column or to the same one, a database default of an
 //!   inserted row — is kept. Key columns are always kept so the writer can place the row. A
-//!   change left with nothing else that changed is suppressed; a delete the marker lists is
-//!   suppressed. An inserted row keeps the cells sheetsync wrote too (they are the person's
+//!   change left with nothing else that changed is suppressed. A delete is always forwarded:
+//!   where the person removed the row the writer finds no such key and sends nothing, but a
+//!   change that reached the writer between the removal and its `onChange` report put the row
+//!   back by key, and only the delete takes it out again. An inserted row keeps the cells sheetsync wrote too (they are the person's
 //!   typed cells, needed where the person's row was overwritten before its key arrived).
 //! - Changes to rows the marker does not list (a trigger writing another row or table, a
 //!   cascade) are forwarded as they are.
@@ -157,7 +159,11 @@ fn marked_key(change: &RowChange, names: &[&str]) -> Option<Vec<(String, String)
 /// The change without what sheetsync wrote, or `None` when nothing else is left.
 fn trim(change: &RowChange, entry: &MarkedRow) -> Option<RowChange> {
     if change.kind == ChangeKind::Delete {
-        return (entry.operation != Operation::Delete).then(|| change.clone());
+        // Kept even when sheetsync deleted the row for a person's row removal: where the key is
+        // gone from the tab the writer skips it without a request, but a change to the row
+        // that reached the writer between the removal and its report put the row back (by
+        // key), and only this delete takes it out again.
+        return Some(change.clone());
     }
     let after = change.after.as_ref()?;
     let is_key = |name: &str| key_names(entry).any(|key| key == name);

@@ -94,6 +94,7 @@ async fn run_needs_no_more_than_the_documented_grants() {
     .await;
 
     // A person's edit, applied to MySQL by the least-privileged user.
+    crate::sync_support::wait_past_the_load_allowance().await;
     bed.emulator
         .state
         .store

@@ -425,3 +425,11 @@ impl CapturedLog {
         String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
     }
 }
+
+/// Waits out the allowance after a tab load during which a person's edit is written back to
+/// the sheet once instead of being dropped as an echo (`apply::clock`): tests that count echo
+/// writes make their edit after it, as a person editing a loaded tab would.
+pub async fn wait_past_the_load_allowance() {
+    let allowance = sheetsync::apply::clock::REWRITE_CLOCK_ALLOWANCE_MILLISECONDS as u64;
+    tokio::time::sleep(Duration::from_millis(allowance + 250)).await;
+}

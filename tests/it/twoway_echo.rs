@@ -108,6 +108,7 @@ async fn a_sheet_edit_reaches_mysql_and_echoes_nothing_but_the_databases_own_cha
         || stored_checkpoint(&bed.emulator, &bed.spreadsheet_id).is_some(),
     )
     .await;
+    crate::sync_support::wait_past_the_load_allowance().await;
     let touched_before = bed.tab("People")[1][3].clone();
 
     // The person types "Ada L." over "ada" in row 2 (the sheet holds it already, as in Google).

@@ -18,78 +18,30 @@ use mysql_async::Pool;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::checkpoint::{CheckpointError, StoredCheckpoint};
+use super::checkpoint::StoredCheckpoint;
 use super::coalesce::FlushPolicy;
 use super::initial_load::{self, LoadError, LoadTarget};
 use super::plan::TabSpec;
 use super::router::{Router, WriterMessage};
 use super::snapshot::Snapshot;
 use super::tabs::load_layouts;
-use super::writer::{Writer, WriterError};
+use super::writer::Writer;
 use super::{KeyPlaced, WriteBack};
-use crate::binlog::{BinlogError, BinlogSource, SourceOptions};
+use crate::binlog::{BinlogSource, SourceOptions};
 use crate::cell::CellOptions;
 use crate::channel;
 use crate::config::{Config, OnBinlogGone};
 use crate::metrics::{DefiniteErrorKind, RowOperation};
 use crate::position::BinlogPosition;
-use crate::sheets::{ClientOptions, SheetsClient, SheetsError};
+use crate::sheets::{ClientOptions, SheetsClient};
 use crate::status::MappingState;
 
+mod error;
 mod options;
 mod setup;
 
+pub use error::PipelineError;
 pub use options::{EchoFilter, Extensions, RowClockHook, RunOptions, TabRewriteHook};
-
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    #[error("{0}")]
-    Config(String),
-    #[error("mysql: {0}")]
-    Mysql(#[from] mysql_async::Error),
-    #[error(transparent)]
-    Binlog(#[from] BinlogError),
-    #[error(transparent)]
-    Sheets(#[from] SheetsError),
-    #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
-    #[error(transparent)]
-    Writer(#[from] WriterError),
-    #[error(transparent)]
-    Load(#[from] LoadError),
-    #[error("the checkpoints of the spreadsheets are of different kinds ({0}); the server changed GTID mode or flavour: re-snapshot with `sheetsync snapshot`")]
-    MixedPositions(String),
-    #[error("mapping `{mapping}`: table {table} {problem}")]
-    Table {
-        mapping: String,
-        table: String,
-        problem: String,
-    },
-}
-
-impl PipelineError {
-    /// Transient errors restart the pipeline from the checkpoints; definite ones end the run.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            PipelineError::Mysql(_) => true,
-            PipelineError::Binlog(error) => error.is_transient(),
-            PipelineError::Sheets(error) => error.is_transient(),
-            PipelineError::Checkpoint(error) => error.is_transient(),
-            PipelineError::Writer(error) => error.is_transient(),
-            PipelineError::Load(error) => error.is_transient(),
-            PipelineError::Config(_)
-            | PipelineError::MixedPositions(_)
-            | PipelineError::Table { .. } => false,
-        }
-    }
-
-    fn is_binlog_gone(&self) -> bool {
-        matches!(
-            self,
-            PipelineError::Binlog(BinlogError::PositionPurged { .. })
-        )
-    }
-}
 
 /// Runs until `shutdown`, restarting from the checkpoints after transient failures.
 pub async fn run(

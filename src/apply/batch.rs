@@ -197,26 +197,24 @@ async fn apply_group(
             .iter()
             .map(|row| plan_row(row, &table))
             .collect();
-        let own_keys: Vec<&Vec<Typed>> = plan
+        // (key, whether the row is read): a row whose key cell was edited is only answered.
+        let own_keys: Vec<(&Vec<Typed>, bool)> = plan
             .iter()
             .filter_map(|row| match &row.key {
-                PlannedKey::Existing(key) => Some(key),
+                PlannedKey::Existing(key) => Some((key, row.key_edit.is_none())),
                 _ => None,
             })
             .collect();
-        let own_texts: HashSet<Vec<Option<String>>> =
-            own_keys.iter().map(|key| key_text(key)).collect();
-        if own_texts.iter().any(|text| taken_keys.contains(text)) {
+        if own_keys
+            .iter()
+            .any(|(key, _)| taken_keys.contains(&key_text(key)))
+        {
             continue;
         }
-        for (key, text) in own_keys
-            .iter()
-            .zip(own_keys.iter().map(|key| key_text(key)))
-        {
-            if !taken_keys.contains(&text) {
-                keys.push((*key).clone());
+        for (key, read) in own_keys {
+            if taken_keys.insert(key_text(key)) && read {
+                keys.push(key.clone());
             }
-            taken_keys.insert(text);
         }
         planned.push(Member {
             index: *index,

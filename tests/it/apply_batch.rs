@@ -201,6 +201,24 @@ async fn a_group_answers_as_its_messages_applied_one_by_one() {
         (1, Some("a".into()), Some(11), 2),
         "the repeats of row 1 saw the first message's value (a conflict the DB won) and applied n"
     );
+    // A group's delivery answers are one INSERT, so they share its NOW(6): nine messages
+    // shared the group; the two later messages about row 1 ran alone; the copy stored nothing.
+    for (name, bed, moments) in [("together", &together, 3), ("alone", &alone, 11)] {
+        let of_bed = format!(
+            "FROM sheetsync.deliveries WHERE delivery_id LIKE '{name}-{}-%'",
+            std::process::id()
+        );
+        let stored = bed.count(&format!("SELECT COUNT(*) {of_bed}")).await;
+        assert_eq!(stored, Some(11), "{name}: one answer per delivery");
+        let distinct = bed
+            .count(&format!("SELECT COUNT(DISTINCT received_at) {of_bed}"))
+            .await;
+        assert_eq!(
+            distinct,
+            Some(moments),
+            "{name}: transactions that stored answers"
+        );
+    }
     for (name, bed) in [("together", &together), ("alone", &alone)] {
         let origin = format!("it-{}", bed.database);
         let conflicts = bed

@@ -194,7 +194,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
         ),
         "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is reqwest over HTTP/1.1 keep-alive on 127.0.0.1; bodies are built and signed before the clock starts".into(),
         format!(
-            "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE of all their rows, one UPDATE per message, one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
+            "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE per message, one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
             sheetsync::apply::batch::WORKERS,
             sheetsync::apply::batch::MAX_BATCH
         ),

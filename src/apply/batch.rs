@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! submit ─► bounded queue ─► worker: take what is queued (≤ MAX_BATCH; never waits for more)
-//!   ─► per mapping, one transaction: one SELECT … FOR UPDATE of every row (index order),
+//!   ─► per mapping, one transaction: one SELECT … FOR UPDATE NOWAIT of every row (index order),
 //!      each message's rows in arrival order, its conflicts, one echo marker listing every row
 //!      written, one INSERT of every delivery answer, COMMIT
 //!   ─► after commit: each message's write-backs, recent keys, metrics ─► its answer
@@ -19,8 +19,9 @@
 //! wait on each other per sheet row), one naming a column the cached types lack, a second
 //! message about a row the group already writes (the marker keeps one entry per row), a
 //! repeated delivery id (applied once: the copy is answered from the store), and every
-//! message of a group whose transaction failed (deadlock, lock wait, lost connection, a
-//! delivery already stored, schema change) — each then gets its own retries, 503 or 500.
+//! message of a group whose transaction failed (a row locked by another transaction — the
+//! group does not wait for it —, deadlock, lost connection, a delivery already stored, schema
+//! change) — each then gets its own transaction, lock waits, retries, 503 or 500.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use super::error::{Failure, FailureClass};
 use super::marker::Marker;
 use super::plan::{iso_milliseconds, plan_row, PlannedKey, PlannedRow};
 use super::session::{self, Bookkeeping, Delivery};
-use super::statements::{key_text, select_many_for_update};
+use super::statements::{key_text, select_many_for_update, LockWait};
 use super::typed::Typed;
 use super::{names_unknown_column, Inner, WriteBackWait};
 use crate::webhook::apply::ValidatedEdit;
@@ -42,8 +43,8 @@ use crate::webhook::{ApplyError, ApplyResponse};
 pub const MAX_BATCH: usize = 64;
 /// Messages waiting for a worker; a full queue makes submitters wait (back-pressure).
 const QUEUE_CAPACITY: usize = 1024;
-/// Transactions in progress at once. More than one, so that a transaction waiting on a row
-/// lock another client holds does not stop every edit; few, so that batches form.
+/// Transactions in progress at once. More than one, so that a group waiting on something
+/// (a trigger's lock, a slow server) does not stop every edit; few, so that batches form.
 pub const WORKERS: usize = 2;
 
 /// What became of a submitted message.
@@ -263,7 +264,9 @@ async fn transaction(
         let mut prefetched: Prefetched = if keys.is_empty() {
             Prefetched::new()
         } else {
-            select_many_for_update(&mut transaction, table, &padded(keys)).await?
+            // A row another transaction holds sends the group's messages to their own
+            // transactions at once, rather than making every message of the group wait.
+            select_many_for_update(&mut transaction, table, &padded(keys), LockWait::NoWait).await?
         };
         let mut outcomes = Vec::with_capacity(members.len());
         for member in members {

@@ -27,7 +27,7 @@ use super::marker::{MarkedRow, Marker, Operation};
 use super::plan::{PlannedCell, PlannedKey, PlannedRow};
 use super::policy::{column_policy, policy_label, resolve, Contest, Winner};
 use super::statements::{
-    key_response, key_text, marked_row, select_for_update, select_many_for_update, update,
+    key_response, key_text, marked_row, select_for_update, select_many_for_update, update, LockWait,
 };
 use super::typed::Typed;
 use crate::config::MappingConfig;
@@ -100,7 +100,7 @@ pub async fn apply_rows(
         })
         .collect();
     let mut prefetched = if keys.len() > 1 {
-        select_many_for_update(transaction, context.table, &keys).await?
+        select_many_for_update(transaction, context.table, &keys, LockWait::Wait).await?
     } else {
         HashMap::new()
     };

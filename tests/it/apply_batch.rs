@@ -201,9 +201,10 @@ async fn a_group_answers_as_its_messages_applied_one_by_one() {
         (1, Some("a".into()), Some(11), 2),
         "the repeats of row 1 saw the first message's value (a conflict the DB won) and applied n"
     );
-    // A group's delivery answers are one INSERT, so they share its NOW(6): nine messages
-    // shared the group; the two later messages about row 1 ran alone; the copy stored nothing.
-    for (name, bed, moments) in [("together", &together, 3), ("alone", &alone, 11)] {
+    // A group's delivery answers are one INSERT, so they share its NOW(6): eight messages
+    // shared the group; the two later messages about row 1 and the last one (row 6 again) ran
+    // alone; the copy stored nothing.
+    for (name, bed, moments) in [("together", &together, 4), ("alone", &alone, 11)] {
         let of_bed = format!(
             "FROM sheetsync.deliveries WHERE delivery_id LIKE '{name}-{}-%'",
             std::process::id()
@@ -358,4 +359,55 @@ async fn concurrent_requests_each_get_their_own_answer() {
         .rows("SELECT COUNT(*) FROM items WHERE v = CONCAT('v', id)")
         .await;
     assert_eq!(rows, [[Some("32".to_string())]]);
+}
+
+/// A row another client holds does not hold up the other messages of its group: the group
+/// does not wait for the lock, and its messages apply alone (the free one at once, the held
+/// one once the lock is released).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_held_elsewhere_does_not_hold_up_the_group() {
+    let bed = Arc::new(bed("apply_batch_held", &[]).await);
+    let mut blocker = bed.pool.get_conn().await.expect("connect");
+    blocker
+        .query_drop("START TRANSACTION")
+        .await
+        .expect("begin");
+    blocker
+        .query_drop("SELECT * FROM items WHERE id = 2 FOR UPDATE")
+        .await
+        .expect("hold row 2");
+    let messages = [
+        cell(&delivery("held"), 2, 1, json!({"v": "free"}), None),
+        cell(&delivery("held"), 3, 2, json!({"v": "held"}), None),
+    ];
+    let edits: Vec<ValidatedEdit> = messages.iter().map(|m| bed.validated(m)).collect();
+    let applying = {
+        let bed = bed.clone();
+        tokio::spawn(async move { bed.apply.apply_edits_together(edits).await })
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let row = bed
+            .query("SELECT id, v, n, bumps FROM items WHERE id = 1")
+            .await;
+        if row[0].1.as_deref() == Some("free") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the free row waited for the held one"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    blocker.query_drop("COMMIT").await.expect("release row 2");
+    let results = applying.await.expect("task");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(
+        bed.query("SELECT id, v, n, bumps FROM items WHERE id <= 2 ORDER BY id")
+            .await,
+        [
+            (1, Some("free".into()), Some(0), 1),
+            (2, Some("held".into()), Some(0), 1)
+        ]
+    );
 }

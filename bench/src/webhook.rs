@@ -29,7 +29,9 @@ use sheetsync::apply::{ApplyOptions, MysqlApply, RowClock};
 use sheetsync::config::{ConflictPolicy, MappingConfig, Secret};
 use sheetsync::sync::StructureNotifier;
 use sheetsync::webhook::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use sheetsync::webhook::WebhookState;
+use sheetsync::webhook::{
+    Apply, ApplyFuture, ApplyRequest, ApplyResponse, RowResult, RowStatus, WebhookState,
+};
 use sheetsync_testbed::MariaDb;
 use tokio_util::sync::CancellationToken;
 
@@ -139,9 +141,17 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
         })
         .collect();
 
-    verify(&database.url, &database.name, rows).await?;
+    let answer_only = answer_only();
+    if !answer_only {
+        verify(&database.url, &database.name, rows).await?;
+    }
 
     let mut diagnostic = Vec::new();
+    if answer_only {
+        diagnostic.push(
+            "diagnostic run with BENCH_WEBHOOK_APPLY=answer-only: the service answers `applied` without touching the database (the HTTP, signature, parsing and routing floor); nothing was applied or checked".into(),
+        );
+    }
     if let Ok(pool) = std::env::var("BENCH_WEBHOOK_POOL") {
         diagnostic.push(format!(
             "diagnostic run with BENCH_WEBHOOK_POOL={pool:?} (the apply step's pool is not the one `sheetsync run` uses)"
@@ -183,7 +193,11 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
             profile.messages, WARM_UP, profile.concurrency
         ),
         "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is reqwest over HTTP/1.1 keep-alive on 127.0.0.1; bodies are built and signed before the clock starts".into(),
-        "per message one MySQL transaction: SELECT … FOR UPDATE, UPDATE, echo-marker upsert, delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements)".into(),
+        format!(
+            "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE per message, one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
+            sheetsync::apply::batch::WORKERS,
+            sheetsync::apply::batch::MAX_BATCH
+        ),
         format!(
             "baseline: `UPDATE direct SET v = ? WHERE id = ?` autocommit, prepared, through mysql_async with {} connections, on the same server (binlog on, innodb_flush_log_at_trx_commit=2, sync_binlog=0) in the same run: {:.0} UPDATEs/s, p50 {:.2} ms, p99 {:.2} ms",
             profile.concurrency,
@@ -265,7 +279,12 @@ async fn start_service(
     )
     .await
     .context("MysqlApply::new")?;
-    let state = WebhookState::new(Secret::new(SECRET.into()), &mappings, Arc::new(apply));
+    let apply: Arc<dyn Apply> = if answer_only() {
+        Arc::new(AnswerOnly)
+    } else {
+        Arc::new(apply)
+    };
+    let state = WebhookState::new(Secret::new(SECRET.into()), &mappings, apply);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("bind")?;
@@ -276,6 +295,37 @@ async fn start_service(
         }
     });
     Ok(url)
+}
+
+/// Diagnostics: BENCH_WEBHOOK_APPLY=answer-only puts [`AnswerOnly`] behind the router, to
+/// measure what a message costs before the apply step.
+fn answer_only() -> bool {
+    std::env::var("BENCH_WEBHOOK_APPLY").is_ok_and(|apply| apply == "answer-only")
+}
+
+/// Answers every edited row `applied` without a database.
+struct AnswerOnly;
+
+impl Apply for AnswerOnly {
+    fn apply(&self, request: ApplyRequest) -> ApplyFuture<'_> {
+        Box::pin(async move {
+            let results = match &request {
+                ApplyRequest::Edit(edit) => edit
+                    .message
+                    .rows
+                    .iter()
+                    .map(|row| RowResult {
+                        row: row.row,
+                        status: RowStatus::Applied,
+                        key: None,
+                        errors: Vec::new(),
+                    })
+                    .collect(),
+                ApplyRequest::Structure(_) => Vec::new(),
+            };
+            Ok(ApplyResponse { results })
+        })
+    }
 }
 
 /// A signed message (timestamp, signature, body) per row `first..first + count`.

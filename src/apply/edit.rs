@@ -27,7 +27,7 @@ use super::marker::{MarkedRow, Marker, Operation};
 use super::plan::{PlannedCell, PlannedKey, PlannedRow};
 use super::policy::{column_policy, policy_label, resolve, Contest, Winner};
 use super::statements::{
-    key_response, key_text, marked_row, select_for_update, select_many_for_update, update,
+    key_response, key_text, marked_row, select_for_update, select_many_for_update, update, LockWait,
 };
 use super::typed::Typed;
 use crate::config::MappingConfig;
@@ -100,10 +100,27 @@ pub async fn apply_rows(
         })
         .collect();
     let mut prefetched = if keys.len() > 1 {
-        select_many_for_update(transaction, context.table, &keys).await?
+        select_many_for_update(transaction, context.table, &keys, LockWait::Wait).await?
     } else {
         HashMap::new()
     };
+    apply_prefetched_rows(transaction, context, rows, &mut prefetched, &mut outcome).await?;
+    Ok(outcome)
+}
+
+/// Rows already locked and read, by [`key_text`] (their current values in this transaction).
+pub type Prefetched = HashMap<Vec<Option<String>>, BTreeMap<usize, Typed>>;
+
+/// [`apply_rows`] with rows read beforehand (a group commit reads the rows of all its messages
+/// at once): each row read is taken out of `prefetched` when first used, with its stored
+/// spelling, so no later row or message of the transaction sees a value it may have changed.
+pub async fn apply_prefetched_rows(
+    transaction: &mut Transaction<'_>,
+    context: &EditContext<'_>,
+    rows: &[PlannedRow],
+    prefetched: &mut Prefetched,
+    outcome: &mut EditOutcome,
+) -> Result<(), Failure> {
     for row in rows {
         if row.key_edit.is_some() {
             outcome.stale = true;
@@ -112,7 +129,7 @@ pub async fn apply_rows(
             PlannedKey::Existing(key) => prefetched.remove(&key_text(key)),
             _ => None,
         };
-        let work = match apply_row(transaction, context, row, current).await {
+        let work = match apply_row(transaction, context, row, current, prefetched).await {
             Ok(work) => work,
             // A row writes with one statement, and the server undoes a failed statement whole
             // (triggers included) while the transaction goes on: no savepoint is needed.
@@ -123,9 +140,9 @@ pub async fn apply_rows(
             }
             Err(failure) => return Err(failure),
         };
-        merge(&mut outcome, context, work);
+        merge(outcome, context, work);
     }
-    Ok(outcome)
+    Ok(())
 }
 
 fn merge(outcome: &mut EditOutcome, context: &EditContext<'_>, work: RowWork) {
@@ -201,6 +218,7 @@ async fn apply_row(
     context: &EditContext<'_>,
     row: &PlannedRow,
     prefetched: Option<BTreeMap<usize, Typed>>,
+    others: &mut Prefetched,
 ) -> Result<RowWork, Failure> {
     let table = context.table;
     let errors: Vec<CellError> = row.refused.iter().map(|(_, error)| error.clone()).collect();
@@ -273,6 +291,8 @@ async fn apply_row(
         .iter()
         .map(|index| current.get(index).cloned().unwrap_or(Typed::Null))
         .collect();
+    // Read under another spelling (a case-insensitive key), the row may still be prefetched.
+    others.remove(&key_text(&stored_key));
     if matches!(row.key, PlannedKey::New) {
         // A later message about a row this process inserted: answer with its key again.
         work.result.key = Some(key_response(table, &key));

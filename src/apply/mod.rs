@@ -2,25 +2,30 @@
 //! filter the binlog router runs (§3.4).
 //!
 //! ```text
-//! ApplyRequest::Edit ─► plan (convert cells) ─► one transaction per attempt:
+//! ApplyRequest::Edit ─► group commit ([`batch`]: messages queued while a transaction runs
+//!   share the next one; anything it cannot decide comes back to be applied alone)
+//! alone: plan (convert cells) ─► one transaction per attempt:
 //!     rows (SELECT … FOR UPDATE, compare-and-set, one UPDATE/INSERT each) ─► conflicts rows
 //!     ─► echo marker ─► delivery answer (already there? roll back, answer from the store)
 //!     ─► COMMIT
 //!   ─► after commit: write-backs to the writer, recent inserts, metrics
 //! ApplyRequest::Structure ─► mark stale ─► (REMOVE_ROW, deletes = true) key-column diff ─► DELETE
 //! ```
-//! Guarantees: one message is one transaction, all or nothing; deadlocks, lock waits and lost
-//! connections retry the whole transaction a bounded number of times, then answer 503 so the
-//! script retries (and a retry of a delivery already committed gets its stored answer); a cell
-//! that cannot be stored is reported and set back in the sheet while the rest applies.
+//! Guarantees: each message is all or nothing, alone or in a group (a group is one transaction
+//! whose messages' answers equal applying them one by one; any failure rolls the group back and
+//! its messages are applied alone); deadlocks, lock waits and lost connections retry the whole
+//! transaction a bounded number of times, then answer 503 so the script retries (and a retry of
+//! a delivery already committed gets its stored answer); a cell that cannot be stored is
+//! reported and set back in the sheet while the rest applies.
 //!
 //! Files: [`columns`] (today's table types, quoting), [`convert`] and [`convert_time`]
 //! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`], [`insert`] and [`statements`] (rows),
 //! [`structure`], [`reconcile`], [`session`] (transaction frame), [`policy`] and [`clock`]
-//! (conflicts), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
+//! (conflicts), [`batch`] (group commit), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
 //! (echo marker and filter), [`cells`] (the few sheet cells written from here), [`schema`],
 //! [`response`], [`error`].
 
+pub mod batch;
 pub mod calendar;
 pub mod cells;
 pub mod clock;
@@ -97,6 +102,17 @@ pub struct ApplyOptions {
 #[derive(Clone)]
 pub struct MysqlApply {
     inner: Arc<Inner>,
+    /// The group commit's queue; its workers stop when the last clone is dropped.
+    batcher: Arc<batch::Batcher>,
+}
+
+/// How the write-backs of a committed message reach the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteBackWait {
+    /// The caller waits while the writer's queue is full (up to [`WRITE_BACK_TIMEOUT`]).
+    Wait,
+    /// A group commit worker must not wait: what the queue cannot take now is sent by a task.
+    Detached,
 }
 
 pub(crate) struct Inner {
@@ -128,17 +144,19 @@ impl MysqlApply {
                 "origin {origin:?} must be 1 to 64 ASCII characters (it is stored in echo markers)"
             )));
         }
+        let inner = Arc::new(Inner {
+            pool,
+            display: cells::SheetDisplay::from_options(&options.cells),
+            options,
+            tables: Mutex::new(HashMap::new()),
+            row_locks: RowLocks::default(),
+            recent: RecentInserts::new(RECENT_INSERT_TTL, RECENT_INSERT_CAPACITY),
+            known: KnownKeys::default(),
+            applied: AtomicU64::new(0),
+        });
         let apply = MysqlApply {
-            inner: Arc::new(Inner {
-                pool,
-                display: cells::SheetDisplay::from_options(&options.cells),
-                options,
-                tables: Mutex::new(HashMap::new()),
-                row_locks: RowLocks::default(),
-                recent: RecentInserts::new(RECENT_INSERT_TTL, RECENT_INSERT_CAPACITY),
-                known: KnownKeys::default(),
-                applied: AtomicU64::new(0),
-            }),
+            batcher: Arc::new(batch::Batcher::start(inner.clone(), batch::WORKERS)),
+            inner,
         };
         for mapping in mappings {
             apply
@@ -166,7 +184,37 @@ impl MysqlApply {
         tables.retain(|_, (info, _)| info.display_name() != table);
     }
 
+    /// One message: with others queued at the same time when it can ([`batch`]), else alone.
     async fn apply_edit(&self, edit: ValidatedEdit) -> Result<ApplyResponse, ApplyError> {
+        if !batch::groupable(&edit) {
+            return self.apply_edit_alone(edit).await;
+        }
+        match self.batcher.submit(edit).await? {
+            batch::Answer::Applied(response) => Ok(response),
+            batch::Answer::Alone(edit) => self.apply_edit_alone(*edit).await,
+        }
+    }
+
+    /// `edits` in one transaction per mapping where they can share it, as the group commit
+    /// applies what is queued together; one answer per edit, in order. Those that cannot share
+    /// it are applied alone afterwards, one after the other.
+    pub async fn apply_edits_together(
+        &self,
+        edits: Vec<ValidatedEdit>,
+    ) -> Vec<Result<ApplyResponse, ApplyError>> {
+        let answers = batch::apply_together(&self.inner, edits, WriteBackWait::Wait).await;
+        let mut responses = Vec::with_capacity(answers.len());
+        for answer in answers {
+            responses.push(match answer {
+                batch::Answer::Applied(response) => Ok(response),
+                batch::Answer::Alone(edit) => self.apply_edit_alone(*edit).await,
+            });
+        }
+        responses
+    }
+
+    /// One message in a transaction of its own (no group commit), retried as the module says.
+    pub async fn apply_edit_alone(&self, edit: ValidatedEdit) -> Result<ApplyResponse, ApplyError> {
         let inner = &self.inner;
         let mapping = &edit.mapping;
         let new_rows: BTreeSet<u32> = edit
@@ -203,7 +251,9 @@ impl MysqlApply {
             match attempt {
                 Ok((Attempt::Replayed(response), _, _)) => return Ok(response),
                 Ok((Attempt::Applied(outcome, response), table, plan)) => {
-                    inner.after_commit(mapping, &table, &plan, outcome).await;
+                    inner
+                        .after_commit(mapping, &table, &plan, outcome, WriteBackWait::Wait)
+                        .await;
                     return Ok(response);
                 }
                 Err(failure) => match failure.class() {
@@ -321,6 +371,7 @@ impl Inner {
         table: &TableInfo,
         plan: &[plan::PlannedRow],
         outcome: EditOutcome,
+        wait: WriteBackWait,
     ) {
         for (sheet_row, key) in &outcome.inserted {
             self.recent.remember(&mapping.name, *sheet_row, key.clone());
@@ -342,21 +393,64 @@ impl Inner {
         if outcome.stale {
             self.options.structure.mark_stale(&mapping.name);
         }
-        for write_back in outcome.write_backs {
-            let sent = self
-                .options
-                .write_back
-                .send_timeout(write_back, WRITE_BACK_TIMEOUT)
+        let mut write_backs = outcome.write_backs.into_iter();
+        if wait == WriteBackWait::Detached {
+            for write_back in write_backs.by_ref() {
+                match self.options.write_back.try_send(write_back) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        metrics::counter!("sheetsync_write_backs_dropped_total").increment(1);
+                    }
+                    Err(mpsc::error::TrySendError::Full(write_back)) => {
+                        let rest: Vec<WriteBack> =
+                            std::iter::once(write_back).chain(write_backs).collect();
+                        let (sender, mapping, table) = (
+                            self.options.write_back.clone(),
+                            mapping.name.clone(),
+                            table.display_name(),
+                        );
+                        tokio::spawn(async move {
+                            send_write_backs(&sender, rest, &mapping, &table).await;
+                        });
+                        break;
+                    }
+                }
+            }
+        } else {
+            let rest: Vec<WriteBack> = write_backs.collect();
+            if !rest.is_empty() {
+                send_write_backs(
+                    &self.options.write_back,
+                    rest,
+                    &mapping.name,
+                    &table.display_name(),
+                )
                 .await;
-            if sent.is_err() {
-                metrics::counter!("sheetsync_write_backs_dropped_total").increment(1);
-                tracing::warn!(mapping = %mapping.name, table = %table.display_name(),
-                    "the sheet writer did not take a write-back in time; reconcile will repair the cell");
             }
         }
         if self.applied.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             let (pool, origin) = (self.pool.clone(), self.options.origin.clone());
             tokio::spawn(async move { session::prune(&pool, &origin).await });
+        }
+    }
+}
+
+/// Hands write-backs to the writer, each waiting at most [`WRITE_BACK_TIMEOUT`].
+async fn send_write_backs(
+    sender: &mpsc::Sender<WriteBack>,
+    write_backs: Vec<WriteBack>,
+    mapping: &str,
+    table: &str,
+) {
+    for write_back in write_backs {
+        if sender
+            .send_timeout(write_back, WRITE_BACK_TIMEOUT)
+            .await
+            .is_err()
+        {
+            metrics::counter!("sheetsync_write_backs_dropped_total").increment(1);
+            tracing::warn!(%mapping, %table,
+                "the sheet writer did not take a write-back in time; reconcile will repair the cell");
         }
     }
 }

@@ -29,6 +29,11 @@ const SESSION_SETUP: &str = "SET SESSION time_zone = '+00:00', SESSION sql_mode 
      'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'; \
      SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
+/// Prepared statements kept per connection (the driver's default is 32): a group commit's
+/// statements differ by their number of rows ([`super::batch`]), and one evicted from the cache
+/// costs a prepare and a close the next time it runs.
+const STATEMENT_CACHE_SIZE: usize = 256;
+
 /// The pool the apply step should be given (`sheetsync run` builds it from `mysql.url`): every
 /// connection gets the session settings once, when it is opened, and keeps them, with its
 /// prepared statements, while it returns to the pool between transactions (no
@@ -45,9 +50,11 @@ pub fn pool(url: &str) -> Result<mysql_async::Pool, Failure> {
 /// a connection returns to the pool; the URL's other pool settings are kept.
 pub fn pool_options(options: mysql_async::Opts) -> mysql_async::OptsBuilder {
     let pool_options = options.pool_opts().clone().with_reset_connection(false);
+    let statement_cache = options.stmt_cache_size().max(STATEMENT_CACHE_SIZE);
     mysql_async::OptsBuilder::from_opts(options)
         .setup(vec![SESSION_SETUP])
         .pool_opts(pool_options)
+        .stmt_cache_size(statement_cache)
 }
 
 /// Whether the connection's pool ran the session settings on it ([`pool`]); any other pool's
@@ -126,6 +133,30 @@ pub async fn finish(
     transaction: &mut Transaction<'_>,
     bookkeeping: &Bookkeeping<'_>,
 ) -> Result<Finished, Failure> {
+    record_conflicts(transaction, bookkeeping).await?;
+    write_marker(
+        transaction,
+        bookkeeping.origin,
+        bookkeeping.delivery_id,
+        bookkeeping.marker,
+    )
+    .await?;
+    record_deliveries(
+        transaction,
+        &[Delivery {
+            delivery_id: bookkeeping.delivery_id,
+            mapping: bookkeeping.mapping,
+            response: bookkeeping.response,
+        }],
+    )
+    .await
+}
+
+/// One row of `sheetsync.conflicts` per conflict of the message.
+pub async fn record_conflicts(
+    transaction: &mut Transaction<'_>,
+    bookkeeping: &Bookkeeping<'_>,
+) -> Result<(), Failure> {
     for conflict in bookkeeping.conflicts {
         transaction
             .exec_drop(
@@ -154,32 +185,65 @@ pub async fn finish(
             )
             .await?;
     }
-    if !bookkeeping.marker.is_empty() {
-        transaction
-            .exec_drop(
-                "INSERT INTO sheetsync.echo_marker (origin, connection_id, delivery_id, \
-                 written_at, cells) VALUES (?, CONNECTION_ID(), ?, NOW(6), ?) \
-                 ON DUPLICATE KEY UPDATE delivery_id = VALUES(delivery_id), \
-                 written_at = VALUES(written_at), cells = VALUES(cells)",
-                (
-                    bookkeeping.origin,
-                    bookkeeping.delivery_id,
-                    bookkeeping.marker.to_json(),
-                ),
-            )
-            .await?;
+    Ok(())
+}
+
+/// Upserts this origin's marker row for the transaction's connection with every row the
+/// transaction wrote (nothing when it wrote none). `delivery_id` names the transaction's
+/// (first) message, for people reading the table.
+pub async fn write_marker(
+    transaction: &mut Transaction<'_>,
+    origin: &str,
+    delivery_id: &str,
+    marker: &Marker,
+) -> Result<(), Failure> {
+    if marker.is_empty() {
+        return Ok(());
     }
-    let recorded = transaction
+    transaction
         .exec_drop(
-            "INSERT INTO sheetsync.deliveries (delivery_id, mapping, received_at, response) \
-             VALUES (?, ?, NOW(6), ?)",
-            (
-                bookkeeping.delivery_id,
-                bookkeeping.mapping,
-                response::to_json(bookkeeping.response),
-            ),
+            "INSERT INTO sheetsync.echo_marker (origin, connection_id, delivery_id, \
+             written_at, cells) VALUES (?, CONNECTION_ID(), ?, NOW(6), ?) \
+             ON DUPLICATE KEY UPDATE delivery_id = VALUES(delivery_id), \
+             written_at = VALUES(written_at), cells = VALUES(cells)",
+            (origin, delivery_id, marker.to_json()),
         )
-        .await;
+        .await?;
+    Ok(())
+}
+
+/// A delivery's answer, for `sheetsync.deliveries`.
+pub struct Delivery<'a> {
+    pub delivery_id: &'a str,
+    pub mapping: &'a str,
+    pub response: &'a ApplyResponse,
+}
+
+/// The deliveries' answers in one statement. `AlreadyAnswered` when any of them is stored
+/// already (the statement then wrote nothing): which one is left to the caller, who rolls back.
+pub async fn record_deliveries(
+    transaction: &mut Transaction<'_>,
+    deliveries: &[Delivery<'_>],
+) -> Result<Finished, Failure> {
+    if deliveries.is_empty() {
+        return Ok(Finished::Recorded);
+    }
+    let statement = format!(
+        "INSERT INTO sheetsync.deliveries (delivery_id, mapping, received_at, response) \
+         VALUES {}",
+        vec!["(?, ?, NOW(6), ?)"; deliveries.len()].join(", ")
+    );
+    let parameters: Vec<mysql_async::Value> = deliveries
+        .iter()
+        .flat_map(|delivery| {
+            [
+                delivery.delivery_id.into(),
+                delivery.mapping.into(),
+                response::to_json(delivery.response).into(),
+            ]
+        })
+        .collect();
+    let recorded = transaction.exec_drop(statement, parameters).await;
     match recorded.map_err(Failure::from) {
         Ok(()) => Ok(Finished::Recorded),
         Err(failure) if failure.server_code() == Some(DUPLICATE_ENTRY) => {

@@ -109,6 +109,15 @@ pub(super) fn key_text(key: &[Typed]) -> Vec<Option<String>> {
 /// Rows per locking read of many keys.
 const KEYS_PER_READ: usize = 500;
 
+/// Whether a locking read waits for rows another transaction holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LockWait {
+    /// Up to the server's `innodb_lock_wait_timeout`.
+    Wait,
+    /// Fail at once (`NOWAIT`, MariaDB 10.3+ and MySQL 8.0+; a lock wait timeout error).
+    NoWait,
+}
+
 /// The rows of many keys, locked until commit, in as few reads as possible (and in index
 /// order, which keeps concurrent pastes from deadlocking). Keys the server matched to a row
 /// under another spelling (a case-insensitive collation) are simply absent: the caller reads
@@ -117,6 +126,7 @@ pub(super) async fn select_many_for_update(
     transaction: &mut Transaction<'_>,
     table: &TableInfo,
     keys: &[Vec<Typed>],
+    wait: LockWait,
 ) -> Result<HashMap<Vec<Option<String>>, BTreeMap<usize, Typed>>, Failure> {
     let indexes = read_columns(table);
     let key_columns: Vec<String> = table
@@ -128,11 +138,15 @@ pub(super) async fn select_many_for_update(
     for chunk in keys.chunks(KEYS_PER_READ) {
         let tuple = format!("({})", vec!["?"; table.key.len()].join(", "));
         let statement = format!(
-            "SELECT {} FROM {} WHERE ({}) IN ({}) FOR UPDATE",
+            "SELECT {} FROM {} WHERE ({}) IN ({}) FOR UPDATE{}",
             column_list(table, &indexes),
             table.quoted_name(),
             key_columns.join(", "),
-            vec![tuple.as_str(); chunk.len()].join(", ")
+            vec![tuple.as_str(); chunk.len()].join(", "),
+            match wait {
+                LockWait::Wait => "",
+                LockWait::NoWait => " NOWAIT",
+            }
         );
         let parameters: Vec<mysql_async::Value> =
             chunk.iter().flatten().map(Typed::to_param).collect();

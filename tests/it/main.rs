@@ -5,6 +5,7 @@ mod admin_retention;
 mod admin_routes;
 mod admin_status_page;
 mod admin_support;
+mod apply_batch;
 mod apply_concurrent_insert;
 mod apply_conflicts;
 mod apply_deadlock;

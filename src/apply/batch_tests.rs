@@ -1,0 +1,57 @@
+//! Unit tests of the group commit's pure parts (the database parts: tests/it/apply_batch.rs).
+
+use super::*;
+use crate::apply::marker::{MarkedRow, Operation};
+
+fn marked(table: &str, id: &str) -> MarkedRow {
+    MarkedRow {
+        table: table.into(),
+        key: vec![("id".into(), id.into())],
+        operation: Operation::Update,
+        columns: Default::default(),
+        sheet_row: None,
+    }
+}
+
+fn outcome(rows: Vec<MarkedRow>) -> EditOutcome {
+    EditOutcome {
+        marker: Marker { version: 1, rows },
+        ..EditOutcome::default()
+    }
+}
+
+#[test]
+fn one_marker_lists_every_row_and_refuses_a_row_of_two_messages() {
+    let merged = one_marker(&[
+        outcome(vec![marked("d.t", "1"), marked("d.t", "1")]),
+        outcome(vec![marked("d.t", "2")]),
+    ])
+    .expect("distinct rows per message");
+    assert_eq!(merged.rows.len(), 3);
+    assert_eq!(
+        one_marker(&[
+            outcome(vec![marked("d.t", "1")]),
+            outcome(vec![marked("d.t", "1")])
+        ]),
+        None
+    );
+    assert!(one_marker(&[
+        outcome(vec![marked("d.t", "1")]),
+        outcome(vec![marked("d.u", "1")])
+    ])
+    .is_some());
+}
+
+#[test]
+fn padding_keeps_every_key_and_rounds_up_to_a_power_of_two() {
+    let keys = |count: i128| -> Vec<Vec<Typed>> {
+        (0..count).map(|id| vec![Typed::Integer(id)]).collect()
+    };
+    for count in [1, 2, 3, 5, 8, 9, 64, 200] {
+        let padded = padded(keys(count));
+        assert_eq!(padded.len(), (count as usize).next_power_of_two());
+        assert_eq!(padded[..count as usize], keys(count)[..]);
+    }
+    assert_eq!(padded(keys(300)).len(), 300, "beyond 256 keys as they are");
+    assert!(padded(Vec::new()).is_empty());
+}

@@ -4,13 +4,15 @@
 //! Consumes one read of the header row and one read of the key column(s) (`UNFORMATTED_VALUE`).
 //! Produces lookups: column name → column index, key → grid row. Guarantees: keys are compared
 //! in canonical key text ([`crate::sync::json_key_text`]), so a key read back equals the same
-//! key converted from the binlog; a key found on two rows (people copy rows) maps to the first
-//! and is reported by [`TabLayout::duplicate_keys`]; a row whose key cells are all empty has no
-//! key. New rows go right after the data rows: the last key read, or further down when the
-//! writer knows more rows are in use ([`TabLayout::with_used_rows`]). A keyless row that was
-//! ever part of the data stays part of it (it may hold a person's draft), so deleting the keyed
-//! rows below it never makes the next append land on it. The planner changes a layout only the
-//! way its requests change the sheet.
+//! key converted from the binlog; the layout keeps only a 128-bit hash of that text per row
+//! ([`KeyHash`], `layout/index.rs` says why); a key found on two rows (people copy rows) maps to
+//! the first and is reported by [`TabLayout::duplicate_keys`]; a row whose key cells are all
+//! empty has no key. New rows go right after the data rows: the last key read, or further down
+//! when the writer knows more rows are in use ([`TabLayout::with_used_rows`]). A keyless row
+//! that was ever part of the data stays part of it (it may hold a person's draft), so deleting
+//! the keyed rows below it never makes the next append land on it. The planner changes a layout only the
+//! way its requests change the sheet, and between [`TabLayout::begin_changes`] and
+//! [`TabLayout::undo_changes`] every such change can be undone (`layout/journal.rs`).
 
 use std::collections::HashMap;
 

@@ -15,14 +15,13 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::checkpoint::{Checkpoint, StoredCheckpoint};
-use super::coalesce::{Coalescer, FlushPolicy, RowUpdate};
-use super::layout::TabLayout;
-use super::plan::{plan_tab, TabSpec};
+use super::coalesce::{Coalescer, FlushPolicy};
+use super::layout::{KeyHash, TabLayout};
+use super::plan::{plan_tab, plan_tab_deleting, TabSpec};
 use super::router::Router;
 use super::send::send_flush;
 use super::snapshot::Snapshot;
 use super::writer::WriterError;
-use super::RowKey;
 use crate::sheets::SheetsClient;
 
 /// Rows read from MySQL per query.
@@ -74,7 +73,7 @@ pub async fn load(
         spreadsheet_id: spreadsheet_id.clone(),
         source,
     };
-    let mut seen: HashSet<RowKey> = HashSet::new();
+    let mut seen: HashSet<KeyHash> = HashSet::new();
     let mut pending = Coalescer::new();
     let mut rows_total = 0u64;
     let mut batches = 0u64;
@@ -83,7 +82,7 @@ pub async fn load(
         let done = chunk.is_empty();
         for row in &chunk {
             let change = router.snapshot_change(target.route, row);
-            seen.insert(change.key.clone());
+            seen.insert(KeyHash::of(&change.key));
             pending.add(0, change.key, change.update, Instant::now());
             rows_total += 1;
         }
@@ -91,7 +90,7 @@ pub async fn load(
         while !pending.is_empty() && (done || pending.estimated_bytes() >= target.policy.size_limit)
         {
             let batch = pending.take_at_most(target.policy.size_limit, |_, key| layout.row_of(key));
-            let plan = plan_tab(&layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
+            let plan = plan_tab(&mut layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
             if !plan.requests.is_empty() {
                 // Row writes at explicit positions and header cells: applying this twice (a
                 // lost answer, then a retry) writes the same cells again, so the retrying call
@@ -103,7 +102,6 @@ pub async fn load(
                     .map_err(|error| writer_error(error.into()))?;
                 batches += 1;
             }
-            layout = plan.layout_after;
         }
         if done {
             break;
@@ -112,14 +110,14 @@ pub async fn load(
     snapshot.reader.finish().await?;
     // Rows whose keys the table does not have (left from an earlier load, or edits made while
     // nothing synced) go, in the same batch that stores the checkpoint.
-    let mut last = Coalescer::new();
-    for key in layout.keys() {
-        if !seen.contains(key) {
-            last.add(0, key.clone(), RowUpdate::Delete, Instant::now());
-        }
-    }
-    let batch = last.take();
-    let plan = plan_tab(&layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
+    let leftover: Vec<u32> = layout
+        .keys()
+        .filter(|key| !seen.contains(key))
+        .filter_map(|key| layout.row_of_hash(key))
+        .collect();
+    drop(seen);
+    let plan = plan_tab_deleting(&mut layout, target.spec, std::iter::empty(), leftover)
+        .map_err(plan_error)?;
     let mut mappings = stored.checkpoint.mappings.clone();
     mappings.insert(target.mapping.to_string(), snapshot.position.clone());
     let next = Checkpoint {
@@ -148,5 +146,5 @@ pub async fn load(
         seconds = started.elapsed().as_secs_f64(),
         "initial load done"
     );
-    Ok(plan.layout_after)
+    Ok(layout)
 }

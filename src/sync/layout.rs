@@ -4,23 +4,30 @@
 //! Consumes one read of the header row and one read of the key column(s) (`UNFORMATTED_VALUE`).
 //! Produces lookups: column name → column index, key → grid row. Guarantees: keys are compared
 //! in canonical key text ([`crate::sync::json_key_text`]), so a key read back equals the same
-//! key converted from the binlog; a key found on two rows (people copy rows) maps to the first
-//! and is reported by [`TabLayout::duplicate_keys`]; a row whose key cells are all empty has no
-//! key. New rows go right after the data rows: the last key read, or further down when the
-//! writer knows more rows are in use ([`TabLayout::with_used_rows`]). A keyless row that was
-//! ever part of the data stays part of it (it may hold a person's draft), so deleting the keyed
-//! rows below it never makes the next append land on it. The planner changes a layout only the
-//! way its requests change the sheet.
+//! key converted from the binlog; the layout keeps only a 128-bit hash of that text per row
+//! ([`KeyHash`], `layout/index.rs` says why); a key found on two rows (people copy rows) maps to
+//! the first and is reported by [`TabLayout::duplicate_keys`]; a row whose key cells are all
+//! empty has no key. New rows go right after the data rows: the last key read, or further down
+//! when the writer knows more rows are in use ([`TabLayout::with_used_rows`]). A keyless row
+//! that was ever part of the data stays part of it (it may hold a person's draft), so deleting
+//! the keyed rows below it never makes the next append land on it. The planner changes a layout only the
+//! way its requests change the sheet, and between [`TabLayout::begin_changes`] and
+//! [`TabLayout::undo_changes`] every such change can be undone (`layout/journal.rs`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::sync::{json_key_text, RowKey};
+
+pub use index::KeyHash;
+use index::RowIndex;
+use journal::{Change, Journal};
+
+pub use journal::Mark;
 
 /// Grid rows before the data: the header.
 pub const HEADER_ROWS: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TabLayout {
     pub sheet_id: i64,
     pub title: String,
@@ -30,12 +37,28 @@ pub struct TabLayout {
     header: HashMap<String, u32>,
     /// One past the last non-empty header cell: where new header columns go.
     header_end: u32,
-    /// `rows[i]` is the key of grid row `i + 1` (sheet row `i + 2`); `None` = no key.
-    /// Keys are shared with `index`, so the per-flush clone of a large
-    /// layout copies pointers, not strings.
-    rows: Vec<Option<Arc<RowKey>>>,
-    /// Key → index into `rows` of its first row.
-    index: HashMap<Arc<RowKey>, u32>,
+    /// Row `i` of the index is grid row `i + 1` (sheet row `i + 2`).
+    rows: RowIndex,
+    /// What changed since [`TabLayout::begin_changes`], to undo it.
+    journal: Option<Journal>,
+}
+
+impl PartialEq for TabLayout {
+    /// What the layouts say about their tabs; an open journal is not part of it.
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.sheet_id,
+            &self.title,
+            self.grid_rows,
+            self.grid_columns,
+        ) == (
+            other.sheet_id,
+            &other.title,
+            other.grid_rows,
+            other.grid_columns,
+        ) && (&self.header, self.header_end, &self.rows)
+            == (&other.header, other.header_end, &other.rows)
+    }
 }
 
 /// Grid rows as a `Vec` index (the platforms sheetsync runs on have 32-bit or wider `usize`).
@@ -67,7 +90,7 @@ impl TabLayout {
             layout.header_end = column.saturating_add(1);
         }
         let row_count = key_columns.iter().map(Vec::len).max().unwrap_or(0);
-        layout.rows = (0..row_count)
+        let mut rows: Vec<Option<KeyHash>> = (0..row_count)
             .map(|row| {
                 let parts = key_columns
                     .iter()
@@ -75,11 +98,13 @@ impl TabLayout {
                     .collect();
                 Some(RowKey(parts))
                     .filter(|key| !key.is_empty())
-                    .map(Arc::new)
+                    .map(|key| KeyHash::of(&key))
             })
             .collect();
-        layout.trim_trailing_blank_rows();
-        layout.rebuild_index();
+        while matches!(rows.last(), Some(None)) {
+            rows.pop();
+        }
+        layout.rows = RowIndex::from_rows(rows);
         // The values are what the sheet holds: a grid reported smaller is stale.
         layout.grid_rows = layout.grid_rows.max(layout.used_rows());
         layout.grid_columns = layout.grid_columns.max(layout.header_end);
@@ -89,10 +114,8 @@ impl TabLayout {
     /// Rows up to `used_rows` (the header included) hold something, e.g. a person's rows without
     /// a key yet below the last key, found by a read of the whole rows. New rows go below them.
     pub fn with_used_rows(mut self, used_rows: u32) -> Self {
-        let data_rows = as_index(used_rows.saturating_sub(HEADER_ROWS));
-        if data_rows > self.rows.len() {
-            self.rows.resize(data_rows, None);
-        }
+        self.rows
+            .extend_to(as_index(used_rows.saturating_sub(HEADER_ROWS)));
         self.grid_rows = self.grid_rows.max(self.used_rows());
         self
     }
@@ -106,8 +129,8 @@ impl TabLayout {
             grid_columns,
             header: HashMap::new(),
             header_end: 0,
-            rows: Vec::new(),
-            index: HashMap::new(),
+            rows: RowIndex::default(),
+            journal: None,
         }
     }
 
@@ -123,34 +146,42 @@ impl TabLayout {
 
     /// The 0-based grid row of a key (its first row when it is on several).
     pub fn row_of(&self, key: &RowKey) -> Option<u32> {
-        self.index.get(key).map(|index| index + HEADER_ROWS)
+        self.row_of_hash(KeyHash::of(key))
+    }
+
+    /// The 0-based grid row of a key, by its hash.
+    pub fn row_of_hash(&self, key: KeyHash) -> Option<u32> {
+        self.rows.position_of(key).map(|index| index + HEADER_ROWS)
     }
 
     /// The key on a 0-based grid row.
-    pub fn key_at(&self, grid_row: u32) -> Option<&RowKey> {
+    pub fn key_at(&self, grid_row: u32) -> Option<KeyHash> {
         let index = grid_row.checked_sub(HEADER_ROWS)?;
-        self.rows.get(usize::try_from(index).ok()?)?.as_deref()
+        self.rows.key_at(as_index(index))
     }
 
     /// Every key in the sheet, once, in sheet order.
-    pub fn keys(&self) -> impl Iterator<Item = &RowKey> {
-        self.rows.iter().enumerate().filter_map(|(index, key)| {
-            let key = key.as_deref()?;
-            let first = self.index.get(key)?;
-            (usize::try_from(*first).ok()? == index).then_some(key)
-        })
+    pub fn keys(&self) -> impl Iterator<Item = KeyHash> + '_ {
+        self.rows
+            .rows()
+            .iter()
+            .enumerate()
+            .filter_map(|(index, key)| {
+                let key = (*key)?;
+                let first = self.rows.position_of(key)?;
+                (as_index(first) == index).then_some(key)
+            })
     }
 
     /// Keys found on more than one row (people copy rows), in sheet order of their first row.
     /// Writes go to the first row; the copies are left alone.
-    pub fn duplicate_keys(&self) -> Vec<RowKey> {
-        let mut counts: HashMap<&RowKey, usize> = HashMap::new();
-        for key in self.rows.iter().flatten() {
-            *counts.entry(&**key).or_default() += 1;
+    pub fn duplicate_keys(&self) -> Vec<KeyHash> {
+        let mut counts: HashMap<KeyHash, usize> = HashMap::new();
+        for key in self.rows.rows().iter().flatten() {
+            *counts.entry(*key).or_default() += 1;
         }
         self.keys()
             .filter(|key| counts.get(key).copied().unwrap_or(0) > 1)
-            .cloned()
             .collect()
     }
 
@@ -160,55 +191,34 @@ impl TabLayout {
     }
 
     pub(crate) fn add_header_column(&mut self, name: &str, column: u32) {
-        self.header.entry(name.trim().to_string()).or_insert(column);
+        let name = name.trim();
+        if !self.header.contains_key(name) {
+            self.header.insert(name.to_string(), column);
+            self.record(Change::HeaderAdded(name.to_string()));
+        }
         self.header_end = self.header_end.max(column.saturating_add(1));
     }
 
     /// Removes the data rows at these grid rows (as `deleteDimension` does), any order. Only
     /// the index entries of rows at or below the first removed row move.
     pub(crate) fn remove_grid_rows(&mut self, grid_rows: &[u32]) {
-        let mut removed = vec![false; self.rows.len()];
-        let mut deleted = 0u32;
-        let mut first = self.rows.len();
-        for grid_row in grid_rows {
-            let Some(index) = grid_row.checked_sub(HEADER_ROWS).map(as_index) else {
-                continue;
-            };
-            if let Some(slot) = removed.get_mut(index) {
-                deleted += u32::from(!*slot);
-                *slot = true;
-                first = first.min(index);
-            }
-        }
-        if deleted == 0 {
-            return;
-        }
-        for key in self.rows[first..].iter().flatten() {
-            if self
-                .index
-                .get(key)
-                .is_some_and(|index| as_index(*index) >= first)
-            {
-                self.index.remove(key);
-            }
-        }
-        let mut flags = removed.into_iter();
-        self.rows.retain(|_| !flags.next().unwrap_or(false));
+        let positions: Vec<u32> = grid_rows
+            .iter()
+            .filter_map(|grid_row| grid_row.checked_sub(HEADER_ROWS))
+            .collect();
+        let removed = self.rows.remove(&positions);
+        let deleted = u32::try_from(removed.len()).unwrap_or(u32::MAX);
         self.grid_rows = self.grid_rows.saturating_sub(deleted);
-        for (index, key) in self.rows.iter().enumerate().skip(first) {
-            if let (Some(key), Ok(index)) = (key, u32::try_from(index)) {
-                self.index.entry(key.clone()).or_insert(index);
-            }
+        if !removed.is_empty() {
+            self.record(Change::Removed(removed));
         }
     }
 
     /// Adds a keyed row right after the last used row; returns its grid row.
     pub(crate) fn push_row(&mut self, key: RowKey) -> u32 {
         let grid_row = self.used_rows();
-        let index = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
-        let key = Arc::new(key);
-        self.index.entry(key.clone()).or_insert(index);
-        self.rows.push(Some(key));
+        self.rows.push(Some(KeyHash::of(&key)));
+        self.record_push();
         grid_row
     }
 
@@ -219,21 +229,11 @@ impl TabLayout {
         let Some(index) = grid_row.checked_sub(HEADER_ROWS).map(as_index) else {
             return; // The header row holds no key.
         };
-        let key = key.filter(|key| !key.is_empty()).map(Arc::new);
-        if index >= self.rows.len() {
-            self.rows.resize(index + 1, None);
-        }
-        let previous = std::mem::replace(&mut self.rows[index], key.clone());
-        match (previous, key) {
-            (None, Some(key)) => {
-                let position = u32::try_from(index).unwrap_or(u32::MAX);
-                let first = self.index.entry(key).or_insert(position);
-                *first = (*first).min(position);
-            }
-            (None, None) => {}
-            // A key replaced or removed: its first row may now be further down.
-            (Some(_), _) => self.rebuild_index(),
-        }
+        let key = key
+            .filter(|key| !key.is_empty())
+            .map(|key| KeyHash::of(&key));
+        self.rows.extend_to(index + 1);
+        self.rows.set(index, key);
         self.grid_rows = self.grid_rows.max(self.used_rows());
     }
 
@@ -241,26 +241,13 @@ impl TabLayout {
     /// finds (Google trims trailing empty rows).
     pub fn trimmed(&self) -> TabLayout {
         let mut layout = self.clone();
-        layout.trim_trailing_blank_rows();
+        layout.rows.trim_trailing_blank_rows();
         layout
-    }
-
-    fn trim_trailing_blank_rows(&mut self) {
-        while matches!(self.rows.last(), Some(None)) {
-            self.rows.pop();
-        }
-    }
-
-    fn rebuild_index(&mut self) {
-        self.index.clear();
-        for (index, key) in self.rows.iter().enumerate() {
-            if let (Some(key), Ok(index)) = (key, u32::try_from(index)) {
-                self.index.entry(key.clone()).or_insert(index);
-            }
-        }
     }
 }
 
+mod index;
+mod journal;
 mod rename;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Planning: one flush of one tab → the `spreadsheets.batchUpdate` requests, plus the tab's
-//! layout after Google applies them (DESIGN §2.4, §2.6, §2.11, §2.12).
+//! Planning: one flush of one tab → the `spreadsheets.batchUpdate` requests, changing the tab's
+//! layout in place to what the sheet holds once Google applies them (DESIGN §2.4, §2.6, §2.11,
+//! §2.12).
 //!
 //! Consumes the tab's [`TabLayout`], its [`TabSpec`] and the batch's merged rows. Produces a
 //! [`TabPlan`], requests in this order:
@@ -18,9 +19,10 @@
 //! not cross it halfway through a batch. Guarantees: cells of columns outside the spec are never
 //! written (people's own columns survive); a key ends up on the sheet at most once more than it
 //! was (a key change, Delete(old) + Upsert(new), leaves the new key exactly once); a batch that
-//! would make the tab exceed [`MAX_CELLS_PER_TAB`] at any step is refused whole; `layout_after`
-//! is exactly what the sheet looks like once the requests are applied. Requests carry the tab's
-//! sheet id, so the plans of several tabs concatenate into one batch.
+//! would make the tab exceed [`MAX_CELLS_PER_TAB`] at any step is refused whole, the layout left
+//! as it was; after a plan the layout is exactly what the sheet looks like once the requests are
+//! applied (a caller whose batch then fails undoes it: [`TabLayout::begin_changes`]). Requests
+//! carry the tab's sheet id, so the plans of several tabs concatenate into one batch.
 //!
 //! Notes: a cell's `note` is in the `fields` mask only when the cell has one (`Some("")`
 //! clears it). With `note` always in the mask, every database write would wipe notes people
@@ -59,7 +61,6 @@ pub struct TabSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TabPlan {
     pub requests: Vec<Request>,
-    pub layout_after: TabLayout,
     /// Cells in `updateCells` requests, header cells included.
     pub cells_written: usize,
     pub rows_appended: usize,
@@ -97,18 +98,31 @@ impl PlanError {
     }
 }
 
+/// Plans the batch's rows and changes `layout` to match; on an error `layout` is unchanged.
 pub fn plan_tab<'a>(
-    layout: &TabLayout,
+    layout: &mut TabLayout,
     spec: &TabSpec,
     rows: impl Iterator<Item = (&'a RowKey, &'a PendingRow)>,
 ) -> Result<TabPlan, PlanError> {
+    plan_tab_deleting(layout, spec, rows, Vec::new())
+}
+
+/// [`plan_tab`], also deleting these grid rows (rows found by key hash, whose key text the
+/// caller does not have: the initial load's leftover rows).
+pub fn plan_tab_deleting<'a>(
+    layout: &mut TabLayout,
+    spec: &TabSpec,
+    rows: impl Iterator<Item = (&'a RowKey, &'a PendingRow)>,
+    mut deleted_rows: Vec<u32>,
+) -> Result<TabPlan, PlanError> {
+    let mark = layout.begin_changes();
     let mut planner = Planner {
         synced: synced_columns(spec),
         key_columns: &spec.key_columns,
         peak: Peak::default(),
+        layout: &mut *layout,
         plan: TabPlan {
             requests: Vec::new(),
-            layout_after: layout.clone(),
             cells_written: 0,
             rows_appended: 0,
             rows_deleted: 0,
@@ -117,11 +131,10 @@ pub fn plan_tab<'a>(
             peak_cells: 0,
         },
     };
-    let mut deleted_rows = Vec::new();
     let mut updates: Vec<(&RowKey, Vec<&NamedCell>)> = Vec::new();
     let mut appends: Vec<(u64, &RowKey, &[NamedCell])> = Vec::new();
     for (key, pending) in rows {
-        match (&pending.update, layout.row_of(key)) {
+        match (&pending.update, planner.layout.row_of(key)) {
             (RowUpdate::Delete, Some(row)) => deleted_rows.push(row),
             (RowUpdate::Cells { cells }, Some(_)) => updates.push((key, cells.iter().collect())),
             (RowUpdate::Delete | RowUpdate::Cells { .. }, None) => planner.plan.rows_skipped += 1,
@@ -140,7 +153,13 @@ pub fn plan_tab<'a>(
     planner.update(updates);
     appends.sort_by_key(|(arrival, _, _)| *arrival);
     planner.append(appends);
-    planner.finish(&spec.title)
+    let result = planner.finish(&spec.title);
+    if result.is_ok() {
+        layout.keep_changes(mark);
+    } else {
+        layout.undo_changes(mark);
+    }
+    result
 }
 
 struct Planner<'a> {
@@ -148,19 +167,20 @@ struct Planner<'a> {
     synced: Vec<Arc<str>>,
     key_columns: &'a [Arc<str>],
     peak: Peak,
+    layout: &'a mut TabLayout,
     plan: TabPlan,
 }
 
 impl Planner<'_> {
     fn sheet_id(&self) -> i64 {
-        self.plan.layout_after.sheet_id
+        self.layout.sheet_id
     }
 
     /// Steps 1–2: deletes, bottom-up, after a spare row if they would empty the tab.
     fn delete(&mut self, mut rows: Vec<u32>) {
         rows.sort_unstable_by(|a, b| b.cmp(a));
         rows.dedup();
-        let layout = &mut self.plan.layout_after;
+        let layout = &mut *self.layout;
         let deleted = u32::try_from(rows.len()).unwrap_or(u32::MAX);
         let remaining = layout.grid_rows.saturating_sub(deleted);
         if deleted > 0 && remaining <= HEADER_ROWS {
@@ -169,19 +189,19 @@ impl Planner<'_> {
             let request = append_dimension(layout.sheet_id, Dimension::Rows, spare);
             self.plan.requests.push(request);
         }
-        self.peak.observe(&self.plan.layout_after);
+        self.peak.observe(self.layout);
         for (start, end) in descending_ranges(&rows) {
             let range = DimensionRange::rows(self.sheet_id(), start, end);
             let request = Request::DeleteDimension(DeleteDimensionRequest { range });
             self.plan.requests.push(request);
         }
-        self.plan.layout_after.remove_grid_rows(&rows);
+        self.layout.remove_grid_rows(&rows);
         self.plan.rows_deleted = rows.len();
     }
 
     /// Step 3: header cells for synced columns the header lacks.
     fn header(&mut self) {
-        let layout = &mut self.plan.layout_after;
+        let layout = &mut *self.layout;
         let missing: Vec<&Arc<str>> = self
             .synced
             .iter()
@@ -204,14 +224,14 @@ impl Planner<'_> {
         for (offset, name) in (0u32..).zip(&missing) {
             layout.add_header_column(name, first_free + offset);
         }
-        self.peak.observe(&self.plan.layout_after);
+        self.peak.observe(self.layout);
     }
 
     /// Step 4: rows already in the sheet get their changed, synced cells.
     fn update(&mut self, updates: Vec<(&RowKey, Vec<&NamedCell>)>) {
         let mut writes = CellWrites::default();
         for (key, cells) in updates {
-            let layout = &self.plan.layout_after;
+            let layout = &*self.layout;
             let Some(row) = layout.row_of(key) else {
                 continue; // Not reachable: a key has one pending change, and only deletes remove rows.
             };
@@ -231,7 +251,7 @@ impl Planner<'_> {
     fn append(&mut self, appends: Vec<(u64, &RowKey, &[NamedCell])>) {
         let mut writes = CellWrites::default();
         for (_, key, cells) in appends {
-            let layout = &mut self.plan.layout_after;
+            let layout = &mut *self.layout;
             let row = match layout.row_of(key) {
                 Some(row) => row, // The same key twice in one batch: write, do not duplicate.
                 None => {
@@ -254,7 +274,7 @@ impl Planner<'_> {
             }
             writes.add_row(row, columns);
         }
-        let layout = &mut self.plan.layout_after;
+        let layout = &mut *self.layout;
         let needed = layout.used_rows();
         if needed > layout.grid_rows {
             let growth = needed - layout.grid_rows;
@@ -269,7 +289,7 @@ impl Planner<'_> {
     }
 
     fn finish(mut self, title: &str) -> Result<TabPlan, PlanError> {
-        self.peak.observe(&self.plan.layout_after);
+        self.peak.observe(self.layout);
         self.plan.peak_cells = self.peak.cells();
         if self.plan.peak_cells > MAX_CELLS_PER_TAB {
             return Err(PlanError::TooLarge {

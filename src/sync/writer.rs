@@ -23,7 +23,7 @@ use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{
     decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
 };
-use super::layout::TabLayout;
+use super::layout::{KeyHash, TabLayout};
 use super::plan::{PlanError, TabSpec};
 use super::router::WriterMessage;
 use super::{RowKey, StructureNotifier};
@@ -307,7 +307,8 @@ impl Writer {
                 // landed over the person's cells, so the sheet shows the writer's row. The new
                 // row is not placed; the insert's binlog image (forwarded with the person's
                 // cells, see `apply::echo`) appends it like any missing row.
-                let taken = layout.key_at(grid_row).is_some_and(|held| *held != key);
+                let placed = KeyHash::of(&key);
+                let taken = layout.key_at(grid_row).is_some_and(|held| held != placed);
                 if layout.row_of(&key).is_none() && !taken {
                     layout.set_key_at(grid_row, Some(key));
                 }

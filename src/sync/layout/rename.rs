@@ -1,7 +1,7 @@
 //! A renamed column (`ALTER TABLE … RENAME COLUMN`, DESIGN §2.8): the header cell follows, so
 //! the column keeps its place, its data and whatever people put around it.
 
-use super::TabLayout;
+use super::{Change, TabLayout};
 use crate::cell::header_cell;
 use crate::sheets::model::{GridCoordinate, Request, RowData, UpdateCellsRequest};
 
@@ -16,6 +16,11 @@ impl TabLayout {
             return Vec::new();
         };
         self.header.insert(to.to_string(), column);
+        self.record(Change::Renamed {
+            from: from.to_string(),
+            to: to.to_string(),
+            column,
+        });
         vec![Request::UpdateCells(UpdateCellsRequest {
             rows: vec![RowData {
                 values: vec![header_cell(to)],

@@ -6,6 +6,10 @@ fn key(parts: &[&str]) -> RowKey {
     RowKey(parts.iter().map(|part| part.to_string()).collect())
 }
 
+fn hash(parts: &[&str]) -> KeyHash {
+    KeyHash::of(&key(parts))
+}
+
 #[test]
 fn header_names_are_trimmed_and_the_first_of_two_wins() {
     let header = [
@@ -59,12 +63,13 @@ fn keys_are_canonical_and_blank_rows_have_none() {
         "a partial key is a key"
     );
     assert_eq!(layout.key_at(5), None);
+    assert_eq!(layout.key_at(3), Some(KeyHash::of(&key(&["A-1", "2"]))));
     assert_eq!(layout.row_of(&key(&["TRUE", "0.5"])), Some(6));
     assert_eq!(layout.key_at(0), None, "the header has no key");
     assert_eq!(layout.used_rows(), 7);
-    let keys: Vec<&RowKey> = layout.keys().collect();
+    let keys: Vec<KeyHash> = layout.keys().collect();
     assert_eq!(keys.len(), 4);
-    assert_eq!(keys[0], &key(&["42", "1"]));
+    assert_eq!(keys[0], hash(&["42", "1"]));
     assert!(layout.duplicate_keys().is_empty());
 }
 
@@ -86,9 +91,9 @@ fn a_copied_row_is_reported_and_the_first_one_is_used() {
     let layout = TabLayout::from_values(7, "T", 10, 1, &[json!("id")], &[ids]);
     assert_eq!(layout.row_of(&key(&["1"])), Some(1));
     assert_eq!(layout.row_of(&key(&["2"])), Some(2));
-    assert_eq!(layout.duplicate_keys(), vec![key(&["1"]), key(&["2"])]);
-    let keys: Vec<&RowKey> = layout.keys().collect();
-    assert_eq!(keys, vec![&key(&["1"]), &key(&["2"]), &key(&["3"])]);
+    assert_eq!(layout.duplicate_keys(), vec![hash(&["1"]), hash(&["2"])]);
+    let keys: Vec<KeyHash> = layout.keys().collect();
+    assert_eq!(keys, vec![hash(&["1"]), hash(&["2"]), hash(&["3"])]);
 }
 
 #[test]
@@ -153,7 +158,7 @@ fn a_key_set_from_outside_is_found_and_moves_the_first_row() {
         Some(2),
         "the upper copy is now the first"
     );
-    assert_eq!(layout.duplicate_keys(), vec![key(&["3"])]);
+    assert_eq!(layout.duplicate_keys(), vec![hash(&["3"])]);
     layout.set_key_at(9, Some(key(&["8"])));
     assert_eq!(
         (
@@ -178,4 +183,28 @@ fn an_empty_tab_has_no_header_and_no_rows() {
     assert_eq!(layout.used_rows(), 1);
     assert_eq!(layout.keys().count(), 0);
     assert_eq!(layout.row_of(&key(&["1"])), None);
+}
+
+#[test]
+fn a_key_hash_tells_apart_keys_whose_parts_join_to_the_same_text() {
+    let distinct = [
+        hash(&["1"]),
+        hash(&["1", ""]),
+        hash(&["", "1"]),
+        hash(&["ab", "c"]),
+        hash(&["a", "bc"]),
+        hash(&["abc"]),
+        hash(&["a,b"]),
+        hash(&["a", "b"]),
+    ];
+    for (index, first) in distinct.iter().enumerate() {
+        for second in &distinct[index + 1..] {
+            assert_ne!(first, second);
+        }
+    }
+    assert_eq!(
+        hash(&["a", "b"]),
+        hash(&["a", "b"]),
+        "the same key, the same hash"
+    );
 }

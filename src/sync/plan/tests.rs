@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::*;
 use crate::sheets::model::ExtendedValue;
+use crate::sync::layout::KeyHash;
 use grid::Grid;
 
 mod grid;
@@ -70,19 +71,33 @@ fn noted(value: &str, note: &str) -> CellData {
 
 /// Plans `changes` (arrival = position in the list) against what `grid` holds, applies the
 /// requests to it, and checks the layout afterwards is what a fresh read finds.
-fn plan_and_apply(grid: &mut Grid, spec: &TabSpec, changes: Vec<(u32, RowUpdate)>) -> TabPlan {
-    let layout = grid.read_layout("Orders", &["id"]);
+fn plan_and_apply(grid: &mut Grid, spec: &TabSpec, changes: Vec<(u32, RowUpdate)>) -> Planned {
+    let mut layout = grid.read_layout("Orders", &["id"]);
     let rows: std::collections::BTreeMap<RowKey, PendingRow> = (0u64..)
         .zip(changes)
         .map(|(arrival, (id, update))| (key(id), PendingRow::new(update, arrival)))
         .collect();
-    let plan = plan_tab(&layout, spec, rows.iter()).unwrap();
+    let plan = plan_tab(&mut layout, spec, rows.iter()).unwrap();
     grid.apply(&plan.requests).unwrap();
-    assert_eq!(
-        plan.layout_after.trimmed(),
-        grid.read_layout("Orders", &["id"])
-    );
-    plan
+    assert_eq!(layout.trimmed(), grid.read_layout("Orders", &["id"]));
+    Planned {
+        plan,
+        layout_after: layout,
+    }
+}
+
+/// A plan and the layout it left.
+struct Planned {
+    plan: TabPlan,
+    layout_after: TabLayout,
+}
+
+impl std::ops::Deref for Planned {
+    type Target = TabPlan;
+
+    fn deref(&self) -> &TabPlan {
+        &self.plan
+    }
 }
 
 fn value(grid: &Grid, row: usize, column: usize) -> Option<ExtendedValue> {
@@ -176,12 +191,9 @@ fn deletes_go_bottom_up_in_ranges_and_skip_absent_keys() {
         .collect();
     assert_eq!(ranges, vec![(7, 8), (2, 5)]);
     assert_eq!((plan.rows_deleted, plan.rows_skipped), (4, 1));
-    let left: Vec<u32> = plan
-        .layout_after
-        .keys()
-        .map(|key| key.0[0].parse().unwrap())
-        .collect();
-    assert_eq!(left, vec![1, 5, 6, 8]);
+    let left: Vec<KeyHash> = plan.layout_after.keys().collect();
+    let expected: Vec<KeyHash> = [1, 5, 6, 8].map(|id| KeyHash::of(&key(id))).to_vec();
+    assert_eq!(left, expected);
     assert_eq!(plan.layout_after.grid_rows, 8);
 }
 
@@ -303,10 +315,10 @@ fn deleting_every_data_row_first_adds_a_spare_row() {
 
 #[test]
 fn upserts_with_an_empty_key_are_counted_not_written() {
-    let layout = TabLayout::empty(SHEET, "Orders", 10, 2);
+    let mut layout = TabLayout::empty(SHEET, "Orders", 10, 2);
     let empty = RowKey(vec![String::new()]);
     let row = PendingRow::new(insert(0, &[]), 0);
-    let plan = plan_tab(&layout, &spec(&["id"]), [(&empty, &row)].into_iter()).unwrap();
+    let plan = plan_tab(&mut layout, &spec(&["id"]), [(&empty, &row)].into_iter()).unwrap();
     assert_eq!((plan.rows_with_empty_key, plan.rows_appended), (1, 0));
     assert_eq!(plan.requests.len(), 1, "only the header");
 }

@@ -1,5 +1,6 @@
 //! One flush, run as a future while the writer keeps coalescing: reload stale layouts, plan
-//! every tab, append the checkpoint request, send it exactly once (see [`send_flush`]).
+//! every tab in place, append the checkpoint request, send it exactly once (see [`send_flush`]).
+//! Guarantees: the layouts come back changed only when the sheet took the batch.
 
 use std::sync::Arc;
 
@@ -7,10 +8,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{FlushOutcome, FlushReport, WriterError};
 use crate::sheets::responses::BatchUpdateResponse;
-use crate::sheets::{SheetsClient, SheetsError};
+use crate::sheets::SheetsClient;
 use crate::sync::checkpoint::Checkpoint;
 use crate::sync::coalesce::PendingBatch;
-use crate::sync::layout::TabLayout;
+use crate::sync::layout::{Mark, TabLayout};
 use crate::sync::plan::{plan_tab, TabSpec};
 use crate::sync::send::send_flush;
 use crate::sync::tabs::load_layouts;
@@ -42,16 +43,38 @@ impl FlushJob {
         &mut self,
         cancel: &CancellationToken,
     ) -> Result<(Option<BatchUpdateResponse>, FlushReport), WriterError> {
-        let spreadsheet_id = self.spreadsheet_id.clone();
-        let sheets = |source: SheetsError| WriterError::Sheets {
-            spreadsheet_id: spreadsheet_id.clone(),
-            source: source.into(),
-        };
         if self.reload {
             self.layouts = load_layouts(&self.client, &self.spreadsheet_id, &self.specs, cancel)
                 .await
-                .map_err(sheets)?;
+                .map_err(|source| WriterError::Sheets {
+                    spreadsheet_id: self.spreadsheet_id.clone(),
+                    source: source.into(),
+                })?;
         }
+        // Planning changes the layouts in place; they keep the changes only once the sheet took
+        // the requests, and are exactly as before otherwise (the writer then stops and the
+        // pipeline restarts from the stored checkpoint, so a batch that failed but was applied
+        // is never planned against this memory again).
+        let marks: Vec<Mark> = self
+            .layouts
+            .iter_mut()
+            .map(TabLayout::begin_changes)
+            .collect();
+        let result = self.plan_and_send(cancel).await;
+        for (layout, mark) in self.layouts.iter_mut().zip(marks) {
+            if result.is_ok() {
+                layout.keep_changes(mark);
+            } else {
+                layout.undo_changes(mark);
+            }
+        }
+        result
+    }
+
+    async fn plan_and_send(
+        &mut self,
+        cancel: &CancellationToken,
+    ) -> Result<(Option<BatchUpdateResponse>, FlushReport), WriterError> {
         let mut requests = Vec::new();
         for (tab, from, to) in &self.renames {
             if let Some(layout) = self.layouts.get_mut(*tab) {
@@ -59,10 +82,8 @@ impl FlushJob {
             }
         }
         let mut report = FlushReport::default();
-        // The planned layouts replace the current ones only once the sheet took the requests.
-        let mut layouts_after: Vec<(usize, TabLayout)> = Vec::new();
         for (tab, spec) in self.specs.iter().enumerate() {
-            let Some(layout) = self.layouts.get(tab) else {
+            let Some(layout) = self.layouts.get_mut(tab) else {
                 continue;
             };
             let mut rows = self.batch.tab_rows(tab).peekable();
@@ -81,7 +102,6 @@ impl FlushJob {
             report.rows_appended += plan.rows_appended;
             report.rows_deleted += plan.rows_deleted;
             requests.extend(plan.requests);
-            layouts_after.push((tab, plan.layout_after));
         }
         requests.push(self.store.clone());
         let response = send_flush(
@@ -96,11 +116,6 @@ impl FlushJob {
             spreadsheet_id: self.spreadsheet_id.clone(),
             source,
         })?;
-        for (tab, layout) in layouts_after {
-            if let Some(current) = self.layouts.get_mut(tab) {
-                *current = layout;
-            }
-        }
         Ok((response, report))
     }
 }

@@ -65,7 +65,7 @@ fn all_but_id() -> Vec<Arc<str>> {
 fn measure(case: &str, coalescer: &mut Coalescer, layout: &TabLayout) -> (f64, usize) {
     let estimate = coalescer.priced_bytes(|_, key| layout.row_of(key));
     let batch = coalescer.take();
-    let plan = plan_tab(layout, &spec(), batch.tab_rows(0)).unwrap();
+    let plan = plan_tab(&mut layout.clone(), &spec(), batch.tab_rows(0)).unwrap();
     let actual = serde_json::to_vec(&plan.requests).unwrap().len();
     let ratio = estimate as f64 / actual as f64;
     println!(

@@ -51,7 +51,7 @@ async fn yup_oauth2_gets_a_token_that_the_api_accepts() {
 }
 
 #[tokio::test]
-async fn start_generates_a_complete_key_file_quickly() {
+async fn start_generates_a_complete_key_file() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let directory = tempfile::tempdir().expect("temp dir");
     let path = directory.path().join("generated.json");
@@ -65,8 +65,10 @@ async fn start_generates_a_complete_key_file_quickly() {
         .expect("start");
     let elapsed = started.elapsed();
     eprintln!("start() with RSA 2048 key generation took {elapsed:?}");
+    // A bound against a hang, not a speed target: RSA 2048 generation in a debug build takes
+    // from under a second to several on a loaded 2-core machine (5 s failed a CI rehearsal).
     assert!(
-        elapsed < Duration::from_secs(5),
+        elapsed < Duration::from_secs(60),
         "key generation took {elapsed:?}"
     );
     assert_eq!(emulator.key_file.as_deref(), Some(path.as_path()));

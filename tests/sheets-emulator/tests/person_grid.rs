@@ -39,7 +39,12 @@ fn chromium() -> Option<PathBuf> {
     found
 }
 
+/// One browser at a time: the tests of this file run in parallel, and three headless Chromiums
+/// starting together on a loaded 2-core machine once took more than 90 s (a CI rehearsal).
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn run_chromium(chromium: &Path, profile: &Path, arguments: &[String]) -> String {
+    let _one_browser = ONE_BROWSER.lock().await;
     let mut command = tokio::process::Command::new(chromium);
     command
         .args([

@@ -21,11 +21,13 @@ use mysql_async::Transaction;
 
 use super::cells::{noted_cell, row_key};
 use super::columns::TableInfo;
+pub use super::contest::ConflictRecord;
+use super::contest::{changed_after_edit, contest, same};
 use super::error::{Failure, FailureClass};
 use super::insert::insert;
 use super::marker::{MarkedRow, Marker, Operation};
-use super::plan::{PlannedCell, PlannedKey, PlannedRow};
-use super::policy::{column_policy, policy_label, resolve, Contest, Winner};
+use super::plan::{PlannedKey, PlannedRow};
+use super::policy::{column_policy, policy_label, Winner};
 use super::statements::{
     key_response, key_text, marked_row, select_for_update, select_many_for_update, update, LockWait,
 };
@@ -42,20 +44,6 @@ pub struct EditContext<'a> {
     pub edited_at_milliseconds: i64,
     pub clock: &'a super::clock::RowClock,
     pub recent: &'a super::recent::RecentInserts,
-}
-
-/// A conflict, for `sheetsync.conflicts`.
-#[derive(Debug, Clone)]
-pub struct ConflictRecord {
-    pub column: String,
-    pub sheet_row: u32,
-    pub key: String,
-    pub sheet_value: Option<String>,
-    pub sheet_old_value: Option<String>,
-    pub database_value: Option<String>,
-    pub database_committed_at: Option<i64>,
-    pub policy: &'static str,
-    pub winner: Winner,
 }
 
 #[derive(Default)]
@@ -399,51 +387,4 @@ async fn apply_row(
         work.result.status = RowStatus::Inserted;
     }
     Ok(work)
-}
-
-/// Whether the database's last change to the row (when the binlog told the row clock) was
-/// committed after the edit: in a later second, as the clock keeps whole seconds.
-fn changed_after_edit(context: &EditContext<'_>, key: &[Typed]) -> bool {
-    context
-        .clock
-        .last_change(&context.mapping.name, &row_key(context.table, key))
-        .is_some_and(|committed| committed.saturating_mul(1000) > context.edited_at_milliseconds)
-}
-
-/// Equal as stored; an empty cell equals both NULL and the empty string.
-fn same(left: &Typed, right: &Typed) -> bool {
-    left == right || (left.is_blank() && right.is_blank())
-}
-
-fn contest(
-    context: &EditContext<'_>,
-    row: &PlannedRow,
-    cell: &PlannedCell,
-    database: &Typed,
-    key: &[Typed],
-) -> (Winner, ConflictRecord) {
-    let name = &context.table.columns[cell.column].name;
-    let policy = column_policy(context.mapping, name);
-    let committed = context
-        .clock
-        .last_change(&context.mapping.name, &row_key(context.table, key));
-    let winner = resolve(&Contest {
-        policy,
-        sheet: &cell.value,
-        database,
-        edited_at_milliseconds: context.edited_at_milliseconds,
-        database_committed_at: committed,
-    });
-    let record = ConflictRecord {
-        column: name.to_string(),
-        sheet_row: row.sheet_row,
-        key: serde_json::to_string(&row_key(context.table, key).0).unwrap_or_default(),
-        sheet_value: cell.value.marker_text(),
-        sheet_old_value: cell.old_text.clone(),
-        database_value: database.marker_text(),
-        database_committed_at: committed,
-        policy: policy_label(policy),
-        winner,
-    };
-    (winner, record)
 }

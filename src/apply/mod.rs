@@ -20,7 +20,7 @@
 //!
 //! Files: [`columns`] (today's table types, quoting), [`convert`] and [`convert_time`]
 //! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`], [`insert`] and [`statements`] (rows),
-//! [`structure`], [`reconcile`], [`session`] (transaction frame), [`policy`] and [`clock`]
+//! [`structure`], [`reconcile`], [`session`] (transaction frame), [`contest`], [`policy`] and [`clock`]
 //! (conflicts), [`batch`] (group commit), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
 //! (echo marker and filter), [`cells`] (the few sheet cells written from here), [`schema`],
 //! [`response`], [`error`].
@@ -30,6 +30,7 @@ pub mod calendar;
 pub mod cells;
 pub mod clock;
 pub mod columns;
+pub mod contest;
 pub mod convert;
 pub mod convert_time;
 pub mod echo;

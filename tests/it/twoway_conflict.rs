@@ -6,12 +6,11 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sheetsync::config::Config;
 use sheetsync::sync::pipeline::RunOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{execute, table_rows, SyncBed};
-use crate::twoway_echo::{free_port, now_iso, post, SECRET};
+use crate::twoway_echo::{now_iso, post, two_way_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sheets_winning_value_ends_on_both_sides() {
@@ -23,12 +22,7 @@ async fn the_sheets_winning_value_ends_on_both_sides() {
         ],
     )
     .await;
-    let port = free_port();
-    let text = bed.config_text(&[("people", "People")], "").replace(
-        "[webhook]\nlisten = \"127.0.0.1:0\"",
-        &format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{SECRET}\""),
-    );
-    let config = Config::from_toml(&text).expect("config");
+    let (config, port) = two_way_config(&bed);
     let shutdown = CancellationToken::new();
     let service = tokio::spawn(sheetsync::service::run(
         config,

@@ -30,6 +30,17 @@ pub fn now_iso() -> String {
     crate::apply_support::iso(milliseconds)
 }
 
+/// The bed's config for the `people` → `People` mapping with the webhook on a free port and
+/// this file's secret: what every two-way scenario runs.
+pub fn two_way_config(bed: &SyncBed) -> (Config, u16) {
+    let port = free_port();
+    let text = bed.config_text(&[("people", "People")], "").replace(
+        "[webhook]\nlisten = \"127.0.0.1:0\"",
+        &format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{SECRET}\""),
+    );
+    (Config::from_toml(&text).expect("config"), port)
+}
+
 pub async fn post(port: u16, body: &Value) -> (u16, Value) {
     let body = serde_json::to_vec(body).expect("json");
     let timestamp = std::time::SystemTime::now()
@@ -84,12 +95,7 @@ async fn a_sheet_edit_reaches_mysql_and_echoes_nothing_but_the_databases_own_cha
         ],
     )
     .await;
-    let port = free_port();
-    let text = bed.config_text(&[("people", "People")], "").replace(
-        "[webhook]\nlisten = \"127.0.0.1:0\"",
-        &format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{SECRET}\""),
-    );
-    let config = Config::from_toml(&text).expect("config");
+    let (config, port) = two_way_config(&bed);
     let shutdown = CancellationToken::new();
     let service = tokio::spawn(sheetsync::service::run(
         config,

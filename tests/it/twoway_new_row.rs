@@ -8,12 +8,11 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sheetsync::config::Config;
 use sheetsync::sync::pipeline::RunOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{assert_no_key_twice, execute, try_wait_for_tab_to_equal_table, SyncBed};
-use crate::twoway_echo::{free_port, now_iso, post, SECRET};
+use crate::twoway_echo::{now_iso, post, two_way_config};
 
 const COLUMNS: &str = "id, name, qty";
 
@@ -27,12 +26,7 @@ async fn a_row_typed_where_the_writer_appends_ends_in_the_tab_once() {
         ],
     )
     .await;
-    let port = free_port();
-    let text = bed.config_text(&[("people", "People")], "").replace(
-        "[webhook]\nlisten = \"127.0.0.1:0\"",
-        &format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{SECRET}\""),
-    );
-    let config = Config::from_toml(&text).expect("config");
+    let (config, port) = two_way_config(&bed);
     let shutdown = CancellationToken::new();
     let service = tokio::spawn(sheetsync::service::run(
         config,

@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use serde_json::json;
 use sheets_emulator::control::LatencySettings;
-use sheetsync::config::Config;
 use sheetsync::sync::pipeline::RunOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{execute, table_rows, SyncBed};
-use crate::twoway_echo::{free_port, now_iso, post, SECRET};
+use crate::twoway_echo::{now_iso, post, two_way_config};
 
 fn paste(bed: &SyncBed, delivery: &str, name: &str, edited_at: &str) -> serde_json::Value {
     json!({
@@ -68,12 +67,7 @@ async fn a_paste_overwritten_by_the_stream_still_converges() {
         ],
     )
     .await;
-    let port = free_port();
-    let text = bed.config_text(&[("people", "People")], "").replace(
-        "[webhook]\nlisten = \"127.0.0.1:0\"",
-        &format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{SECRET}\""),
-    );
-    let config = Config::from_toml(&text).expect("config");
+    let (config, port) = two_way_config(&bed);
     let shutdown = CancellationToken::new();
     let service = tokio::spawn(sheetsync::service::run(
         config,

@@ -6,12 +6,11 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sheetsync::config::Config;
 use sheetsync::sync::pipeline::RunOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{table_rows, wait_for, wait_for_tab_to_equal_table, SyncBed};
-use crate::twoway_echo::{free_port, now_iso, post, SECRET};
+use crate::twoway_echo::{now_iso, post, two_way_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_a_reload_wrote_over_reaches_both_sides() {
@@ -23,12 +22,7 @@ async fn an_edit_a_reload_wrote_over_reaches_both_sides() {
         ],
     )
     .await;
-    let port = free_port();
-    let text = bed.config_text(&[("people", "People")], "").replace(
-        "[webhook]\nlisten = \"127.0.0.1:0\"",
-        &format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{SECRET}\""),
-    );
-    let config = Config::from_toml(&text).expect("config");
+    let (config, port) = two_way_config(&bed);
     let options = || RunOptions {
         heartbeat: Duration::from_secs(1),
         ..RunOptions::default()

@@ -65,7 +65,7 @@ pub async fn control_layer(
             )
         }
     };
-    let (text, body_truncated) = body_text(&body);
+    let (text, body_truncated) = body_text(&body, state.control.logged_body_limit());
     state.control.record(LoggedRequest {
         seq: 0,
         method,

@@ -87,6 +87,8 @@ struct ControlState {
     faults: faults::Faults,
     latency: LatencySettings,
     log: request_log::RequestLog,
+    /// `None`: [`request_log::MAX_LOGGED_BODY_BYTES`].
+    logged_body_limit: Option<usize>,
 }
 
 /// Quota, faults, latency and the request log of one emulator.
@@ -143,6 +145,19 @@ impl Control {
     /// only the calls made in between.
     pub fn last_seq(&self) -> u64 {
         self.lock().log.last_seq()
+    }
+
+    /// Bodies longer than this many bytes are cut in the request log.
+    pub fn logged_body_limit(&self) -> usize {
+        self.lock()
+            .logged_body_limit
+            .unwrap_or(request_log::MAX_LOGGED_BODY_BYTES)
+    }
+
+    /// Keep bodies up to `bytes` whole in the log, for a test that reads every row a large
+    /// flush wrote. The log keeps up to `MAX_ENTRIES` entries, so raise it only in short tests.
+    pub fn set_logged_body_limit(&self, bytes: usize) {
+        self.lock().logged_body_limit = Some(bytes);
     }
 
     pub fn clear_requests(&self) {

@@ -11,6 +11,7 @@ use super::request_class::RequestClass;
 /// the summary counters cover every call.
 pub const MAX_ENTRIES: usize = 20_000;
 /// Bodies longer than this are cut in the log (`body_truncated`); `body_bytes` has the length.
+/// A test that reads whole large bodies raises it with `Control::set_logged_body_limit`.
 pub const MAX_LOGGED_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,7 +22,8 @@ pub struct LoggedRequest {
     pub path: String,
     /// The raw query string, without `?` (empty when none).
     pub query: String,
-    /// The request body as text (lossy UTF-8), cut at [`MAX_LOGGED_BODY_BYTES`].
+    /// The request body as text (lossy UTF-8), cut at the log's body limit
+    /// ([`MAX_LOGGED_BODY_BYTES`] unless a test raised it).
     pub body: String,
     pub body_bytes: usize,
     pub body_truncated: bool,
@@ -114,9 +116,9 @@ fn class_name(class: RequestClass) -> &'static str {
     }
 }
 
-/// Text of a body for the log, cut at [`MAX_LOGGED_BODY_BYTES`].
-pub fn body_text(bytes: &[u8]) -> (String, bool) {
-    let truncated = bytes.len() > MAX_LOGGED_BODY_BYTES;
-    let kept = &bytes[..bytes.len().min(MAX_LOGGED_BODY_BYTES)];
+/// Text of a body for the log, cut at `limit` bytes.
+pub fn body_text(bytes: &[u8], limit: usize) -> (String, bool) {
+    let truncated = bytes.len() > limit;
+    let kept = &bytes[..bytes.len().min(limit)];
     (String::from_utf8_lossy(kept).into_owned(), truncated)
 }

@@ -103,18 +103,84 @@ fn flush_decisions() {
                 pending_bytes: 600_000,
                 ..pending
             },
-            FlushDecision::WaitUntil(ms(352)),
+            FlushDecision::WaitUntil(ms(447)),
         ),
         (
-            "… but goes once it goes quiet",
+            "… and a 5 ms gap in it is not its end: it waits burst_linger",
             FlushInputs {
-                now: ms(352),
+                now: ms(400),
+                oldest: Some(ms(98)),
+                newest: Some(ms(347)),
+                pending_bytes: 600_000,
+                ..pending
+            },
+            FlushDecision::WaitUntil(ms(447)),
+        ),
+        (
+            "… but goes once it has been quiet for burst_linger",
+            FlushInputs {
+                now: ms(447),
                 oldest: Some(ms(98)),
                 newest: Some(ms(347)),
                 pending_bytes: 600_000,
                 ..pending
             },
             FlushDecision::Now(FlushReason::Interval),
+        ),
+        (
+            "a burst's start with a 5 ms gap keeps filling (slow commits: 100 kB in 22 ms)",
+            FlushInputs {
+                now: ms(126),
+                oldest: Some(ms(98)),
+                newest: Some(ms(120)),
+                pending_bytes: 100_000,
+                ..pending
+            },
+            FlushDecision::WaitUntil(ms(220)),
+        ),
+        (
+            "… and goes as a linger after 100 ms of quiet",
+            FlushInputs {
+                now: ms(220),
+                oldest: Some(ms(98)),
+                newest: Some(ms(120)),
+                pending_bytes: 100_000,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Linger),
+        ),
+        (
+            "a lone 13 kB transaction waits only until it stops counting as fast (20 ms)",
+            FlushInputs {
+                now: ms(104),
+                oldest: Some(ms(98)),
+                newest: Some(ms(98)),
+                pending_bytes: 13_000,
+                ..pending
+            },
+            FlushDecision::WaitUntil(ms(118)),
+        ),
+        (
+            "… then goes",
+            FlushInputs {
+                now: ms(118),
+                oldest: Some(ms(98)),
+                newest: Some(ms(98)),
+                pending_bytes: 13_000,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Linger),
+        ),
+        (
+            "a batch arriving slowly goes after the plain linger",
+            FlushInputs {
+                now: ms(185),
+                oldest: Some(ms(98)),
+                newest: Some(ms(180)),
+                pending_bytes: 20_000,
+                ..pending
+            },
+            FlushDecision::Now(FlushReason::Linger),
         ),
         (
             "… and never waits past fill_wait",

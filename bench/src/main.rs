@@ -143,6 +143,7 @@ async fn run_all(cli: &Cli) -> Vec<BenchResult> {
             .unwrap_or_default();
         let started = Instant::now();
         let load_before = load_average();
+        let cpu_before = cpu_times();
         let limit = time_limit(name, cli.quick);
         let outcome = tokio::time::timeout(limit, run_one(name, cli)).await;
         let (figures, mut notes, mut error) = match outcome {
@@ -159,6 +160,14 @@ async fn run_all(cli: &Cli) -> Vec<BenchResult> {
             "machine load average (1 min) at start {load_before}, at end {}",
             load_average()
         ));
+        // On a virtual machine the host may run other guests on our CPUs ("steal"): a run with
+        // much steal measured a slower machine than the figures' targets assume.
+        if let (Some(before), Some(after)) = (cpu_before, cpu_times()) {
+            notes.push(format!(
+                "CPU time stolen by the hypervisor during the run: {:.1}%",
+                steal_percent(before, after)
+            ));
+        }
         if let Ok(prefix) = std::env::var("BENCH_SHEETSYNC_PREFIX") {
             // A profiler around sheetsync changes its speed and hides its memory.
             error.get_or_insert(format!(
@@ -291,6 +300,32 @@ fn machine() -> Machine {
     }
 }
 
+/// (steal, total) jiffies of all CPUs from /proc/stat's `cpu` line.
+fn cpu_times() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().find(|line| line.starts_with("cpu "))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal [guest guest_nice, already in user/nice]
+    let steal = *fields.get(7)?;
+    let total = fields.iter().take(8).sum();
+    Some((steal, total))
+}
+
+/// Steal as a share of all CPU time between two `cpu_times` samples.
+fn steal_percent(before: (u64, u64), after: (u64, u64)) -> f64 {
+    let steal = after.0.saturating_sub(before.0) as f64;
+    let total = after.1.saturating_sub(before.1) as f64;
+    if total > 0.0 {
+        100.0 * steal / total
+    } else {
+        0.0
+    }
+}
+
 /// The 1-minute load average from /proc/loadavg.
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -315,5 +350,18 @@ fn git_commit() -> String {
         format!("{commit}+changes")
     } else {
         commit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::steal_percent;
+
+    #[test]
+    fn steal_is_a_share_of_the_cpu_time_between_samples() {
+        assert_eq!(steal_percent((10, 1_000), (30, 1_200)), 10.0);
+        assert_eq!(steal_percent((10, 1_000), (10, 1_000)), 0.0);
+        // A counter that went backwards (a new boot between samples) is not a negative share.
+        assert_eq!(steal_percent((50, 1_000), (10, 900)), 0.0);
     }
 }

@@ -54,6 +54,17 @@ pub enum CheckpointError {
         spreadsheet_id: String,
         reason: String,
     },
+    /// Read back between flushes, the stored checkpoint is another process's: a request of an
+    /// earlier process (a leader that died mid-request) was applied after this writer's
+    /// flushes (`sync/writer/fence.rs`). Transient: restart from what is stored.
+    #[error(
+        "the checkpoint stored in spreadsheet {spreadsheet_id} is now flush `{found}`, not this writer's last (`{expected}`): a request of another sheetsync process (an earlier leader, or one killed mid-request) was applied late; restarting from the stored checkpoint to write the later changes again"
+    )]
+    WrittenElsewhere {
+        spreadsheet_id: String,
+        expected: String,
+        found: String,
+    },
     #[error(transparent)]
     Sheets(#[from] SheetsError),
 }
@@ -62,6 +73,7 @@ impl CheckpointError {
     pub fn is_transient(&self) -> bool {
         match self {
             CheckpointError::Unreadable { .. } => false,
+            CheckpointError::WrittenElsewhere { .. } => true,
             CheckpointError::Sheets(error) => error.is_transient(),
         }
     }

@@ -10,7 +10,11 @@
 //!   an earlier one; a tab replaying transactions its checkpoint already covers skips them;
 //! - a flush that fails is not retried from memory beyond [`send_flush`]'s rules: the writer
 //!   returns the error and the pipeline restarts every stage from the stored checkpoints, which
-//!   is exact because the sheet and its checkpoint changed together or not at all.
+//!   is exact because the sheet and its checkpoint changed together or not at all;
+//! - a row a person added is placed where the sheet shows it, never by the row number its
+//!   delivery carried alone (`writer/placement.rs`);
+//! - a late request of an earlier process, applied over this writer's flushes, is noticed by
+//!   reading the checkpoint back, and the pipeline restarts from it (`writer/fence.rs`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,22 +27,25 @@ use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{
     decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
 };
-use super::layout::{KeyHash, TabLayout};
+use super::layout::TabLayout;
 use super::plan::{PlanError, TabSpec};
 use super::router::WriterMessage;
-use super::{RowKey, StructureNotifier};
+use super::StructureNotifier;
 use crate::channel;
-use crate::metrics::{FlushReason as MetricsFlushReason, QuotaKind};
+use crate::metrics::FlushReason as MetricsFlushReason;
 use crate::position::BinlogPosition;
 use crate::sheets::responses::BatchUpdateResponse;
 use crate::sheets::SheetsClient;
 use crate::status::Status;
 
+mod fence;
 mod flush;
+mod placement;
 mod report;
 mod schema;
 
 use flush::FlushJob;
+use placement::Placement;
 
 /// One mapping's tab as the writer tracks it.
 #[derive(Debug, Clone)]
@@ -92,10 +99,13 @@ pub struct FlushReport {
 }
 
 type FlushFuture = Pin<Box<dyn Future<Output = FlushOutcome> + Send>>;
+type FenceFuture = Pin<Box<dyn Future<Output = Result<StoredCheckpoint, CheckpointError>> + Send>>;
 
 struct FlushOutcome {
     layouts: Vec<TabLayout>,
     next: Checkpoint,
+    /// Placements the sheet showed at the flush's re-read: done.
+    confirmed: Vec<Placement>,
     result: Result<(Option<BatchUpdateResponse>, FlushReport), WriterError>,
 }
 
@@ -113,8 +123,10 @@ pub struct Writer {
     position_unsaved_since: Option<Instant>,
     /// Header renames waiting for the next flush: (tab, from, to).
     renames: Vec<(usize, String, String)>,
-    /// Keys placed by the webhook side while the layouts were out with a flush.
-    placements: Vec<(usize, RowKey, u32)>,
+    /// Rows people added that the sheet has not shown yet (`writer/placement.rs`).
+    placements: Vec<Placement>,
+    /// A placement arrived since the last flush: the next one re-reads the tab first.
+    placements_unchecked: bool,
     status: Option<Status>,
     flush_reason: Option<FlushReason>,
     /// Commit time of the oldest change pending (for lag), and of the one in flight.
@@ -149,6 +161,7 @@ impl Writer {
             position_unsaved_since: None,
             renames: Vec::new(),
             placements: Vec::new(),
+            placements_unchecked: false,
             status: None,
             flush_reason: None,
             oldest_commit: None,
@@ -173,9 +186,20 @@ impl Writer {
         hard_stop: CancellationToken,
     ) -> Result<(), WriterError> {
         let mut in_flight: Option<FlushFuture> = None;
+        // Read-backs of the stored checkpoint (`writer/fence.rs`), never beside a flush.
+        let mut fence_due = fence::schedule(Instant::now());
+        let mut fence_read: Option<FenceFuture> = None;
         let mut closed = false;
         loop {
             let now = Instant::now();
+            if in_flight.is_none()
+                && fence_read.is_none()
+                && !closed
+                && fence_due.front().is_some_and(|due| *due <= now)
+            {
+                fence_due.pop_front();
+                fence_read = Some(self.start_fence_read(hard_stop.clone()));
+            }
             let shutting_down = closed || shutdown.is_cancelled();
             let token_wait = self.client.quota().writes.time_until_available();
             let inputs = FlushInputs {
@@ -184,7 +208,7 @@ impl Writer {
                 newest: self.coalescer.newest(),
                 pending_bytes: self.coalescer.estimated_bytes(),
                 backlog: !receiver.is_empty(),
-                in_flight: in_flight.is_some(),
+                in_flight: in_flight.is_some() || fence_read.is_some(),
                 token_ready_at: (!token_wait.is_zero()).then(|| now + token_wait),
                 position_unsaved_since: self.position_unsaved_since,
                 shutting_down,
@@ -196,6 +220,11 @@ impl Writer {
                 }
                 FlushDecision::WaitUntil(at) => wake = Some(at),
                 _ => {}
+            }
+            if fence_read.is_none() {
+                if let Some(due) = fence_due.front() {
+                    wake = Some(wake.map_or(*due, |at: Instant| at.min(*due)));
+                }
             }
             if in_flight.is_none() && self.coalescer.is_empty() {
                 // Everything received is in the sheet: give the burst's memory back.
@@ -214,6 +243,10 @@ impl Writer {
                 outcome = async { match in_flight.as_mut() { Some(flush) => flush.await, None => std::future::pending().await } }, if in_flight.is_some() => {
                     in_flight = None;
                     self.finish_flush(outcome)?;
+                }
+                read = async { match fence_read.as_mut() { Some(read) => read.await, None => std::future::pending().await } }, if fence_read.is_some() => {
+                    fence_read = None;
+                    self.finish_fence_read(read)?;
                 }
                 message = receiver.recv(), if accepting => match message {
                     Some(message) => self.absorb(message.into_inner()),
@@ -287,31 +320,17 @@ impl Writer {
                 tab,
                 key,
                 sheet_row,
+                typed,
             } => {
-                self.placements.push((tab, key, sheet_row));
-                self.apply_placements();
-            }
-        }
-    }
-
-    /// Records rows the webhook side inserted, once the layouts are home (not out with a flush).
-    fn apply_placements(&mut self) {
-        if self.layouts.len() != self.tabs.len() {
-            return;
-        }
-        for (tab, key, sheet_row) in std::mem::take(&mut self.placements) {
-            if let Some(layout) = self.layouts.get_mut(tab) {
-                // Sheet row N is grid row N - 1.
-                let grid_row = sheet_row.saturating_sub(1);
-                // A row this writer appended there since the person typed: its whole-row write
-                // landed over the person's cells, so the sheet shows the writer's row. The new
-                // row is not placed; the insert's binlog image (forwarded with the person's
-                // cells, see `apply::echo`) appends it like any missing row.
-                let placed = KeyHash::of(&key);
-                let taken = layout.key_at(grid_row).is_some_and(|held| held != placed);
-                if layout.row_of(&key).is_none() && !taken {
-                    layout.set_key_at(grid_row, Some(key));
-                }
+                // Never placed on trust: the next flush re-reads the tab first.
+                self.placements.push(Placement {
+                    tab,
+                    key,
+                    sheet_row,
+                    typed,
+                    received: now,
+                });
+                self.placements_unchecked = true;
             }
         }
     }
@@ -352,13 +371,22 @@ impl Writer {
             .iter()
             .map(|tab| self.notifier.take_stale(&tab.mapping))
             .collect();
+        let reload = stale.iter().any(|stale| *stale) || self.placements_unchecked;
+        self.placements_unchecked = false;
+        placement::expire(&mut self.placements, Instant::now());
         let job = FlushJob {
             client: self.client.clone(),
             spreadsheet_id: self.spreadsheet_id.clone(),
             specs: self.tabs.iter().map(|tab| tab.spec.clone()).collect(),
             mappings: self.tabs.iter().map(|tab| tab.mapping.clone()).collect(),
             layouts: std::mem::take(&mut self.layouts),
-            reload: stale.iter().any(|stale| *stale),
+            reload,
+            // Re-placed after every re-read until the sheet shows them.
+            placements: if reload {
+                self.placements.clone()
+            } else {
+                Vec::new()
+            },
             renames: std::mem::take(&mut self.renames),
             store: self.stored.store_request(&next),
             batch,
@@ -369,7 +397,8 @@ impl Writer {
 
     fn finish_flush(&mut self, outcome: FlushOutcome) -> Result<(), WriterError> {
         self.layouts = outcome.layouts;
-        self.apply_placements();
+        self.placements
+            .retain(|placement| !outcome.confirmed.contains(placement));
         let (response, report) = outcome.result?;
         let reason = match self.flush_reason.take() {
             Some(FlushReason::Size) => MetricsFlushReason::Payload,
@@ -379,31 +408,7 @@ impl Writer {
             Some(FlushReason::Linger) | None => MetricsFlushReason::Linger,
         };
         crate::metrics::record_flush(reason, report.cells);
-        if let Some(status) = &self.status {
-            let now = std::time::SystemTime::now();
-            let lag = self.in_flight_oldest_commit.take().map(|seconds| {
-                now.duration_since(std::time::UNIX_EPOCH)
-                    .map(|elapsed| elapsed.as_secs_f64() - f64::from(seconds))
-                    .unwrap_or_default()
-                    .max(0.0)
-            });
-            for tab in &self.tabs {
-                let cells = report
-                    .cells_by_tab
-                    .get(&tab.mapping)
-                    .copied()
-                    .unwrap_or_default();
-                if cells > 0 {
-                    status.record_flush(&tab.mapping, cells as u64, now);
-                    status.record_request(&tab.mapping, QuotaKind::Write, now);
-                }
-                status.set_lag(&tab.mapping, lag.unwrap_or(0.0));
-            }
-            if let Some(position) = outcome.next.mappings.values().next() {
-                status.record_checkpoint(position.to_string(), now);
-            }
-            self.last_status_update = None;
-        }
+        self.report_flush(&report, &outcome.next);
         for tab in &mut self.tabs {
             if let Some(position) = outcome.next.mappings.get(&tab.mapping) {
                 tab.position = Some(position.clone());

@@ -6,11 +6,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sheetsync::sync::pipeline::RunOptions;
-use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{execute, table_rows, SyncBed};
-use crate::twoway_echo::{now_iso, post, two_way_config};
+use crate::twoway_echo::{now_iso, post, TwoWayService};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sheets_winning_value_ends_on_both_sides() {
@@ -22,16 +20,8 @@ async fn the_sheets_winning_value_ends_on_both_sides() {
         ],
     )
     .await;
-    let (config, port) = two_way_config(&bed);
-    let shutdown = CancellationToken::new();
-    let service = tokio::spawn(sheetsync::service::run(
-        config,
-        RunOptions {
-            heartbeat: Duration::from_secs(1),
-            ..RunOptions::default()
-        },
-        shutdown.clone(),
-    ));
+    let service = TwoWayService::start(&bed);
+    let port = service.port;
     let deadline = Instant::now() + Duration::from_secs(30);
     while bed.tab("People").len() < 3 {
         assert!(Instant::now() < deadline, "initial load");
@@ -84,6 +74,5 @@ async fn the_sheets_winning_value_ends_on_both_sides() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(30), service).await;
+    let _ = service.stop().await;
 }

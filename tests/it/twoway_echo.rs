@@ -41,6 +41,43 @@ pub fn two_way_config(bed: &SyncBed) -> (Config, u16) {
     (Config::from_toml(&text).expect("config"), port)
 }
 
+/// `sheetsync run`'s service in this process with [`two_way_config`]: the stream, and the
+/// webhook listening on `port`.
+pub struct TwoWayService {
+    pub port: u16,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), sheetsync::service::ServiceError>>,
+}
+
+impl TwoWayService {
+    pub fn start(bed: &SyncBed) -> TwoWayService {
+        let (config, port) = two_way_config(bed);
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(sheetsync::service::run(
+            config,
+            RunOptions {
+                heartbeat: Duration::from_secs(1),
+                ..RunOptions::default()
+            },
+            shutdown.clone(),
+        ));
+        TwoWayService {
+            port,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Graceful stop within 30 s; the service's result.
+    pub async fn stop(self) -> Result<(), sheetsync::service::ServiceError> {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.task)
+            .await
+            .expect("stops within 30 s")
+            .expect("task")
+    }
+}
+
 pub async fn post(port: u16, body: &Value) -> (u16, Value) {
     let body = serde_json::to_vec(body).expect("json");
     let timestamp = std::time::SystemTime::now()
@@ -95,16 +132,8 @@ async fn a_sheet_edit_reaches_mysql_and_echoes_nothing_but_the_databases_own_cha
         ],
     )
     .await;
-    let (config, port) = two_way_config(&bed);
-    let shutdown = CancellationToken::new();
-    let service = tokio::spawn(sheetsync::service::run(
-        config,
-        RunOptions {
-            heartbeat: Duration::from_secs(1),
-            ..RunOptions::default()
-        },
-        shutdown.clone(),
-    ));
+    let service = TwoWayService::start(&bed);
+    let port = service.port;
     wait_for_three_columns(&bed).await;
     // The initial load stores its checkpoint in a write of its own after the rows; counting
     // writes starts only once it is there (CI once counted it as an echo).
@@ -186,10 +215,6 @@ async fn a_sheet_edit_reaches_mysql_and_echoes_nothing_but_the_databases_own_cha
     // A replay of the same delivery is answered, not applied twice.
     let (status, _) = post(port, &message).await;
     assert_eq!(status, 200);
-    shutdown.cancel();
-    let result = tokio::time::timeout(Duration::from_secs(30), service)
-        .await
-        .expect("stops")
-        .expect("task");
+    let result = service.stop().await;
     assert!(result.is_ok(), "{result:?}");
 }

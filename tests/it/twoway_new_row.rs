@@ -8,11 +8,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sheetsync::sync::pipeline::RunOptions;
-use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{assert_no_key_twice, execute, try_wait_for_tab_to_equal_table, SyncBed};
-use crate::twoway_echo::{now_iso, post, two_way_config};
+use crate::twoway_echo::{now_iso, post, TwoWayService};
 
 const COLUMNS: &str = "id, name, qty";
 
@@ -26,16 +24,8 @@ async fn a_row_typed_where_the_writer_appends_ends_in_the_tab_once() {
         ],
     )
     .await;
-    let (config, port) = two_way_config(&bed);
-    let shutdown = CancellationToken::new();
-    let service = tokio::spawn(sheetsync::service::run(
-        config,
-        RunOptions {
-            heartbeat: Duration::from_secs(1),
-            ..RunOptions::default()
-        },
-        shutdown.clone(),
-    ));
+    let service = TwoWayService::start(&bed);
+    let port = service.port;
     let limit = Duration::from_secs(30);
     try_wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, limit)
         .await
@@ -96,6 +86,5 @@ async fn a_row_typed_where_the_writer_appends_ends_in_the_tab_once() {
         .await
         .unwrap_or_else(|difference| panic!("{difference}"));
     assert_no_key_twice(&bed.tab("People"));
-    shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(30), service).await;
+    let _ = service.stop().await;
 }

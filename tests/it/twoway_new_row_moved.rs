@@ -10,13 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 use sheets_emulator::person::{AddRow, RowSpan, WebhookTarget};
-use sheetsync::sync::pipeline::RunOptions;
-use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{
     assert_no_key_twice, try_wait_for_tab_to_equal_table, wait_past_the_load_allowance, SyncBed,
 };
-use crate::twoway_echo::{now_iso, post, two_way_config, SECRET};
+use crate::twoway_echo::{now_iso, post, TwoWayService, SECRET};
 
 const COLUMNS: &str = "id, name, qty";
 
@@ -30,16 +28,8 @@ async fn a_new_row_that_moved_before_its_delivery_lands_on_the_row_it_moved_to()
         ],
     )
     .await;
-    let (config, port) = two_way_config(&bed);
-    let shutdown = CancellationToken::new();
-    let service = tokio::spawn(sheetsync::service::run(
-        config,
-        RunOptions {
-            heartbeat: Duration::from_secs(1),
-            ..RunOptions::default()
-        },
-        shutdown.clone(),
-    ));
+    let service = TwoWayService::start(&bed);
+    let port = service.port;
     let limit = Duration::from_secs(30);
     try_wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, limit)
         .await
@@ -146,6 +136,5 @@ async fn a_new_row_that_moved_before_its_delivery_lands_on_the_row_it_moved_to()
         tab.iter().skip(1).all(|row| !row[0].is_empty()),
         "no keyless row: {tab:?}"
     );
-    shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(30), service).await;
+    let _ = service.stop().await;
 }

@@ -11,11 +11,9 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use serde_json::json;
 use sheets_emulator::control::LatencySettings;
-use sheetsync::sync::pipeline::RunOptions;
-use tokio_util::sync::CancellationToken;
 
 use crate::sync_support::{execute, table_rows, SyncBed};
-use crate::twoway_echo::{now_iso, post, two_way_config};
+use crate::twoway_echo::{now_iso, post, TwoWayService};
 
 fn paste(bed: &SyncBed, delivery: &str, name: &str, edited_at: &str) -> serde_json::Value {
     json!({
@@ -67,16 +65,8 @@ async fn a_paste_overwritten_by_the_stream_still_converges() {
         ],
     )
     .await;
-    let (config, port) = two_way_config(&bed);
-    let shutdown = CancellationToken::new();
-    let service = tokio::spawn(sheetsync::service::run(
-        config,
-        RunOptions {
-            heartbeat: Duration::from_secs(1),
-            ..RunOptions::default()
-        },
-        shutdown.clone(),
-    ));
+    let service = TwoWayService::start(&bed);
+    let port = service.port;
     wait_both(&bed, "ada").await;
     let control = &bed.emulator.state.control;
 
@@ -121,8 +111,7 @@ async fn a_paste_overwritten_by_the_stream_still_converges() {
         .await
         .expect("conflicts");
     assert_eq!(recorded.as_deref(), Some("database"));
-    shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(30), service).await;
+    let _ = service.stop().await;
 }
 
 /// Waits until the sheet shows `name` in the first data row.

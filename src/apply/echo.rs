@@ -51,11 +51,7 @@ pub struct InsertedRow {
     pub table: TableName,
     /// The new row's key values (key order).
     pub key: Vec<Value>,
-    /// The sheet row the message named: where the row was when the person typed it. Rows
-    /// above it may have moved since; `typed` lets the writer find it again.
     pub sheet_row: u32,
-    /// The cells the person typed (the marker's non-key columns), as the database stored them.
-    pub typed: Vec<(String, Value)>,
 }
 
 /// See the module documentation.
@@ -103,17 +99,10 @@ pub fn filter_echo(transaction: &Transaction, origin: &str) -> EchoFiltered {
                 let key = key_names(entry)
                     .filter_map(|name| after.get(name).cloned())
                     .collect();
-                let typed = entry
-                    .columns
-                    .keys()
-                    .filter(|column| !key_names(entry).any(|name| name == column.as_str()))
-                    .filter_map(|column| Some((column.clone(), after.get(column)?.clone())))
-                    .collect();
                 filtered.inserted_rows.push(InsertedRow {
                     table: change.table.clone(),
                     key,
                     sheet_row,
-                    typed,
                 });
             }
         }

@@ -105,6 +105,16 @@ pub struct WriteBack {
     pub whole_row: bool,
 }
 
+/// "Sheet row `sheet_row` (1-based, as people see it) now holds `key`": a row a person added
+/// that the webhook side inserted into the table. The binlog echo of that insert is dropped, so
+/// without this the writer would not know the row exists and would append it a second time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyPlaced {
+    pub mapping: String,
+    pub key: RowKey,
+    pub sheet_row: u32,
+}
+
 /// "The sheet's rows were inserted, removed or sorted": the writer re-reads the key column of
 /// a stale mapping before its next flush (DESIGN §2.6). Cheap to clone; shared by the webhook
 /// side (which marks) and the writers (which take).

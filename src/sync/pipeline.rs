@@ -26,7 +26,7 @@ use super::router::{Router, WriterMessage};
 use super::snapshot::Snapshot;
 use super::tabs::load_layouts;
 use super::writer::Writer;
-use super::WriteBack;
+use super::{KeyPlaced, WriteBack};
 use crate::binlog::{BinlogSource, SourceOptions};
 use crate::cell::CellOptions;
 use crate::channel;
@@ -276,6 +276,13 @@ async fn run_once(
                     }
                 }
             }
+            placed = async { match extensions.key_placed.as_mut() { Some(receiver) => receiver.recv().await, None => std::future::pending().await } } => {
+                if let Some(KeyPlaced { mapping, key, sheet_row }) = placed {
+                    if let Some(&(writer, tab)) = mapping_targets.get(&mapping) {
+                        deliver(&senders[writer], WriterMessage::KeyPlaced { tab, key, sheet_row }).await;
+                    }
+                }
+            }
             item = source.next() => {
                 let transaction = match item {
                     None => break Err(PipelineError::Config("the binlog stream ended".into())),
@@ -291,7 +298,7 @@ async fn run_once(
                     let filtered = crate::apply::echo::filter_echo(&transaction, origin);
                     metrics::counter!(crate::metrics::ECHOES_SUPPRESSED_TOTAL).increment(filtered.suppressed as u64);
                     for inserted in &filtered.inserted_rows {
-                        for (writer, message) in router.key_placed(&inserted.table, &inserted.key, inserted.sheet_row, &inserted.typed) {
+                        for (writer, message) in router.key_placed(&inserted.table, &inserted.key, inserted.sheet_row) {
                             deliver(&senders[writer], message).await;
                         }
                     }

@@ -62,13 +62,11 @@ pub enum WriterMessage {
         /// See [`super::WriteBack::whole_row`].
         whole_row: bool,
     },
-    /// A row a person added now has `key`; it was at 1-based `sheet_row` when they typed it,
-    /// and holds `typed` (column, canonical cell text) unless they changed it since.
+    /// A row a person added now has `key` at 1-based `sheet_row`.
     KeyPlaced {
         tab: TabIndex,
         key: RowKey,
         sheet_row: u32,
-        typed: Vec<(Arc<str>, String)>,
     },
 }
 
@@ -85,15 +83,7 @@ impl WriterMessage {
                 WriterMessage::WriteBack {
                     key: row, cells, ..
                 } => key(row) + cells.len() * std::mem::size_of::<(Arc<str>, CellData)>(),
-                WriterMessage::KeyPlaced {
-                    key: row, typed, ..
-                } => {
-                    key(row)
-                        + typed
-                            .iter()
-                            .map(|(_, text)| text.capacity() + 40)
-                            .sum::<usize>()
-                }
+                WriterMessage::KeyPlaced { key: row, .. } => key(row),
             }
     }
 }
@@ -140,7 +130,6 @@ impl Router {
         table: &TableName,
         key: &[crate::value::Value],
         sheet_row: u32,
-        typed: &[(String, crate::value::Value)],
     ) -> Vec<(usize, WriterMessage)> {
         let key = RowKey(key.iter().map(|value| self.key_text(value)).collect());
         self.by_table
@@ -149,24 +138,12 @@ impl Router {
             .flatten()
             .map(|&index| {
                 let route = &self.routes[index];
-                let typed = typed
-                    .iter()
-                    .filter(|(column, _)| {
-                        route.columns.as_ref().is_none_or(|columns| {
-                            columns
-                                .iter()
-                                .any(|synced| synced.as_ref() == column.as_str())
-                        })
-                    })
-                    .map(|(column, value)| (Arc::from(column.as_str()), self.key_text(value)))
-                    .collect();
                 (
                     route.writer,
                     WriterMessage::KeyPlaced {
                         tab: route.tab,
                         key: key.clone(),
                         sheet_row,
-                        typed,
                     },
                 )
             })

@@ -11,8 +11,6 @@
 //! - a flush that fails is not retried from memory beyond [`send_flush`]'s rules: the writer
 //!   returns the error and the pipeline restarts every stage from the stored checkpoints, which
 //!   is exact because the sheet and its checkpoint changed together or not at all;
-//! - a row a person added is placed where the sheet shows it, never by the row number its
-//!   delivery carried alone (`writer/placement.rs`);
 //! - a late request of an earlier process, applied over this writer's flushes, is noticed by
 //!   reading the checkpoint back, and the pipeline restarts from it (`writer/fence.rs`).
 
@@ -27,10 +25,10 @@ use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{
     decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
 };
-use super::layout::TabLayout;
+use super::layout::{KeyHash, TabLayout};
 use super::plan::{PlanError, TabSpec};
 use super::router::WriterMessage;
-use super::StructureNotifier;
+use super::{RowKey, StructureNotifier};
 use crate::channel;
 use crate::metrics::FlushReason as MetricsFlushReason;
 use crate::position::BinlogPosition;
@@ -40,12 +38,10 @@ use crate::status::Status;
 
 mod fence;
 mod flush;
-mod placement;
 mod report;
 mod schema;
 
 use flush::FlushJob;
-use placement::Placement;
 
 /// One mapping's tab as the writer tracks it.
 #[derive(Debug, Clone)]
@@ -104,8 +100,6 @@ type FenceFuture = Pin<Box<dyn Future<Output = Result<StoredCheckpoint, Checkpoi
 struct FlushOutcome {
     layouts: Vec<TabLayout>,
     next: Checkpoint,
-    /// Placements the sheet showed at the flush's re-read: done.
-    confirmed: Vec<Placement>,
     result: Result<(Option<BatchUpdateResponse>, FlushReport), WriterError>,
 }
 
@@ -123,10 +117,8 @@ pub struct Writer {
     position_unsaved_since: Option<Instant>,
     /// Header renames waiting for the next flush: (tab, from, to).
     renames: Vec<(usize, String, String)>,
-    /// Rows people added that the sheet has not shown yet (`writer/placement.rs`).
-    placements: Vec<Placement>,
-    /// A placement arrived since the last flush: the next one re-reads the tab first.
-    placements_unchecked: bool,
+    /// Keys placed by the webhook side while the layouts were out with a flush.
+    placements: Vec<(usize, RowKey, u32)>,
     status: Option<Status>,
     flush_reason: Option<FlushReason>,
     /// Commit time of the oldest change pending (for lag), and of the one in flight.
@@ -161,7 +153,6 @@ impl Writer {
             position_unsaved_since: None,
             renames: Vec::new(),
             placements: Vec::new(),
-            placements_unchecked: false,
             status: None,
             flush_reason: None,
             oldest_commit: None,
@@ -320,17 +311,31 @@ impl Writer {
                 tab,
                 key,
                 sheet_row,
-                typed,
             } => {
-                // Never placed on trust: the next flush re-reads the tab first.
-                self.placements.push(Placement {
-                    tab,
-                    key,
-                    sheet_row,
-                    typed,
-                    received: now,
-                });
-                self.placements_unchecked = true;
+                self.placements.push((tab, key, sheet_row));
+                self.apply_placements();
+            }
+        }
+    }
+
+    /// Records rows the webhook side inserted, once the layouts are home (not out with a flush).
+    fn apply_placements(&mut self) {
+        if self.layouts.len() != self.tabs.len() {
+            return;
+        }
+        for (tab, key, sheet_row) in std::mem::take(&mut self.placements) {
+            if let Some(layout) = self.layouts.get_mut(tab) {
+                // Sheet row N is grid row N - 1.
+                let grid_row = sheet_row.saturating_sub(1);
+                // A row this writer appended there since the person typed: its whole-row write
+                // landed over the person's cells, so the sheet shows the writer's row. The new
+                // row is not placed; the insert's binlog image (forwarded with the person's
+                // cells, see `apply::echo`) appends it like any missing row.
+                let placed = KeyHash::of(&key);
+                let taken = layout.key_at(grid_row).is_some_and(|held| held != placed);
+                if layout.row_of(&key).is_none() && !taken {
+                    layout.set_key_at(grid_row, Some(key));
+                }
             }
         }
     }
@@ -371,22 +376,13 @@ impl Writer {
             .iter()
             .map(|tab| self.notifier.take_stale(&tab.mapping))
             .collect();
-        let reload = stale.iter().any(|stale| *stale) || self.placements_unchecked;
-        self.placements_unchecked = false;
-        placement::expire(&mut self.placements, Instant::now());
         let job = FlushJob {
             client: self.client.clone(),
             spreadsheet_id: self.spreadsheet_id.clone(),
             specs: self.tabs.iter().map(|tab| tab.spec.clone()).collect(),
             mappings: self.tabs.iter().map(|tab| tab.mapping.clone()).collect(),
             layouts: std::mem::take(&mut self.layouts),
-            reload,
-            // Re-placed after every re-read until the sheet shows them.
-            placements: if reload {
-                self.placements.clone()
-            } else {
-                Vec::new()
-            },
+            reload: stale.iter().any(|stale| *stale),
             renames: std::mem::take(&mut self.renames),
             store: self.stored.store_request(&next),
             batch,
@@ -397,8 +393,7 @@ impl Writer {
 
     fn finish_flush(&mut self, outcome: FlushOutcome) -> Result<(), WriterError> {
         self.layouts = outcome.layouts;
-        self.placements
-            .retain(|placement| !outcome.confirmed.contains(placement));
+        self.apply_placements();
         let (response, report) = outcome.result?;
         let reason = match self.flush_reason.take() {
             Some(FlushReason::Size) => MetricsFlushReason::Payload,

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use crate::binlog::Transaction;
 use crate::sheets::SheetsClient;
 use crate::status::Status;
-use crate::sync::{RowKey, StructureNotifier, WriteBack};
+use crate::sync::{KeyPlaced, RowKey, StructureNotifier, WriteBack};
 
 /// Drops (parts of) transactions sheetsync itself wrote.
 pub type EchoFilter = Box<dyn Fn(Transaction) -> Transaction + Send + Sync>;
@@ -25,6 +25,7 @@ pub type TabRewriteHook = Box<dyn Fn(&str, Option<i64>) + Send + Sync>;
 pub struct Extensions {
     pub notifier: StructureNotifier,
     pub write_back: Option<mpsc::Receiver<WriteBack>>,
+    pub key_placed: Option<mpsc::Receiver<KeyPlaced>>,
     /// Identity when None.
     pub echo_filter: Option<EchoFilter>,
     /// The origin sheetsync's own MySQL writes carry in their echo marker: transactions marked

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::placement::{decide, read_typed_columns, Placement, PlacementDecision};
 use super::{FlushOutcome, FlushReport, WriterError};
 use crate::sheets::responses::BatchUpdateResponse;
 use crate::sheets::SheetsClient;
@@ -24,8 +23,6 @@ pub(super) struct FlushJob {
     pub(super) mappings: Vec<String>,
     pub(super) layouts: Vec<TabLayout>,
     pub(super) reload: bool,
-    /// Rows people added, not yet seen in the sheet: placed after the reload (`placement.rs`).
-    pub(super) placements: Vec<Placement>,
     pub(super) renames: Vec<(usize, String, String)>,
     pub(super) store: crate::sheets::model::Request,
     pub(super) batch: PendingBatch,
@@ -34,19 +31,16 @@ pub(super) struct FlushJob {
 
 impl FlushJob {
     pub(super) async fn run(mut self, cancel: CancellationToken) -> FlushOutcome {
-        let mut confirmed = Vec::new();
-        let result = self.execute(&mut confirmed, &cancel).await;
+        let result = self.execute(&cancel).await;
         FlushOutcome {
             layouts: self.layouts,
             next: self.next,
-            confirmed,
             result,
         }
     }
 
     async fn execute(
         &mut self,
-        confirmed: &mut Vec<Placement>,
         cancel: &CancellationToken,
     ) -> Result<(Option<BatchUpdateResponse>, FlushReport), WriterError> {
         if self.reload {
@@ -56,7 +50,6 @@ impl FlushJob {
                     spreadsheet_id: self.spreadsheet_id.clone(),
                     source: source.into(),
                 })?;
-            *confirmed = self.place(cancel).await?;
         }
         // Planning changes the layouts in place; they keep the changes only once the sheet took
         // the requests, and are exactly as before otherwise (the writer then stops and the
@@ -76,45 +69,6 @@ impl FlushJob {
             }
         }
         result
-    }
-
-    /// Places the rows people added in the fresh layouts; returns the placements the sheet
-    /// already shows (done).
-    async fn place(&mut self, cancel: &CancellationToken) -> Result<Vec<Placement>, WriterError> {
-        if self.placements.is_empty() {
-            return Ok(Vec::new());
-        }
-        let titles: Vec<String> = self.specs.iter().map(|spec| spec.title.clone()).collect();
-        let typed_columns = read_typed_columns(
-            &self.client,
-            &self.spreadsheet_id,
-            &self.layouts,
-            &titles,
-            &self.placements,
-            cancel,
-        )
-        .await
-        .map_err(|source| WriterError::Sheets {
-            spreadsheet_id: self.spreadsheet_id.clone(),
-            source: source.into(),
-        })?;
-        let mut confirmed = Vec::new();
-        for placement in std::mem::take(&mut self.placements) {
-            let (Some(layout), Some(columns)) = (
-                self.layouts.get_mut(placement.tab),
-                typed_columns.get(placement.tab),
-            ) else {
-                continue;
-            };
-            match decide(layout, &placement, columns) {
-                PlacementDecision::InSheet => confirmed.push(placement),
-                PlacementDecision::At(grid_row) => {
-                    layout.set_key_at(grid_row, Some(placement.key.clone()));
-                }
-                PlacementDecision::Nowhere => {}
-            }
-        }
-        Ok(confirmed)
     }
 
     async fn plan_and_send(

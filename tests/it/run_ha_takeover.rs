@@ -155,14 +155,7 @@ async fn the_standby_takes_over_after_kill_minus_nine_and_two_never_write() {
     assert_eq!(role(&second).await.as_deref(), Some("leader"));
 
     burst.await.expect("burst");
-    let converged = try_wait_for_tab_to_equal_table(
-        &bed,
-        "Burst",
-        "burst",
-        "id, name, qty",
-        Duration::from_secs(90),
-    )
-    .await;
+    let converged = tab_converged(&bed).await;
     sampling.store(false, Ordering::Relaxed);
     sampler.await.expect("sampler");
     if let Err(message) = converged {
@@ -217,14 +210,7 @@ async fn the_standby_takes_over_after_kill_minus_nine_and_two_never_write() {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let repaired = try_wait_for_tab_to_equal_table(
-            &bed,
-            "Burst",
-            "burst",
-            "id, name, qty",
-            Duration::from_secs(90),
-        )
-        .await;
+        let repaired = tab_converged(&bed).await;
         if let Err(message) = repaired {
             panic!("{message}\nsecond log:\n{}", second.log_tail(6000));
         }
@@ -237,6 +223,18 @@ async fn the_standby_takes_over_after_kill_minus_nine_and_two_never_write() {
         logged.last(),
         "the stored checkpoint is the last flush applied"
     );
+}
+
+/// Waits up to 90 s for the tab to equal the table; `Err` says how they differ.
+async fn tab_converged(bed: &SyncBed) -> Result<(), String> {
+    try_wait_for_tab_to_equal_table(
+        bed,
+        "Burst",
+        "burst",
+        "id, name, qty",
+        Duration::from_secs(90),
+    )
+    .await
 }
 
 /// (first is leader, second is leader), a process that does not answer counting as not.

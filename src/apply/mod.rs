@@ -145,6 +145,10 @@ impl MysqlApply {
                 "origin {origin:?} must be 1 to 64 ASCII characters (it is stored in echo markers)"
             )));
         }
+        if mappings.iter().any(|mapping| mapping.deletes) {
+            // Removed rows are found by the keys the tab held: also those the writer appended.
+            options.structure.track_written_keys();
+        }
         let inner = Arc::new(Inner {
             pool,
             display: cells::SheetDisplay::from_options(&options.cells),

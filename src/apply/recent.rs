@@ -153,6 +153,23 @@ impl KnownKeys {
         }
     }
 
+    /// What the writer did since the last call: keys it wrote into the tab are known, keys
+    /// whose row it removed are not.
+    pub fn absorb_written(&self, mapping: &str, written: HashMap<RowKey, bool>) {
+        if written.is_empty() {
+            return;
+        }
+        let mut known = lock(&self.keys);
+        let set = known.entry(mapping.to_string()).or_default();
+        for (key, present) in written {
+            if present {
+                set.insert(key);
+            } else {
+                set.remove(&key);
+            }
+        }
+    }
+
     /// Known keys of `mapping` that are not in `present`.
     pub fn missing_from(&self, mapping: &str, present: &HashSet<RowKey>) -> Vec<RowKey> {
         let known = lock(&self.keys);

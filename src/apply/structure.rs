@@ -9,8 +9,8 @@
 //!    unreadable read never deletes anything (a failed Sheets read answers 503 so the script
 //!    retries);
 //! 3. the key was seen in this tab before (read from the tab from the webhook's start until it
-//!    holds the initial load, `seed.rs`; in an earlier snapshot, an edit, or an insert by
-//!    sheetsync) and is now in neither the read nor the snapshot — a row merely absent from the
+//!    holds the initial load, `seed.rs`; in an earlier snapshot, an edit, an insert by
+//!    sheetsync, or a flush of the writer that put its row in the tab) and is now in neither the read nor the snapshot — a row merely absent from the
 //!    sheet (not appended yet by the writer, inserted by another program) is never deleted;
 //! 4. it is not a row sheetsync inserted in the last minutes (its key may not be written yet).
 //!
@@ -43,6 +43,8 @@ pub(super) async fn apply_structure(
     let mapping = &report.mapping;
     let message = &report.message;
     inner.options.structure.mark_stale(&mapping.name);
+    let written = inner.options.structure.take_written(&mapping.name);
+    inner.known.absorb_written(&mapping.name, written);
     let table = inner
         .table(mapping, false)
         .await

@@ -24,7 +24,7 @@ pub mod snapshot;
 pub mod tabs;
 pub mod writer;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::sheets::model::{CellData, ExtendedValue};
@@ -118,10 +118,21 @@ pub struct KeyPlaced {
 /// "The sheet's rows were inserted, removed or sorted": the writer re-reads the key column of
 /// a stale mapping before its next flush (DESIGN §2.6). Cheap to clone; shared by the webhook
 /// side (which marks) and the writers (which take).
+///
+/// It also carries which keys the writers put into or took out of each tab, for the webhook
+/// side's record of the keys a tab holds: a person removing a row the writer appended since
+/// the last structure report must still delete it from the table. Recorded only once the
+/// webhook side asked ([`StructureNotifier::track_written_keys`]): without it nobody reads
+/// them, and a million-row burst must not keep its keys.
 #[derive(Debug, Clone, Default)]
 pub struct StructureNotifier {
     stale: Arc<Mutex<HashSet<String>>>,
+    /// Mapping → key → true when the key was written into the tab, false when its row was
+    /// removed; the last flush wins. `None` while nobody tracks.
+    written: Arc<Mutex<Option<WrittenKeys>>>,
 }
+
+type WrittenKeys = HashMap<String, HashMap<RowKey, bool>>;
 
 impl StructureNotifier {
     /// Marks the mapping's row index stale.
@@ -137,6 +148,40 @@ impl StructureNotifier {
             .lock()
             .map(|mut stale| stale.remove(mapping))
             .unwrap_or(false)
+    }
+
+    /// From now on, [`StructureNotifier::written`] records keys for
+    /// [`StructureNotifier::take_written`].
+    pub fn track_written_keys(&self) {
+        if let Ok(mut written) = self.written.lock() {
+            written.get_or_insert_with(HashMap::new);
+        }
+    }
+
+    /// True when someone takes the written keys (the writer collects them only then).
+    pub fn tracks_written_keys(&self) -> bool {
+        self.written
+            .lock()
+            .map(|written| written.is_some())
+            .unwrap_or(false)
+    }
+
+    /// A flush the sheet took wrote these keys' rows (`true`) or removed them (`false`).
+    pub fn written(&self, mapping: &str, keys: impl IntoIterator<Item = (RowKey, bool)>) {
+        if let Ok(mut written) = self.written.lock() {
+            if let Some(written) = written.as_mut() {
+                written.entry(mapping.to_string()).or_default().extend(keys);
+            }
+        }
+    }
+
+    /// The keys written or removed since the last call, for `mapping`.
+    pub fn take_written(&self, mapping: &str) -> HashMap<RowKey, bool> {
+        self.written
+            .lock()
+            .ok()
+            .and_then(|mut written| written.as_mut()?.remove(mapping))
+            .unwrap_or_default()
     }
 }
 
@@ -175,5 +220,23 @@ mod tests {
         notifier.clone().mark_stale("orders");
         assert!(notifier.take_stale("orders"));
         assert!(!notifier.take_stale("orders"));
+    }
+
+    #[test]
+    fn written_keys_are_kept_only_while_tracked_and_the_last_flush_wins() {
+        let notifier = StructureNotifier::default();
+        let key = |text: &str| RowKey(vec![text.to_string()]);
+        notifier.written("orders", [(key("1"), true)]);
+        assert!(!notifier.tracks_written_keys());
+        assert!(notifier.take_written("orders").is_empty(), "untracked");
+        notifier.clone().track_written_keys();
+        assert!(notifier.tracks_written_keys());
+        notifier.written("orders", [(key("1"), true), (key("2"), true)]);
+        notifier.written("orders", [(key("1"), false)]);
+        let taken = notifier.take_written("orders");
+        assert_eq!(taken.get(&key("1")), Some(&false));
+        assert_eq!(taken.get(&key("2")), Some(&true));
+        assert!(notifier.take_written("orders").is_empty(), "taken once");
+        assert!(notifier.take_written("customers").is_empty());
     }
 }

@@ -92,6 +92,9 @@ pub struct FlushReport {
     pub cells_by_tab: std::collections::HashMap<String, usize>,
     pub rows_appended: usize,
     pub rows_deleted: usize,
+    /// (tab, key, true: its row is in the sheet now, false: removed), when the webhook side
+    /// tracks keys ([`StructureNotifier::track_written_keys`]).
+    pub written_keys: Vec<(usize, RowKey, bool)>,
 }
 
 type FlushFuture = Pin<Box<dyn Future<Output = FlushOutcome> + Send>>;
@@ -387,6 +390,7 @@ impl Writer {
             store: self.stored.store_request(&next),
             batch,
             next,
+            collect_keys: self.notifier.tracks_written_keys(),
         };
         Box::pin(job.run(cancel))
     }
@@ -404,6 +408,11 @@ impl Writer {
         };
         crate::metrics::record_flush(reason, report.cells);
         self.report_flush(&report, &outcome.next);
+        for (tab, key, present) in report.written_keys {
+            if let Some(tab) = self.tabs.get(tab) {
+                self.notifier.written(&tab.mapping, [(key, present)]);
+            }
+        }
         for tab in &mut self.tabs {
             if let Some(position) = outcome.next.mappings.get(&tab.mapping) {
                 tab.position = Some(position.clone());

@@ -21,7 +21,8 @@ use sheetsync_testbed::MariaDb;
 
 use crate::converge_profile::{Profile, DEFAULT_ACTIONS, ROW_DELETE_ACTIONS, ROW_DELETE_SECONDS};
 use crate::converge_support::{
-    person_action, provoke_conflict, random_statements, table_ids, transaction, Counters, Service,
+    keep_forensics, person_action, provoke_conflict, random_statements, table_ids, transaction,
+    Counters, Service,
 };
 use crate::sheets_support::writes_since;
 use crate::support::write_config;
@@ -155,7 +156,8 @@ async fn run(profile: Profile, summary_file: &str) {
                     .await;
                 }
                 if round % 15 == 0 && adding {
-                    let _ = emulator.person().retry().await;
+                    let result = emulator.person().retry().await;
+                    counters.note_person("retry".into(), &result);
                 }
                 tokio::time::sleep(Duration::from_millis(random.u64(30..200))).await;
             }
@@ -310,10 +312,20 @@ async fn run(profile: Profile, summary_file: &str) {
         "peak_rss_kb": counters.peak_rss_kilobytes.load(Ordering::Relaxed),
     });
     println!("CONVERGE_SUMMARY {summary}");
-    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/converge");
-    std::fs::create_dir_all(&directory).expect("summary directory");
-    std::fs::write(directory.join(summary_file), format!("{summary:#}\n")).expect("summary");
+    let summary_directory =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/converge");
+    std::fs::create_dir_all(&summary_directory).expect("summary directory");
+    std::fs::write(
+        summary_directory.join(summary_file),
+        format!("{summary:#}\n"),
+    )
+    .expect("summary");
 
+    keep_forensics(
+        &bed.emulator.state,
+        &counters,
+        &directory.path().join("sheetsync.log"),
+    );
     if let Err(difference) = converged {
         panic!(
             "{difference}\nsummary: {summary}\nsheetsync log tail:\n{}",

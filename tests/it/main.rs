@@ -69,6 +69,7 @@ mod sync_support;
 mod sync_two_spreadsheets;
 mod sync_types;
 mod twoway_conflict;
+mod twoway_delete_appended;
 mod twoway_echo;
 mod twoway_new_row;
 mod twoway_paste;

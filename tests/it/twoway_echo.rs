@@ -33,11 +33,16 @@ pub fn now_iso() -> String {
 /// The bed's config for the `people` → `People` mapping with the webhook on a free port and
 /// this file's secret: what every two-way scenario runs.
 pub fn two_way_config(bed: &SyncBed) -> (Config, u16) {
+    two_way_config_with(bed, "")
+}
+
+/// [`two_way_config`] with `mapping_lines` (e.g. `deletes = true\n`) added to the mapping.
+pub fn two_way_config_with(bed: &SyncBed, mapping_lines: &str) -> (Config, u16) {
     let port = free_port();
     let text = bed.config_text(&[("people", "People")], "").replace(
         "[webhook]\nlisten = \"127.0.0.1:0\"",
         &format!("[webhook]\nlisten = \"127.0.0.1:{port}\"\nsecret = \"{SECRET}\""),
-    );
+    ) + mapping_lines;
     (Config::from_toml(&text).expect("config"), port)
 }
 
@@ -51,7 +56,12 @@ pub struct TwoWayService {
 
 impl TwoWayService {
     pub fn start(bed: &SyncBed) -> TwoWayService {
-        let (config, port) = two_way_config(bed);
+        TwoWayService::start_with(bed, "")
+    }
+
+    /// [`TwoWayService::start`] with `mapping_lines` added to the mapping.
+    pub fn start_with(bed: &SyncBed, mapping_lines: &str) -> TwoWayService {
+        let (config, port) = two_way_config_with(bed, mapping_lines);
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(sheetsync::service::run(
             config,

@@ -10,7 +10,7 @@ use super::{FlushOutcome, FlushReport, WriterError};
 use crate::sheets::responses::BatchUpdateResponse;
 use crate::sheets::SheetsClient;
 use crate::sync::checkpoint::Checkpoint;
-use crate::sync::coalesce::PendingBatch;
+use crate::sync::coalesce::{PendingBatch, RowUpdate};
 use crate::sync::layout::{Mark, TabLayout};
 use crate::sync::plan::{plan_tab, TabSpec};
 use crate::sync::send::send_flush;
@@ -27,6 +27,8 @@ pub(super) struct FlushJob {
     pub(super) store: crate::sheets::model::Request,
     pub(super) batch: PendingBatch,
     pub(super) next: Checkpoint,
+    /// Report which keys the flush wrote or removed ([`FlushReport::written_keys`]).
+    pub(super) collect_keys: bool,
 }
 
 impl FlushJob {
@@ -116,6 +118,19 @@ impl FlushJob {
             spreadsheet_id: self.spreadsheet_id.clone(),
             source,
         })?;
+        if self.collect_keys {
+            for tab in 0..self.specs.len() {
+                for (key, row) in self.batch.tab_rows(tab) {
+                    let present = match row.update {
+                        RowUpdate::Upsert { .. } => true,
+                        RowUpdate::Delete => false,
+                        // Cells only: written where the key already is, or dropped.
+                        RowUpdate::Cells { .. } => continue,
+                    };
+                    report.written_keys.push((tab, key.clone(), present));
+                }
+            }
+        }
         Ok((response, report))
     }
 }

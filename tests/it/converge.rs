@@ -73,6 +73,11 @@ async fn run(profile: Profile, summary_file: &str) {
         ],
     )
     .await;
+    // Whole bodies in the request log, so `target/converge/forensics` can replay every flush.
+    bed.emulator
+        .state
+        .control
+        .set_logged_body_limit(2 * 1024 * 1024);
     let port = free_port();
     let text = bed
         .config_text(&[("items", SHEET)], "write_requests_per_minute = 1200")

@@ -450,8 +450,22 @@ pub fn keep_forensics(emulator: &EmulatorState, counters: &Counters, log: &Path)
         .filter(|entry| entry.method != "GET")
         .map(|entry| {
             format!(
-                "#{} {} {} {} {}",
-                entry.seq, entry.status, entry.method, entry.path, entry.body
+                "#{} {} {}{} {} {} {}",
+                entry.seq,
+                entry.completed_unix_ms,
+                entry.status,
+                if entry
+                    .fault
+                    .as_deref()
+                    .is_some_and(|fault| fault.contains("after"))
+                {
+                    "-applied"
+                } else {
+                    ""
+                },
+                entry.method,
+                entry.path,
+                entry.body
             )
         })
         .collect();

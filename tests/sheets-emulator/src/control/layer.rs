@@ -79,6 +79,7 @@ pub async fn control_layer(
         class,
         client_email: outcome.client_email,
         fault: outcome.fault,
+        completed_unix_ms: 0,
     });
     outcome.response
 }

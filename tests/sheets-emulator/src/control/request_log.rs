@@ -34,6 +34,10 @@ pub struct LoggedRequest {
     pub client_email: Option<String>,
     /// `"503 before apply"` / `"500 after apply"` when the response is an injected fault.
     pub fault: Option<String>,
+    /// When the call was logged (it completed), milliseconds since the Unix epoch: lines the
+    /// log up with other clocks, e.g. the convergence harness's trace.
+    #[serde(default)]
+    pub completed_unix_ms: u64,
 }
 
 /// Counts of calls by status and class, since the last clear.
@@ -63,6 +67,10 @@ impl RequestLog {
     pub fn record(&mut self, mut entry: LoggedRequest) -> u64 {
         self.last_seq += 1;
         entry.seq = self.last_seq;
+        entry.completed_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_millis() as u64)
+            .unwrap_or_default();
         let class = class_name(entry.class).to_string();
         let status = entry.status.to_string();
         let summary = &mut self.summary;

@@ -124,7 +124,13 @@ function describeAnswer_(answer) {
   return (answer.status === 0 ? 'no response' : 'HTTP ' + answer.status) + ': ' + String(answer.text).slice(0, 300);
 }
 
-/** Write keys the service gave to inserted rows, where the row is still the one that was sent. */
+/**
+ * Write keys the service gave to inserted rows, into the row that was sent. When rows above it
+ * were deleted, inserted or sorted before the answer came back (a queued delivery, or a person
+ * quicker than the network), the row is found again by content: the nearest row whose key cells
+ * are empty and which still holds every value that was sent. A typed row left keyless would be
+ * inserted again by its next edit and leave the service's row without a place in the sheet.
+ */
 function writeInsertedKeys_(message, answer) {
   var inserted = (answer.results || []).filter(function (result) {
     return result.status === 'inserted' && result.key;
@@ -146,7 +152,13 @@ function writeInsertedKeys_(message, answer) {
     var header = readHeader_(sheet, sheet.getLastColumn());
     inserted.forEach(function (result) {
       var sent = message.rows.filter(function (row) { return row.row === result.row; })[0];
-      if (!sent || !rowStillHolds_(sheet, header, result.row, sent, timeZone)) {
+      var rowNumber = null;
+      if (sent && rowStillHolds_(sheet, header, result.row, sent, timeZone)) {
+        rowNumber = result.row;
+      } else if (sent) {
+        rowNumber = relocatedRow_(sheet, header, sent, Object.keys(result.key), result.row, timeZone);
+      }
+      if (rowNumber === null) {
         console.warn('sheetsync: row ' + result.row + ' changed before its key arrived; reconcile will fix it');
         return;
       }
@@ -155,7 +167,7 @@ function writeInsertedKeys_(message, answer) {
         if (index < 0 || result.key[column] === null) {
           return;
         }
-        var cell = sheet.getRange(result.row, index + 1);
+        var cell = sheet.getRange(rowNumber, index + 1);
         if (cellValue_(cell.getValue(), timeZone) === null) {
           cell.setValue(result.key[column]); // script writes fire no trigger: no echo
         }
@@ -172,6 +184,36 @@ function rowStillHolds_(sheet, header, rowNumber, sent, timeZone) {
     var index = header.indexOf(column);
     return index >= 0 && cellValue_(sheet.getRange(rowNumber, index + 1).getValue(), timeZone) === sent.values[column];
   });
+}
+
+/**
+ * The row a sent keyless row moved to: the nearest (the upper one on a tie) whose key cells are
+ * all empty and which holds every sent value; null when there is none.
+ */
+function relocatedRow_(sheet, header, sent, keyColumns, sentRow, timeZone) {
+  var lastRow = sheet.getLastRow();
+  if (lastRow < 2 || header.length === 0) {
+    return null;
+  }
+  var keyIndexes = keyColumns.map(function (column) { return header.indexOf(column); });
+  var sentColumns = Object.keys(sent.values);
+  var sentIndexes = sentColumns.map(function (column) { return header.indexOf(column); });
+  if (keyIndexes.indexOf(-1) >= 0 || sentIndexes.indexOf(-1) >= 0) {
+    return null;
+  }
+  var values = sheet.getRange(2, 1, lastRow - 1, header.length).getValues();
+  var best = null;
+  values.forEach(function (cells, offset) {
+    var rowNumber = offset + 2;
+    var keyless = keyIndexes.every(function (index) { return cellValue_(cells[index], timeZone) === null; });
+    var holds = sentIndexes.every(function (index, position) {
+      return cellValue_(cells[index], timeZone) === sent.values[sentColumns[position]];
+    });
+    if (keyless && holds && (best === null || Math.abs(rowNumber - sentRow) < Math.abs(best - sentRow))) {
+      best = rowNumber;
+    }
+  });
+  return best;
 }
 
 /** Store one body in the queue; the key orders entries by time and never collides. */

@@ -165,6 +165,30 @@ test('a new row typed cell by cell: keyless first, then with the key written bac
   assert.match(masked(script.requests[1].body, scriptKey), /"key":\{"id":"<key>"\}/);
 });
 
+test('a new row that moved up before its key came back gets the key where it is now', async () => {
+  // The first delivery fails; the person deletes a row above before the queue is sent again.
+  const { spreadsheet, sheet, script, common } = await bothSides();
+  await recorder.makeUnavailable(1);
+  script.context.onEditInstalled(sheet.edit(5, 2, [['Margaret']]));
+  sheet.cells.splice(2, 1);
+  script.context.onChangeInstalled({ changeType: 'REMOVE_ROW', source: spreadsheet });
+  assert.equal(sheet.get(4, 2), 'Margaret');
+  const scriptKey = sheet.get(4, 1);
+  assert.ok(Number.isInteger(scriptKey), `the script wrote ${scriptKey} into row 4`);
+  assert.equal(sheet.get(5, 1), '', 'nothing written where the row was');
+
+  await recorder.makeUnavailable(1);
+  const typed = await person('add-row', { ...common, values: { customer: 'Margaret' }, user: EDITOR });
+  assert.equal(typed.queued, 1);
+  const deleted = await person('delete-rows', { ...common, row: 3 });
+  assert.equal(deleted.keys_written.length, 1);
+  assert.equal(deleted.keys_written[0].row, 4);
+  const deliveries = [typed, deleted].flatMap((outcome) => outcome.deliveries);
+  assert.deepEqual(deliveries.map((delivery) => delivery.status), [503, 200, 200]);
+  assert.deepEqual(deliveries.map((delivery) => masked(delivery.request_body)),
+    script.requests.map((request) => masked(request.body)));
+});
+
 test('a header edit is flagged; an edit right of the header is sent by neither', async () => {
   const { sheet, script, common } = await bothSides();
   script.context.onEditInstalled(sheet.edit(1, 2, [['client']]));

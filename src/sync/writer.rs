@@ -25,7 +25,7 @@ use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{
     decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
 };
-use super::layout::{KeyHash, TabLayout};
+use super::layout::TabLayout;
 use super::plan::{PlanError, TabSpec};
 use super::router::WriterMessage;
 use super::{RowKey, StructureNotifier};
@@ -38,10 +38,12 @@ use crate::status::Status;
 
 mod fence;
 mod flush;
+pub mod placement;
 mod report;
 mod schema;
 
 use flush::FlushJob;
+use placement::PlacementWait;
 
 /// One mapping's tab as the writer tracks it.
 #[derive(Debug, Clone)]
@@ -120,8 +122,8 @@ pub struct Writer {
     position_unsaved_since: Option<Instant>,
     /// Header renames waiting for the next flush: (tab, from, to).
     renames: Vec<(usize, String, String)>,
-    /// Keys placed by the webhook side while the layouts were out with a flush.
-    placements: Vec<(usize, RowKey, u32)>,
+    /// People's new rows: the next flush waits, then re-reads the key columns (`placement.rs`).
+    placement: PlacementWait,
     status: Option<Status>,
     flush_reason: Option<FlushReason>,
     /// Commit time of the oldest change pending (for lag), and of the one in flight.
@@ -155,7 +157,7 @@ impl Writer {
             sequence: 0,
             position_unsaved_since: None,
             renames: Vec::new(),
-            placements: Vec::new(),
+            placement: PlacementWait::default(),
             status: None,
             flush_reason: None,
             oldest_commit: None,
@@ -208,11 +210,13 @@ impl Writer {
                 shutting_down,
             };
             let mut wake = None;
-            match decide_flush(&inputs, &self.policy) {
-                FlushDecision::Now(reason) if in_flight.is_none() => {
+            let placing = self.placement.holds_until(now).filter(|_| !shutting_down);
+            match (decide_flush(&inputs, &self.policy), placing) {
+                (FlushDecision::Now(_), Some(at)) => wake = Some(at),
+                (FlushDecision::Now(reason), None) if in_flight.is_none() => {
                     in_flight = Some(self.start_flush(reason, hard_stop.clone()));
                 }
-                FlushDecision::WaitUntil(at) => wake = Some(at),
+                (FlushDecision::WaitUntil(at), _) => wake = Some(at),
                 _ => {}
             }
             if fence_read.is_none() {
@@ -315,30 +319,8 @@ impl Writer {
                 key,
                 sheet_row,
             } => {
-                self.placements.push((tab, key, sheet_row));
-                self.apply_placements();
-            }
-        }
-    }
-
-    /// Records rows the webhook side inserted, once the layouts are home (not out with a flush).
-    fn apply_placements(&mut self) {
-        if self.layouts.len() != self.tabs.len() {
-            return;
-        }
-        for (tab, key, sheet_row) in std::mem::take(&mut self.placements) {
-            if let Some(layout) = self.layouts.get_mut(tab) {
-                // Sheet row N is grid row N - 1.
-                let grid_row = sheet_row.saturating_sub(1);
-                // A row this writer appended there since the person typed: its whole-row write
-                // landed over the person's cells, so the sheet shows the writer's row. The new
-                // row is not placed; the insert's binlog image (forwarded with the person's
-                // cells, see `apply::echo`) appends it like any missing row.
-                let placed = KeyHash::of(&key);
-                let taken = layout.key_at(grid_row).is_some_and(|held| held != placed);
-                if layout.row_of(&key).is_none() && !taken {
-                    layout.set_key_at(grid_row, Some(key));
-                }
+                tracing::debug!(tab, %key, sheet_row, "a person's new row was inserted; the next flush re-reads the key columns");
+                self.placement.key_placed(now);
             }
         }
     }
@@ -385,7 +367,7 @@ impl Writer {
             specs: self.tabs.iter().map(|tab| tab.spec.clone()).collect(),
             mappings: self.tabs.iter().map(|tab| tab.mapping.clone()).collect(),
             layouts: std::mem::take(&mut self.layouts),
-            reload: stale.iter().any(|stale| *stale),
+            reload: self.placement.take_for_flush() || stale.iter().any(|stale| *stale),
             renames: std::mem::take(&mut self.renames),
             store: self.stored.store_request(&next),
             batch,
@@ -397,7 +379,6 @@ impl Writer {
 
     fn finish_flush(&mut self, outcome: FlushOutcome) -> Result<(), WriterError> {
         self.layouts = outcome.layouts;
-        self.apply_placements();
         let (response, report) = outcome.result?;
         let reason = match self.flush_reason.take() {
             Some(FlushReason::Size) => MetricsFlushReason::Payload,

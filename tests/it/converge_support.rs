@@ -377,6 +377,27 @@ pub async fn person_action(
         }
         ("add", _) => {
             counters.person_added_rows.fetch_add(1, Ordering::Relaxed);
+            // The grid the writer grows holds no blank row below the data: a person inserts
+            // one first (`onChange` INSERT_ROW), or the typing would fall outside the grid.
+            let used = emulator
+                .store
+                .sheet_values(spreadsheet_id, sheet)
+                .map_or(0, |values| values.len() as u32);
+            let grid = emulator
+                .store
+                .grid_size(spreadsheet_id, sheet)
+                .map_or(0, |(rows, _)| rows);
+            if used >= grid {
+                let span = RowSpan {
+                    spreadsheet_id: spreadsheet_id.into(),
+                    sheet: sheet.into(),
+                    row: grid + 1,
+                    count: 1,
+                    user: None,
+                };
+                let inserted = person.insert_rows(&span).await;
+                counters.note_person(format!("insert row {} for a new row", grid + 1), &inserted);
+            }
             let mut values = Map::new();
             values.insert("name".into(), json!(format!("new {round}")));
             values.insert("qty".into(), json!(random.i32(0..1000)));

@@ -72,6 +72,7 @@ mod twoway_conflict;
 mod twoway_delete_appended;
 mod twoway_echo;
 mod twoway_new_row;
+mod twoway_new_row_moved;
 mod twoway_paste;
 mod twoway_rewrite;
 mod webhook_corpus_mysql;

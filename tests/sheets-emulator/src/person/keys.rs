@@ -1,17 +1,18 @@
-//! Writing the keys the webhook returned for new rows: `writeInsertedKeys_` and
-//! `rowStillHolds_` of `apps-script/Delivery.js`.
+//! Writing the keys the webhook returned for new rows: `writeInsertedKeys_`, `rowStillHolds_`
+//! and `relocatedRow_` of `apps-script/Delivery.js`.
 //!
 //! Consumes the body that was sent and the webhook's answer; produces the key cells written and
 //! warnings for rows that changed meanwhile. Guarantees, as the script under its document lock:
 //! one atomic store write; a key lands only in an empty key cell of a row that still holds the
-//! values that were sent; nothing else changes. Script writes fire no trigger, so nothing is
+//! values that were sent — the sent row, or where it moved (the nearest keyless row holding
+//! them, the upper one on a tie); nothing else changes. Script writes fire no trigger, so nothing is
 //! sent for them (and they do not pass the API's control layer: no request is logged or counted).
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::js_json::Js;
-use super::message::{cell_js, last_column, read_header, value_at};
+use super::message::{cell_js, last_column, last_row, read_header, value_at};
 use crate::api::model::{CellValue, Sheet};
 use crate::api::user_entered::{parse_typed, Input};
 use crate::api::Store;
@@ -78,15 +79,26 @@ pub fn write_inserted_keys(
                 let sent = sent_rows
                     .iter()
                     .find(|sent| sent.get("row").and_then(Value::as_u64) == Some(row));
-                let row = u32::try_from(row).unwrap_or(0);
-                let holds = sent.is_some_and(|sent| row_still_holds(sheet, &header, row, sent));
-                if !holds {
+                let sent_row = u32::try_from(row).unwrap_or(0);
+                let key = result.get("key").and_then(Value::as_object);
+                let key_columns: Vec<&str> = key
+                    .into_iter()
+                    .flatten()
+                    .map(|(column, _)| column.as_str())
+                    .collect();
+                let row = sent.and_then(|sent| {
+                    if row_still_holds(sheet, &header, sent_row, sent) {
+                        Some(sent_row)
+                    } else {
+                        relocated_row(sheet, &header, sent, &key_columns, sent_row)
+                    }
+                });
+                let Some(row) = row else {
                     write_back.warnings.push(format!(
-                        "row {row} changed before its key arrived; reconcile will fix it"
+                        "row {sent_row} changed before its key arrived; reconcile will fix it"
                     ));
                     continue;
-                }
-                let key = result.get("key").and_then(Value::as_object);
+                };
                 for (column, value) in key.into_iter().flatten() {
                     let Some(index) = header.iter().position(|name| name == column) else {
                         continue;
@@ -123,6 +135,46 @@ fn row_still_holds(sheet: &Sheet, header: &[String], row: u32, sent: &Value) -> 
                 same_value(&cell_js(value_at(sheet, row, index as u32 + 1)), value)
             })
     })
+}
+
+/// `relocatedRow_`: where a sent keyless row moved — the nearest row (the upper one on a tie)
+/// whose key cells are all empty and which holds every sent value.
+fn relocated_row(
+    sheet: &Sheet,
+    header: &[String],
+    sent: &Value,
+    key_columns: &[&str],
+    sent_row: u32,
+) -> Option<u32> {
+    let column_of = |name: &str| {
+        header
+            .iter()
+            .position(|column| column == name)
+            .map(|index| index as u32 + 1)
+    };
+    let key_columns: Vec<u32> = key_columns
+        .iter()
+        .map(|name| column_of(name))
+        .collect::<Option<_>>()?;
+    let values = sent.get("values").and_then(Value::as_object)?;
+    let sent_cells: Vec<(u32, &Value)> = values
+        .iter()
+        .map(|(name, value)| column_of(name).map(|column| (column, value)))
+        .collect::<Option<_>>()?;
+    let mut best: Option<u32> = None;
+    for row in 2..=last_row(sheet) {
+        let keyless = key_columns
+            .iter()
+            .all(|column| matches!(cell_js(value_at(sheet, row, *column)), Js::Null));
+        let holds = sent_cells
+            .iter()
+            .all(|(column, value)| same_value(&cell_js(value_at(sheet, row, *column)), value));
+        let nearer = best.is_none_or(|best| row.abs_diff(sent_row) < best.abs_diff(sent_row));
+        if keyless && holds && nearer {
+            best = Some(row);
+        }
+    }
+    best
 }
 
 /// JavaScript's `===` between a cell as the script reads it and a value from the sent JSON.

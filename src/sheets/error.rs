@@ -65,7 +65,12 @@ impl SheetsError {
                 status: 400,
                 message,
                 ..
-            } => message.contains("exceeds grid limits") || message.starts_with("No grid with id"),
+            } => {
+                message.contains("exceeds grid limits")
+                    || message.starts_with("No grid with id")
+                    // The grid guard (`sync/plan/guard.rs`) is sheetsync's only copyPaste.
+                    || message.contains(".copyPaste:")
+            }
             _ => false,
         }
     }

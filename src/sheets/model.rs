@@ -24,6 +24,7 @@ pub enum Request {
     CreateDeveloperMetadata(CreateDeveloperMetadataRequest),
     UpdateDeveloperMetadata(UpdateDeveloperMetadataRequest),
     DeleteDeveloperMetadata(DeleteDeveloperMetadataRequest),
+    CopyPaste(CopyPasteRequest),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +64,19 @@ pub struct InsertDimensionRequest {
     pub range: DimensionRange,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inherit_from_before: Option<bool>,
+}
+
+/// Copy `source` onto `destination`. sheetsync only pastes one cell onto itself: a request
+/// that changes nothing but is refused when the cell is outside the grid (`sync/plan/guard.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyPasteRequest {
+    pub source: GridRange,
+    pub destination: GridRange,
+    /// `PASTE_NORMAL`: values, formulas, formats and merges.
+    pub paste_type: String,
+    /// `NORMAL`.
+    pub paste_orientation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -30,6 +30,7 @@
 //! without a note therefore go in separate `updateCells`, so a neighbour's note is never cleared.
 
 mod cells;
+pub mod guard;
 
 use std::sync::Arc;
 

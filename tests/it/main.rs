@@ -57,6 +57,7 @@ mod sheets_support;
 mod snapshot_values;
 mod support;
 mod sync_faults;
+mod sync_grid_guard;
 mod sync_grid_shrunk;
 mod sync_kill;
 mod sync_late_write;

@@ -1,5 +1,6 @@
 //! One flush, run as a future while the writer keeps coalescing: reload stale layouts, plan
-//! every tab in place, append the checkpoint request, send it exactly once (see [`send_flush`]).
+//! every tab in place behind its grid guard (`plan/guard.rs`), append the checkpoint request,
+//! send it exactly once (see [`send_flush`]).
 //! Guarantees: the layouts come back changed only when the sheet took the batch.
 
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use crate::sheets::SheetsClient;
 use crate::sync::checkpoint::Checkpoint;
 use crate::sync::coalesce::{PendingBatch, RowUpdate};
 use crate::sync::layout::{Mark, TabLayout};
+use crate::sync::plan::guard::grid_guard;
 use crate::sync::plan::{plan_tab, TabSpec};
 use crate::sync::send::send_flush;
 use crate::sync::tabs::load_layouts;
@@ -77,7 +79,11 @@ impl FlushJob {
         &mut self,
         cancel: &CancellationToken,
     ) -> Result<(Option<BatchUpdateResponse>, FlushReport), WriterError> {
-        let mut requests = Vec::new();
+        // Guards first: a flush planned before a person deleted rows is refused whole.
+        let mut requests: Vec<_> = (0..self.specs.len())
+            .filter(|tab| self.batch.tab_rows(*tab).next().is_some())
+            .filter_map(|tab| self.layouts.get(tab).and_then(grid_guard))
+            .collect();
         for (tab, from, to) in &self.renames {
             if let Some(layout) = self.layouts.get_mut(*tab) {
                 requests.extend(layout.rename_column(from, to));

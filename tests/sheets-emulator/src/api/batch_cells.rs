@@ -151,3 +151,23 @@ pub fn repeat_cell(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Val
     }
     Ok(Value::Object(Default::default()))
 }
+
+/// `copyPaste`, modelled for a range pasted onto itself only — what sheetsync's grid guard sends:
+/// both ranges are validated like every `GridRange` (outside the grid: `exceeds grid limits`),
+/// then nothing changes. Any other copy is refused as not modelled, so a client relying on it
+/// fails loudly here rather than passing against an emulator that ignored it.
+pub fn copy_paste(spreadsheet: &mut Spreadsheet, request: &Value) -> Result<Value, ApiError> {
+    let range = |name: &str| {
+        request
+            .get(name)
+            .ok_or_else(|| ApiError::invalid_argument(format!("{name} must be specified.")))
+    };
+    let source = ranges::resolve_grid_range(spreadsheet, range("source")?)?;
+    let destination = ranges::resolve_grid_range(spreadsheet, range("destination")?)?;
+    if source != destination {
+        return Err(ApiError::invalid_argument(
+            "the emulator models copyPaste of a range onto itself only",
+        ));
+    }
+    Ok(Value::Object(Default::default()))
+}

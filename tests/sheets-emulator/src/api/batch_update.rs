@@ -94,6 +94,7 @@ fn apply(
         "updateCells" => batch_cells::update_cells(spreadsheet, request)?,
         "appendCells" => batch_cells::append_cells(spreadsheet, request)?,
         "repeatCell" => batch_cells::repeat_cell(spreadsheet, request)?,
+        "copyPaste" => batch_cells::copy_paste(spreadsheet, request)?,
         "createDeveloperMetadata" => developer_metadata::create(spreadsheet, identifiers, request)?,
         "updateDeveloperMetadata" => developer_metadata::update(spreadsheet, request)?,
         "deleteDeveloperMetadata" => developer_metadata::delete(spreadsheet, request)?,

@@ -1,0 +1,100 @@
+//! A person deletes a row in the middle of the tab and the writer has not heard of it yet (the
+//! `onChange` report is on its way, still queued, or the script is not installed): every row
+//! below moved up one. A flush planned against the old rows would write each change one row too
+//! low — onto another key's row, or a blank one — and a row delete would remove the wrong row
+//! (which the next structure report would then turn into a DELETE in the table). Each flush
+//! therefore starts with a guard that Sheets refuses when the grid is shorter than the writer
+//! believes (`sync/plan/guard.rs`); the refused flush changed nothing, and the writer re-reads
+//! the tab and writes the changes where their keys are now.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::sheets_support::client;
+use crate::sync_support::{
+    assert_no_key_twice, execute, tab_columns, table_rows, wait_for, RunningSync, SyncBed,
+};
+
+const LIMIT: Duration = Duration::from_secs(30);
+const COLUMNS: &str = "id, name, qty";
+
+#[tokio::test]
+async fn a_flush_planned_before_a_person_deleted_a_row_above_lands_on_its_keys() {
+    let rows: Vec<String> = (1..=10)
+        .map(|id| format!("({id}, 'name {id}', {id})"))
+        .collect();
+    let insert = format!("INSERT INTO people VALUES {}", rows.join(","));
+    let bed = SyncBed::start(
+        "sync_grid_guard",
+        &[
+            "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), qty INT)",
+            &insert,
+        ],
+    )
+    .await;
+    let sync = RunningSync::start(bed.config(&[("people", "People")]));
+    let table = format!("{}.people", bed.database.name);
+    let expected = sorted(&table_rows(&bed.database.url, &table, COLUMNS).await);
+    wait_for(LIMIT, "the initial load", || {
+        tab_columns(&bed.tab("People"), &["id", "name", "qty"]) == expected
+    })
+    .await;
+    let spreadsheet = client(&bed.emulator)
+        .await
+        .get_spreadsheet(&bed.spreadsheet_id, None, &CancellationToken::new())
+        .await
+        .expect("spreadsheet");
+    let sheet_id = spreadsheet
+        .sheets
+        .iter()
+        .map(|sheet| &sheet.properties)
+        .find(|properties| properties.title.as_deref() == Some("People"))
+        .and_then(|properties| properties.sheet_id)
+        .expect("the People tab");
+
+    // The person deletes sheet row 3 (id 2); no structure report follows.
+    bed.emulator
+        .state
+        .store
+        .batch_update(
+            &bed.spreadsheet_id,
+            &json!({"requests": [{"deleteDimension": {
+                "range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 2, "endIndex": 3}
+            }}]}),
+        )
+        .expect("the person's delete");
+
+    // Changes to rows below it: an update and a delete.
+    execute(
+        &bed.database.url,
+        &[
+            "UPDATE people SET name = 'changed' WHERE id = 7",
+            "DELETE FROM people WHERE id = 9",
+        ],
+    )
+    .await;
+    // The tab: every row but id 2 (the person removed it, and no report told the table).
+    let mut expected = table_rows(&bed.database.url, &table, COLUMNS).await;
+    expected.retain(|row| row[0] != "2");
+    let expected = sorted(&expected);
+    let deadline = std::time::Instant::now() + LIMIT;
+    while tab_columns(&bed.tab("People"), &["id", "name", "qty"]) != expected {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the changes did not land on their keys' rows: {:?}\nexpected {expected:?}",
+            bed.tab("People")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let tab = bed.tab("People");
+    assert_no_key_twice(&tab);
+    sync.stop().await.expect("a clean stop");
+}
+
+fn sorted(rows: &[Vec<String>]) -> Vec<Vec<String>> {
+    let mut rows = rows.to_vec();
+    rows.sort();
+    rows
+}

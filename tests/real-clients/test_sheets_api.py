@@ -118,6 +118,30 @@ def test_batch_update_rows_cells_and_atomicity(sheets):
     assert unchanged["values"] == [["r1"]]
 
 
+def test_grid_guard_copy_paste_onto_itself(sheets):
+    """sheetsync's grid guard: one cell pasted onto itself changes nothing; past the grid (rows
+    deleted meanwhile) it fails the whole batch."""
+    spreadsheet_id = create(sheets, sheet_properties=[{"title": "S", "gridProperties": {"rowCount": 3, "columnCount": 2}}])["spreadsheetId"]
+    sheet_id = sheets.spreadsheets().get(spreadsheetId=spreadsheet_id).execute()["sheets"][0]["properties"]["sheetId"]
+    spreadsheets = sheets.spreadsheets()
+    spreadsheets.values().update(
+        spreadsheetId=spreadsheet_id, range="S!A1", valueInputOption="RAW", body={"values": [["a"], ["b"], ["c"]]},
+    ).execute()
+
+    def guard(row):
+        cell = {"sheetId": sheet_id, "startRowIndex": row, "endRowIndex": row + 1, "startColumnIndex": 0, "endColumnIndex": 1}
+        return {"copyPaste": {"source": cell, "destination": cell, "pasteType": "PASTE_NORMAL", "pasteOrientation": "NORMAL"}}
+
+    write = {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 1}, "fields": "userEnteredValue",
+                             "rows": [{"values": [{"userEnteredValue": {"stringValue": "written"}}]}]}}
+    reply = spreadsheets.batchUpdate(spreadsheetId=spreadsheet_id, body={"requests": [guard(2), write]}).execute()
+    assert reply["replies"] == [{}, {}]
+    status, error = error_of(spreadsheets.batchUpdate(spreadsheetId=spreadsheet_id, body={"requests": [guard(3), write]}))
+    assert (status, error["message"]) == (400, "Invalid requests[0].copyPaste: Range (S!A4) exceeds grid limits. Max rows: 3, max columns: 2")
+    rows = spreadsheets.values().get(spreadsheetId=spreadsheet_id, range="S", valueRenderOption="UNFORMATTED_VALUE").execute()
+    assert rows["values"] == [["a", "written"], ["b"], ["c"]]
+
+
 def test_developer_metadata(sheets):
     spreadsheet_id = create(sheets)["spreadsheetId"]
     spreadsheets = sheets.spreadsheets()

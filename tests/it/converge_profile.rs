@@ -24,16 +24,12 @@ pub const FAULTS: [&str; 8] = [
 /// deleted rows and provoked conflicts.
 pub const ACTIONS: [&str; 6] = ["sql", "edit", "paste", "add", "delete", "conflict"];
 
-/// The actions a run uses unless told otherwise. The person's row adds and row deletes do not
-/// run together yet (issue 6, open): a row typed while a row above it is deleted moves before
-/// its key comes back, so the script finds a different row at the number it sent and leaves
-/// the typed row without its key, and the writer appends the inserted row a second time.
-/// Each converges on its own under every fault; `row_deletes_under_faults_…` runs the deletes.
-/// Run them together with `SHEETSYNC_CONVERGE_ACTIONS=sql,edit,paste,add,delete,conflict`.
-pub const DEFAULT_ACTIONS: [&str; 5] = ["sql", "edit", "paste", "add", "conflict"];
+/// The actions a run uses unless told otherwise: all of them, people adding and deleting rows
+/// while the database changes the same rows.
+pub const DEFAULT_ACTIONS: [&str; 6] = ACTIONS;
 
 /// The second short run's actions: the person deletes rows and adds none (and edits, pastes,
-/// conflicts), so a delete divergence shows apart from the adds.
+/// conflicts), a second seed with more deletes per minute.
 pub const ROW_DELETE_ACTIONS: [&str; 5] = ["sql", "edit", "paste", "delete", "conflict"];
 
 /// The second short run's length.

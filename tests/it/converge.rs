@@ -19,10 +19,10 @@ use sheets_emulator::control::{FaultSpec, FaultStage, LatencySettings, QuotaSett
 use sheets_emulator::person::WebhookTarget;
 use sheetsync_testbed::MariaDb;
 
+use crate::converge_forensics::keep_forensics;
 use crate::converge_profile::{Profile, DEFAULT_ACTIONS, ROW_DELETE_ACTIONS, ROW_DELETE_SECONDS};
 use crate::converge_support::{
-    keep_forensics, person_action, provoke_conflict, random_statements, table_ids, transaction,
-    Counters, Service,
+    person_action, provoke_conflict, random_statements, table_ids, transaction, Counters, Service,
 };
 use crate::sheets_support::writes_since;
 use crate::support::write_config;

@@ -36,6 +36,7 @@ mod check;
 mod check_sheets;
 mod check_sheets_tabs;
 mod converge;
+mod converge_forensics;
 mod converge_profile;
 mod converge_support;
 mod deploy_files;

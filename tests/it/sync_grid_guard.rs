@@ -10,11 +10,10 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
-use crate::sheets_support::client;
+use crate::sync_grid_shrunk::{tab_grid, ten_people};
 use crate::sync_support::{
-    assert_no_key_twice, execute, tab_columns, table_rows, wait_for, RunningSync, SyncBed,
+    assert_no_key_twice, execute, tab_columns, table_rows, wait_for, RunningSync,
 };
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -22,18 +21,7 @@ const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test]
 async fn a_flush_planned_before_a_person_deleted_a_row_above_lands_on_its_keys() {
-    let rows: Vec<String> = (1..=10)
-        .map(|id| format!("({id}, 'name {id}', {id})"))
-        .collect();
-    let insert = format!("INSERT INTO people VALUES {}", rows.join(","));
-    let bed = SyncBed::start(
-        "sync_grid_guard",
-        &[
-            "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), qty INT)",
-            &insert,
-        ],
-    )
-    .await;
+    let bed = ten_people("sync_grid_guard").await;
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     let table = format!("{}.people", bed.database.name);
     let expected = sorted(&table_rows(&bed.database.url, &table, COLUMNS).await);
@@ -41,18 +29,7 @@ async fn a_flush_planned_before_a_person_deleted_a_row_above_lands_on_its_keys()
         tab_columns(&bed.tab("People"), &["id", "name", "qty"]) == expected
     })
     .await;
-    let spreadsheet = client(&bed.emulator)
-        .await
-        .get_spreadsheet(&bed.spreadsheet_id, None, &CancellationToken::new())
-        .await
-        .expect("spreadsheet");
-    let sheet_id = spreadsheet
-        .sheets
-        .iter()
-        .map(|sheet| &sheet.properties)
-        .find(|properties| properties.title.as_deref() == Some("People"))
-        .and_then(|properties| properties.sheet_id)
-        .expect("the People tab");
+    let (sheet_id, _) = tab_grid(&bed, "People").await;
 
     // The person deletes sheet row 3 (id 2); no structure report follows.
     bed.emulator

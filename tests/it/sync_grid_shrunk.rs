@@ -20,37 +20,10 @@ const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test]
 async fn a_flush_refused_because_people_shrank_the_grid_is_planned_again() {
-    let rows: Vec<String> = (1..=10)
-        .map(|id| format!("({id}, 'name {id}', {id})"))
-        .collect();
-    let insert = format!("INSERT INTO people VALUES {}", rows.join(","));
-    let bed = SyncBed::start(
-        "sync_grid_shrunk",
-        &[
-            "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), qty INT)",
-            &insert,
-        ],
-    )
-    .await;
+    let bed = ten_people("sync_grid_shrunk").await;
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
-    let spreadsheet = client(&bed.emulator)
-        .await
-        .get_spreadsheet(&bed.spreadsheet_id, None, &CancellationToken::new())
-        .await
-        .expect("spreadsheet");
-    let properties = spreadsheet
-        .sheets
-        .iter()
-        .map(|sheet| &sheet.properties)
-        .find(|properties| properties.title.as_deref() == Some("People"))
-        .expect("the People tab");
-    let sheet_id = properties.sheet_id.expect("sheet id");
-    let grid_rows = properties
-        .grid_properties
-        .as_ref()
-        .and_then(|grid| grid.row_count)
-        .expect("row count");
+    let (sheet_id, grid_rows) = tab_grid(&bed, "People").await;
     assert!(grid_rows >= 11, "header and ten rows: {grid_rows}");
 
     // The person deletes sheet rows 6 to the end (ids 5..10 and any blank rows below): the
@@ -85,4 +58,41 @@ async fn a_flush_refused_because_people_shrank_the_grid_is_planned_again() {
         .count();
     assert!(refused >= 1, "the stale flush was refused by the emulator");
     sync.stop().await.expect("a clean stop");
+}
+
+/// A bed whose `people` table holds ids 1 to 10 (`name N`, qty N).
+pub async fn ten_people(name: &str) -> SyncBed {
+    let rows: Vec<String> = (1..=10)
+        .map(|id| format!("({id}, 'name {id}', {id})"))
+        .collect();
+    let insert = format!("INSERT INTO people VALUES {}", rows.join(","));
+    SyncBed::start(
+        name,
+        &[
+            "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), qty INT)",
+            &insert,
+        ],
+    )
+    .await
+}
+
+/// The tab's sheet id and grid row count, read through the API.
+pub async fn tab_grid(bed: &SyncBed, title: &str) -> (i64, u32) {
+    let spreadsheet = client(&bed.emulator)
+        .await
+        .get_spreadsheet(&bed.spreadsheet_id, None, &CancellationToken::new())
+        .await
+        .expect("spreadsheet");
+    let properties = spreadsheet
+        .sheets
+        .iter()
+        .map(|sheet| &sheet.properties)
+        .find(|properties| properties.title.as_deref() == Some(title))
+        .expect("the tab");
+    let grid_rows = properties
+        .grid_properties
+        .as_ref()
+        .and_then(|grid| grid.row_count)
+        .expect("row count");
+    (properties.sheet_id.expect("sheet id"), grid_rows)
 }

@@ -8,26 +8,20 @@ use std::time::{Duration, Instant};
 
 use sheets_emulator::person::{RowSpan, WebhookTarget};
 
-use crate::sync_support::{execute, table_rows, try_wait_for_tab_to_equal_table, SyncBed};
-use crate::twoway_echo::{TwoWayService, SECRET};
+use crate::sync_support::{execute, table_rows, try_wait_for_tab_to_equal_table};
+use crate::twoway_echo::{people_service, SECRET};
 
 const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_the_writer_appended_is_deleted_when_the_person_removes_it() {
-    let bed = SyncBed::start(
+    let (bed, service) = people_service(
         "twoway_delete_appended",
-        &[
-            "CREATE TABLE people (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40), qty INT)",
-            "INSERT INTO people (name, qty) VALUES ('ada', 10), ('grace', 20)",
-        ],
+        &["ada", "grace"],
+        "deletes = true\n",
     )
     .await;
-    let service = TwoWayService::start_with(&bed, "deletes = true\n");
     let limit = Duration::from_secs(30);
-    try_wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, limit)
-        .await
-        .expect("initial load");
     let person = bed.emulator.state.person();
     person
         .configure_webhook(WebhookTarget::new(

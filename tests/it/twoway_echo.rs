@@ -88,6 +88,40 @@ impl TwoWayService {
     }
 }
 
+/// A two-way bed: `people (id AUTO_INCREMENT, name, qty)` holding `names` with qty 10, 20, …,
+/// the service started with `mapping_lines`, and the initial load in the tab.
+pub async fn people_service(
+    bed_name: &str,
+    names: &[&str],
+    mapping_lines: &str,
+) -> (SyncBed, TwoWayService) {
+    let rows: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| format!("('{name}', {})", (index + 1) * 10))
+        .collect();
+    let insert = format!("INSERT INTO people (name, qty) VALUES {}", rows.join(", "));
+    let bed = SyncBed::start(
+        bed_name,
+        &[
+            "CREATE TABLE people (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40), qty INT)",
+            &insert,
+        ],
+    )
+    .await;
+    let service = TwoWayService::start_with(&bed, mapping_lines);
+    crate::sync_support::try_wait_for_tab_to_equal_table(
+        &bed,
+        "People",
+        "people",
+        "id, name, qty",
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("initial load");
+    (bed, service)
+}
+
 pub async fn post(port: u16, body: &Value) -> (u16, Value) {
     let body = serde_json::to_vec(body).expect("json");
     let timestamp = std::time::SystemTime::now()

@@ -9,27 +9,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::sync_support::{assert_no_key_twice, execute, try_wait_for_tab_to_equal_table, SyncBed};
-use crate::twoway_echo::{now_iso, post, TwoWayService};
+use crate::sync_support::{assert_no_key_twice, execute, try_wait_for_tab_to_equal_table};
+use crate::twoway_echo::{now_iso, people_service, post};
 
 const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_typed_where_the_writer_appends_ends_in_the_tab_once() {
-    let bed = SyncBed::start(
-        "twoway_new_row",
-        &[
-            "CREATE TABLE people (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40), qty INT)",
-            "INSERT INTO people (name, qty) VALUES ('ada', 10), ('grace', 20)",
-        ],
-    )
-    .await;
-    let service = TwoWayService::start(&bed);
+    let (bed, service) = people_service("twoway_new_row", &["ada", "grace"], "").await;
     let port = service.port;
     let limit = Duration::from_secs(30);
-    try_wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, limit)
-        .await
-        .expect("initial load");
 
     // The person types into row 4, the first empty one; before their delivery arrives, the
     // database inserts a row, which the writer appends at row 4 too, over the person's cell.

@@ -13,28 +13,18 @@ use sheets_emulator::person::{AddRow, RowSpan, WebhookTarget};
 use sheetsync::sync::writer::placement::SETTLE;
 
 use crate::sync_support::{
-    assert_no_key_twice, try_wait_for_tab_to_equal_table, wait_past_the_load_allowance, SyncBed,
+    assert_no_key_twice, try_wait_for_tab_to_equal_table, wait_past_the_load_allowance,
 };
-use crate::twoway_echo::{now_iso, post, TwoWayService, SECRET};
+use crate::twoway_echo::{now_iso, people_service, post, SECRET};
 
 const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_row_that_moved_before_its_delivery_lands_on_the_row_it_moved_to() {
-    let bed = SyncBed::start(
-        "twoway_new_row_moved",
-        &[
-            "CREATE TABLE people (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40), qty INT)",
-            "INSERT INTO people (name, qty) VALUES ('ada', 10), ('grace', 20), ('linus', 30)",
-        ],
-    )
-    .await;
-    let service = TwoWayService::start(&bed);
+    let (bed, service) =
+        people_service("twoway_new_row_moved", &["ada", "grace", "linus"], "").await;
     let port = service.port;
     let limit = Duration::from_secs(30);
-    try_wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, limit)
-        .await
-        .expect("initial load");
     // The webhook side reads the tab's keys once the load is done (only a key seen in the tab
     // counts as removed from it), and edits right after a reload are written back once.
     wait_past_the_load_allowance().await;

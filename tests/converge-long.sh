@@ -9,7 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${SHEETSYNC_CONVERGE_SECONDS:-1800}"
-command="SHEETSYNC_CONVERGE_SECONDS=$seconds cargo test --test it converge::both_sides -- --nocapture --test-threads 1"
+# Every action, people adding and deleting rows together (the short profile in the test command
+# runs them apart; see tests/it/converge_profile.rs).
+actions="${SHEETSYNC_CONVERGE_ACTIONS:-sql,edit,paste,add,delete,conflict}"
+export SHEETSYNC_CONVERGE_ACTIONS="$actions"
+command="SHEETSYNC_CONVERGE_SECONDS=$seconds SHEETSYNC_CONVERGE_ACTIONS=$actions cargo test --test it converge::both_sides -- --nocapture --test-threads 1"
 summary=target/converge/summary.json
 output=target/converge/long.log
 # SHEETSYNC_CONVERGE_REPORT_ONLY=1 rewrites the report from the last run's summary and output.

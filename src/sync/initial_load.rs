@@ -14,13 +14,15 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
-use super::checkpoint::{Checkpoint, StoredCheckpoint};
+use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{Coalescer, FlushPolicy};
 use super::layout::{KeyHash, TabLayout};
+use super::plan::guard::grid_guard;
 use super::plan::{plan_tab, plan_tab_deleting, TabSpec};
 use super::router::Router;
 use super::send::send_flush;
 use super::snapshot::Snapshot;
+use super::tabs::load_layouts;
 use super::writer::WriterError;
 use crate::sheets::SheetsClient;
 
@@ -90,17 +92,33 @@ pub async fn load(
         while !pending.is_empty() && (done || pending.estimated_bytes() >= target.policy.size_limit)
         {
             let batch = pending.take_at_most(target.policy.size_limit, |_, key| layout.row_of(key));
-            let plan = plan_tab(&mut layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
-            if !plan.requests.is_empty() {
+            let mut attempt = 0;
+            loop {
+                let plan =
+                    plan_tab(&mut layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
+                if plan.requests.is_empty() {
+                    break;
+                }
                 // Row writes at explicit positions and header cells: applying this twice (a
                 // lost answer, then a retry) writes the same cells again, so the retrying call
-                // is safe.
-                target
+                // is safe. The grid guard first: see `reload_when_shortened`.
+                let mut requests: Vec<_> = grid_guard(&layout).into_iter().collect();
+                requests.extend(plan.requests);
+                match target
                     .client
-                    .batch_update(target.spreadsheet_id, &plan.requests, cancel)
+                    .batch_update(target.spreadsheet_id, &requests, cancel)
                     .await
-                    .map_err(|error| writer_error(error.into()))?;
-                batches += 1;
+                {
+                    Ok(_) => {
+                        batches += 1;
+                        break;
+                    }
+                    Err(error) => {
+                        layout = reload_when_shortened(&target, error.into(), &mut attempt, cancel)
+                            .await
+                            .map_err(writer_error)?;
+                    }
+                }
             }
         }
         if done {
@@ -110,14 +128,6 @@ pub async fn load(
     snapshot.reader.finish().await?;
     // Rows whose keys the table does not have (left from an earlier load, or edits made while
     // nothing synced) go, in the same batch that stores the checkpoint.
-    let leftover: Vec<u32> = layout
-        .keys()
-        .filter(|key| !seen.contains(key))
-        .filter_map(|key| layout.row_of_hash(key))
-        .collect();
-    drop(seen);
-    let plan = plan_tab_deleting(&mut layout, target.spec, std::iter::empty(), leftover)
-        .map_err(plan_error)?;
     let mut mappings = stored.checkpoint.mappings.clone();
     mappings.insert(target.mapping.to_string(), snapshot.position.clone());
     let next = Checkpoint {
@@ -125,17 +135,37 @@ pub async fn load(
         flush: format!("{}-load-{}", target.run_id, target.mapping),
         mappings,
     };
-    let mut requests = plan.requests;
-    requests.push(stored.store_request(&next));
-    let response = send_flush(
-        target.client,
-        target.spreadsheet_id,
-        &requests,
-        &next.flush,
-        cancel,
-    )
-    .await
-    .map_err(writer_error)?;
+    let mut attempt = 0;
+    let (plan, response) = loop {
+        let leftover: Vec<u32> = layout
+            .keys()
+            .filter(|key| !seen.contains(key))
+            .filter_map(|key| layout.row_of_hash(key))
+            .collect();
+        let guard = grid_guard(&layout);
+        let plan = plan_tab_deleting(&mut layout, target.spec, std::iter::empty(), leftover)
+            .map_err(plan_error)?;
+        let mut requests: Vec<_> = guard.into_iter().collect();
+        requests.extend(plan.requests.iter().cloned());
+        requests.push(stored.store_request(&next));
+        match send_flush(
+            target.client,
+            target.spreadsheet_id,
+            &requests,
+            &next.flush,
+            cancel,
+        )
+        .await
+        {
+            Ok(response) => break (plan, response),
+            Err(error) => {
+                layout = reload_when_shortened(&target, error, &mut attempt, cancel)
+                    .await
+                    .map_err(writer_error)?;
+            }
+        }
+    };
+    drop(seen);
     stored.stored(next, response.as_ref());
     tracing::info!(
         mapping = target.mapping,
@@ -147,4 +177,34 @@ pub async fn load(
         "initial load done"
     );
     Ok(layout)
+}
+
+/// How often one load batch is planned again after people shortened the grid under it.
+const SHORTENED_ATTEMPTS: u32 = 5;
+
+/// A load batch failed. When its grid guard refused it (people deleted rows while the load ran,
+/// so every position below moved; nothing of the batch was applied), the tab is read again
+/// and the caller plans the same rows anew, up to [`SHORTENED_ATTEMPTS`] times — restarting
+/// the whole load instead could repeat forever while people keep deleting rows. Any other
+/// failure is returned.
+async fn reload_when_shortened(
+    target: &LoadTarget<'_>,
+    error: CheckpointError,
+    attempt: &mut u32,
+    cancel: &CancellationToken,
+) -> Result<TabLayout, CheckpointError> {
+    *attempt += 1;
+    if !error.is_sheet_changed() || *attempt > SHORTENED_ATTEMPTS {
+        return Err(error);
+    }
+    tracing::info!(mapping = target.mapping, %error, "rows were removed from the tab during the load; reading it again");
+    let mut layouts = load_layouts(
+        target.client,
+        target.spreadsheet_id,
+        std::slice::from_ref(target.spec),
+        cancel,
+    )
+    .await
+    .map_err(CheckpointError::from)?;
+    layouts.pop().ok_or(error)
 }

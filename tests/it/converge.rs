@@ -44,8 +44,8 @@ async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     run(Profile::from_environment(&DEFAULT_ACTIONS), "summary.json").await;
 }
 
-/// The same with the person deleting rows and adding none; a shorter run, so both fit the test
-/// command.
+/// The same with the person deleting rows and adding none (see `DEFAULT_ACTIONS`); a shorter
+/// run, so both fit the test command.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_deletes_under_faults_converge_cell_for_cell_without_echo() {
     let mut profile = Profile::from_environment(&ROW_DELETE_ACTIONS);

@@ -1,0 +1,98 @@
+//! A person deletes a row while a re-snapshot (`sheetsync snapshot`, or the reload after a
+//! purged binlog) rewrites a tab that already holds the rows: every row below moves up while a
+//! load batch planned against the old rows is on its way. Load batches write whole rows by
+//! position and the final one deletes leftover rows by position, so each now starts with the
+//! grid guard; Sheets refuses a batch planned before the delete, and the load reads the tab
+//! again and plans the same rows anew (`initial_load.rs`, `reload_when_shortened`) instead of
+//! failing the whole load. Shown here: the guard refuses the shifted batch, and the load still
+//! completes with the tab equal to the table, no key twice. (A full rewrite of every row hides
+//! a shift by itself, so without the guard this tab ends right too; the guard is what keeps
+//! a partial rewrite or a leftover delete off the wrong rows.)
+
+use std::time::Duration;
+
+use serde_json::json;
+use sheets_emulator::control::LatencySettings;
+use sheetsync::sync::pipeline::{Extensions, RunOptions};
+
+use crate::sync_grid_shrunk::{tab_grid, ten_people};
+use crate::sync_support::{assert_no_key_twice, wait_for_tab_to_equal_table, RunningSync};
+
+const LIMIT: Duration = Duration::from_secs(30);
+const COLUMNS: &str = "id, name, qty";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_deleted_during_a_reload_leaves_no_key_twice() {
+    let bed = ten_people("sync_load_shortened").await;
+    let sync = RunningSync::start(bed.config(&[("people", "People")]));
+    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
+    sync.stop().await.expect("a clean stop");
+    let (sheet_id, _) = tab_grid(&bed, "People").await;
+
+    // The reload's writes wait 1.5 s in the emulator before they apply; meanwhile the person
+    // deletes sheet row 3 (id 2).
+    let control = &bed.emulator.state.control;
+    control.set_latency(LatencySettings {
+        ms: 0,
+        read_ms: None,
+        write_ms: Some(1_500),
+    });
+    let since = control.last_seq();
+    let load = RunningSync::start_with(
+        bed.config(&[("people", "People")]),
+        RunOptions {
+            snapshot: vec!["people".into()],
+            load_only: true,
+            ..RunOptions::default()
+        },
+        Extensions::default(),
+    );
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !control
+        .requests(Some(since))
+        .iter()
+        .any(|entry| entry.method == "POST" && entry.path.ends_with(":batchUpdate"))
+        && control.summary().total > 0
+    {
+        // Wait until the load's first write is in flight: its reads are logged, the write is
+        // still sleeping in the emulator's latency layer.
+        if control.requests(Some(since)).len() >= 4 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the load never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bed.emulator
+        .state
+        .store
+        .batch_update(
+            &bed.spreadsheet_id,
+            &json!({"requests": [{"deleteDimension": {
+                "range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 2, "endIndex": 3}
+            }}]}),
+        )
+        .expect("the person's delete");
+    tokio::time::timeout(Duration::from_secs(60), load.task)
+        .await
+        .expect("the reload finishes")
+        .expect("task")
+        .expect("the reload succeeds");
+    control.set_latency(LatencySettings::default());
+
+    // The table still has id 2 (no report told it): the reload writes it back, once.
+    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
+    assert_no_key_twice(&bed.tab("People"));
+    let refused = control
+        .requests(Some(since))
+        .iter()
+        .filter(|entry| entry.status == 400 && entry.body.contains("copyPaste"))
+        .count();
+    assert!(
+        refused >= 1,
+        "the shifted load batch was refused by its guard"
+    );
+}

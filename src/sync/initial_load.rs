@@ -94,6 +94,8 @@ pub async fn load(
             let batch = pending.take_at_most(target.policy.size_limit, |_, key| layout.row_of(key));
             let mut attempt = 0;
             loop {
+                // The guard names the grid as it is before this batch grows it.
+                let guard = grid_guard(&layout);
                 let plan =
                     plan_tab(&mut layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
                 if plan.requests.is_empty() {
@@ -102,7 +104,7 @@ pub async fn load(
                 // Row writes at explicit positions and header cells: applying this twice (a
                 // lost answer, then a retry) writes the same cells again, so the retrying call
                 // is safe. The grid guard first: see `reload_when_shortened`.
-                let mut requests: Vec<_> = grid_guard(&layout).into_iter().collect();
+                let mut requests: Vec<_> = guard.into_iter().collect();
                 requests.extend(plan.requests);
                 match target
                     .client

@@ -24,9 +24,9 @@ async fn a_deadlocked_transaction_is_retried_and_both_apply() {
             "INSERT INTO right_side (id, v) VALUES (1, 0)",
             // Each edit holds its row a moment, then touches the other table's row.
             "CREATE TRIGGER left_touches_right AFTER UPDATE ON left_side FOR EACH ROW \
-             IF NEW.v <> OLD.v THEN DO SLEEP(0.3); UPDATE right_side SET bumps = bumps + 1 WHERE id = 1; END IF",
+             IF NEW.v <> OLD.v THEN DO SLEEP(0.5); UPDATE right_side SET bumps = bumps + 1 WHERE id = 1; END IF",
             "CREATE TRIGGER right_touches_left AFTER UPDATE ON right_side FOR EACH ROW \
-             IF NEW.v <> OLD.v THEN DO SLEEP(0.3); UPDATE left_side SET bumps = bumps + 1 WHERE id = 1; END IF",
+             IF NEW.v <> OLD.v THEN DO SLEEP(0.5); UPDATE left_side SET bumps = bumps + 1 WHERE id = 1; END IF",
         ],
         |database| {
             vec![
@@ -48,7 +48,12 @@ async fn a_deadlocked_transaction_is_retried_and_both_apply() {
         );
         tokio::spawn(async move { bed.send(&message).await })
     };
-    let tasks = [send("Left", 1), send("Right", 2)];
+    // The second edit goes once the first holds its row (inside its trigger's sleep): sent
+    // together, both could wait in the group commit queue and be taken by one worker, one after
+    // the other, and never deadlock (seen on a loaded machine).
+    let first = send("Left", 1);
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let tasks = [first, send("Right", 2)];
     for task in tasks {
         let (status, answer) = task.await.expect("task");
         assert_eq!(status, 200, "{answer}");

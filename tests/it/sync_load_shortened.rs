@@ -16,7 +16,7 @@ use sheets_emulator::control::LatencySettings;
 use sheetsync::sync::pipeline::{Extensions, RunOptions};
 
 use crate::sync_grid_shrunk::{tab_grid, ten_people};
-use crate::sync_support::{assert_no_key_twice, wait_for_tab_to_equal_table, RunningSync};
+use crate::sync_support::{assert_no_key_twice, execute, wait_for_tab_to_equal_table, RunningSync};
 
 const LIMIT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "id, name, qty";
@@ -27,7 +27,17 @@ async fn a_row_deleted_during_a_reload_leaves_no_key_twice() {
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
     sync.stop().await.expect("a clean stop");
-    let (sheet_id, _) = tab_grid(&bed, "People").await;
+    let (sheet_id, grid_rows) = tab_grid(&bed, "People").await;
+    // More rows than the grid holds, so the reload also grows the grid: its guard must name the
+    // grid as it is before the batch grows it.
+    let more = grid_rows + 200;
+    execute(
+        &bed.database.url,
+        &[&format!(
+            "INSERT INTO people SELECT seq, CONCAT('name ', seq), seq FROM seq_11_to_{more}"
+        )],
+    )
+    .await;
 
     // The reload's writes wait 1.5 s in the emulator before they apply; meanwhile the person
     // deletes sheet row 3 (id 2).

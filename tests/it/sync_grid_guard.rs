@@ -9,9 +9,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
-use crate::sync_grid_shrunk::{tab_grid, ten_people};
+use crate::sync_grid_shrunk::{delete_rows_unreported, tab_grid, ten_people};
 use crate::sync_support::{
     assert_no_key_twice, execute, tab_columns, table_rows, wait_for, RunningSync,
 };
@@ -32,16 +30,7 @@ async fn a_flush_planned_before_a_person_deleted_a_row_above_lands_on_its_keys()
     let (sheet_id, _) = tab_grid(&bed, "People").await;
 
     // The person deletes sheet row 3 (id 2); no structure report follows.
-    bed.emulator
-        .state
-        .store
-        .batch_update(
-            &bed.spreadsheet_id,
-            &json!({"requests": [{"deleteDimension": {
-                "range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 2, "endIndex": 3}
-            }}]}),
-        )
-        .expect("the person's delete");
+    delete_rows_unreported(&bed, sheet_id, 2, 3);
 
     // Changes to rows below it: an update and a delete.
     execute(

@@ -28,16 +28,7 @@ async fn a_flush_refused_because_people_shrank_the_grid_is_planned_again() {
 
     // The person deletes sheet rows 6 to the end (ids 5..10 and any blank rows below): the
     // grid ends at row 5. No structure report follows.
-    bed.emulator
-        .state
-        .store
-        .batch_update(
-            &bed.spreadsheet_id,
-            &json!({"requests": [{"deleteDimension": {
-                "range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 5, "endIndex": grid_rows}
-            }}]}),
-        )
-        .expect("the person's delete");
+    delete_rows_unreported(&bed, sheet_id, 5, grid_rows);
     assert_eq!(bed.tab("People").len(), 5);
 
     // Changes to rows below the new end of the grid.
@@ -95,4 +86,19 @@ pub async fn tab_grid(bed: &SyncBed, title: &str) -> (i64, u32) {
         .and_then(|grid| grid.row_count)
         .expect("row count");
     (properties.sheet_id.expect("sheet id"), grid_rows)
+}
+
+/// A person deletes grid rows `start..end` (0-based) straight in the emulator's store: no
+/// `onChange` report follows, so the writer does not know.
+pub fn delete_rows_unreported(bed: &SyncBed, sheet_id: i64, start: u32, end: u32) {
+    bed.emulator
+        .state
+        .store
+        .batch_update(
+            &bed.spreadsheet_id,
+            &json!({"requests": [{"deleteDimension": {
+                "range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": start, "endIndex": end}
+            }}]}),
+        )
+        .expect("the person's delete");
 }

@@ -389,10 +389,14 @@ impl Writer {
         };
         crate::metrics::record_flush(reason, report.cells);
         self.report_flush(&report, &outcome.next);
-        for (tab, key, present) in report.written_keys {
-            if let Some(tab) = self.tabs.get(tab) {
-                self.notifier.written(&tab.mapping, [(key, present)]);
-            }
+        // One lock per tab, not per key: a flush may carry tens of thousands of rows.
+        for (index, tab) in self.tabs.iter().enumerate() {
+            let keys = report
+                .written_keys
+                .iter()
+                .filter(|(written, _, _)| *written == index)
+                .map(|(_, key, present)| (key.clone(), *present));
+            self.notifier.written(&tab.mapping, keys);
         }
         for tab in &mut self.tabs {
             if let Some(position) = outcome.next.mappings.get(&tab.mapping) {

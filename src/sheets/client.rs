@@ -191,9 +191,11 @@ impl SheetsClient {
     /// The replies are 1:1 with `requests`.
     ///
     /// Retried on transient failures, so a batch whose first attempt got a 503 *after* Google
-    /// applied it is applied twice. sheetsync's flush batches are idempotent (cells keyed by
-    /// row, the checkpoint overwritten), which is what makes this safe: callers sending a
-    /// non-idempotent batch must not use this method.
+    /// applied it is applied twice, and a resend lands where the rows are *then*. Only for
+    /// batches that stay right whatever happened to the sheet in between (a cell by address the
+    /// caller owns, a property). sheetsync's flushes and loads place rows by position, which
+    /// people can move between two attempts: they send once ([`SheetsClient::batch_update_once`])
+    /// and plan again after a failure.
     pub async fn batch_update(
         &self,
         spreadsheet_id: &str,

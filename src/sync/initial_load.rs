@@ -10,7 +10,7 @@
 //! columns are written, and rows are never cleared wholesale.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
@@ -20,11 +20,12 @@ use super::layout::{KeyHash, TabLayout};
 use super::plan::guard::grid_guard;
 use super::plan::{plan_tab, plan_tab_deleting, TabSpec};
 use super::router::Router;
-use super::send::send_flush;
+use super::send::{ambiguity, failure, send_flush, Ambiguity};
 use super::snapshot::Snapshot;
 use super::tabs::load_layouts;
 use super::writer::WriterError;
-use crate::sheets::SheetsClient;
+use super::StructureNotifier;
+use crate::sheets::{decide, RetryDecision, RetryPolicy, SheetsClient, SheetsError};
 
 /// Rows read from MySQL per query.
 pub const CHUNK_ROWS: usize = 2_000;
@@ -37,6 +38,8 @@ pub struct LoadTarget<'a> {
     pub spec: &'a TabSpec,
     pub policy: FlushPolicy,
     pub run_id: &'a str,
+    /// Marked by the webhook side when people change the tab's rows.
+    pub notifier: &'a StructureNotifier,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,33 +95,53 @@ pub async fn load(
         while !pending.is_empty() && (done || pending.estimated_bytes() >= target.policy.size_limit)
         {
             let batch = pending.take_at_most(target.policy.size_limit, |_, key| layout.row_of(key));
-            let mut attempt = 0;
+            let mut failures = Failures::default();
             loop {
+                // A person changed the tab's rows since it was read (the webhook side's report):
+                // positions planned from the old read could land on other keys' rows.
+                if target.notifier.take_stale(target.mapping) {
+                    layout = reread(&target, cancel).await.map_err(writer_error)?;
+                }
                 // The guard names the grid as it is before this batch grows it.
                 let guard = grid_guard(&layout);
-                let plan =
-                    plan_tab(&mut layout, target.spec, batch.tab_rows(0)).map_err(plan_error)?;
+                let mark = layout.begin_changes();
+                let plan = match plan_tab(&mut layout, target.spec, batch.tab_rows(0)) {
+                    Ok(plan) => plan,
+                    Err(error) => {
+                        layout.undo_changes(mark);
+                        return Err(plan_error(error).into());
+                    }
+                };
                 if plan.requests.is_empty() {
+                    layout.keep_changes(mark);
                     break;
                 }
-                // Row writes at explicit positions and header cells: applying this twice (a
-                // lost answer, then a retry) writes the same cells again, so the retrying call
-                // is safe. The grid guard first: see `reload_when_shortened`.
                 let mut requests: Vec<_> = guard.into_iter().collect();
                 requests.extend(plan.requests);
+                // Sent once: a batch whose answer was lost may have been applied, and sending
+                // the same positions again after people moved rows would write keys onto other
+                // rows. After a failure the batch is planned again (from a fresh read of the tab
+                // when it may have landed), which places each key where it is by then.
                 match target
                     .client
-                    .batch_update(target.spreadsheet_id, &requests, cancel)
+                    .batch_update_once(target.spreadsheet_id, &requests, cancel)
                     .await
                 {
                     Ok(_) => {
+                        layout.keep_changes(mark);
                         batches += 1;
                         break;
                     }
                     Err(error) => {
-                        layout = reload_when_shortened(&target, error.into(), &mut attempt, cancel)
+                        layout.undo_changes(mark);
+                        if failures
+                            .wait(&target, error.into(), cancel)
                             .await
-                            .map_err(writer_error)?;
+                            .map_err(writer_error)?
+                            == Replan::FromFreshRead
+                        {
+                            layout = reread(&target, cancel).await.map_err(writer_error)?;
+                        }
                     }
                 }
             }
@@ -137,8 +160,11 @@ pub async fn load(
         flush: format!("{}-load-{}", target.run_id, target.mapping),
         mappings,
     };
-    let mut attempt = 0;
+    let mut failures = Failures::default();
     let (plan, response) = loop {
+        if target.notifier.take_stale(target.mapping) {
+            layout = reread(&target, cancel).await.map_err(writer_error)?;
+        }
         let leftover: Vec<u32> = layout
             .keys()
             .filter(|key| !seen.contains(key))
@@ -150,20 +176,22 @@ pub async fn load(
         let mut requests: Vec<_> = guard.into_iter().collect();
         requests.extend(plan.requests.iter().cloned());
         requests.push(stored.store_request(&next));
+        let structure_changed = || target.notifier.is_stale(target.mapping);
         match send_flush(
             target.client,
             target.spreadsheet_id,
             &requests,
-            &next.flush,
+            (&next.flush, &structure_changed),
             cancel,
         )
         .await
         {
             Ok(response) => break (plan, response),
             Err(error) => {
-                layout = reload_when_shortened(&target, error, &mut attempt, cancel)
-                    .await
-                    .map_err(writer_error)?;
+                // `send_flush` already waited and knows the batch was not applied (it reads
+                // the checkpoint back): plan again from a fresh read.
+                failures.count(&target, error).map_err(writer_error)?;
+                layout = reread(&target, cancel).await.map_err(writer_error)?;
             }
         }
     };
@@ -184,22 +212,127 @@ pub async fn load(
 /// How often one load batch is planned again after people shortened the grid under it.
 const SHORTENED_ATTEMPTS: u32 = 5;
 
-/// A load batch failed. When its grid guard refused it (people deleted rows while the load ran,
-/// so every position below moved; nothing of the batch was applied), the tab is read again
-/// and the caller plans the same rows anew, up to [`SHORTENED_ATTEMPTS`] times — restarting
-/// the whole load instead could repeat forever while people keep deleting rows. Any other
-/// failure is returned.
-async fn reload_when_shortened(
+/// How a failed load batch is planned again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replan {
+    /// Nothing was applied and the layout is as it was: plan against it.
+    FromLayout,
+    /// The batch may have landed, or people moved rows: read the tab, then plan.
+    FromFreshRead,
+}
+
+/// What to do after a load batch failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    GiveUp,
+    Retry { wait: Duration, replan: Replan },
+}
+
+/// Pure: what a load does after attempt failure `error`, having seen `shortened` refusals by the
+/// grid guard and `retries` transient failures before it. A guard refusal changed nothing and is
+/// planned again at once from a fresh read ([`SHORTENED_ATTEMPTS`] times; restarting the whole
+/// load instead could repeat forever while people keep deleting rows). A 429 was refused before
+/// anything ran. Anything else transient (5xx, transport) may hide an applied batch.
+pub fn after_failure(
+    error: &SheetsError,
+    (shortened, retries): (u32, u32),
+    policy: &RetryPolicy,
+    jitter: Duration,
+) -> AfterFailure {
+    if error.is_sheet_changed() {
+        return if shortened < SHORTENED_ATTEMPTS {
+            AfterFailure::Retry {
+                wait: Duration::ZERO,
+                replan: Replan::FromFreshRead,
+            }
+        } else {
+            AfterFailure::GiveUp
+        };
+    }
+    if matches!(error, SheetsError::Cancelled) || !error.is_transient() {
+        return AfterFailure::GiveUp;
+    }
+    let (kind, retry_after) = failure(error);
+    match decide(kind, retries, retry_after, policy, jitter) {
+        RetryDecision::GiveUp => AfterFailure::GiveUp,
+        RetryDecision::RetryAfter(wait) => AfterFailure::Retry {
+            wait,
+            replan: match ambiguity(error) {
+                Ambiguity::NotApplied => Replan::FromLayout,
+                Ambiguity::Unknown => Replan::FromFreshRead,
+            },
+        },
+    }
+}
+
+/// The failures one load batch has met so far.
+#[derive(Debug, Default)]
+struct Failures {
+    shortened: u32,
+    retries: u32,
+}
+
+impl Failures {
+    /// Counts `error`; returns it when the load gives up, or how to plan again.
+    fn next(
+        &mut self,
+        target: &LoadTarget<'_>,
+        error: CheckpointError,
+    ) -> Result<(Duration, Replan), CheckpointError> {
+        let CheckpointError::Sheets(sheets_error) = &error else {
+            return Err(error);
+        };
+        let policy = target.client.retry_policy();
+        match after_failure(
+            sheets_error,
+            (self.shortened, self.retries),
+            policy,
+            policy.draw_jitter(),
+        ) {
+            AfterFailure::GiveUp => Err(error),
+            AfterFailure::Retry { wait, replan } => {
+                if sheets_error.is_sheet_changed() {
+                    self.shortened += 1;
+                    tracing::info!(mapping = target.mapping, %error, "rows were removed from the tab during the load; reading it again");
+                } else {
+                    self.retries += 1;
+                    tracing::warn!(mapping = target.mapping, wait_ms = wait.as_millis() as u64, %error, "load batch failed; planning it again");
+                }
+                Ok((wait, replan))
+            }
+        }
+    }
+
+    /// [`Failures::next`], then its wait.
+    async fn wait(
+        &mut self,
+        target: &LoadTarget<'_>,
+        error: CheckpointError,
+        cancel: &CancellationToken,
+    ) -> Result<Replan, CheckpointError> {
+        let (wait, replan) = self.next(target, error)?;
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(SheetsError::Cancelled.into()),
+            _ = tokio::time::sleep(wait) => Ok(replan),
+        }
+    }
+
+    /// For a failure `send_flush` has already waited out: only whether to go on.
+    fn count(
+        &mut self,
+        target: &LoadTarget<'_>,
+        error: CheckpointError,
+    ) -> Result<(), CheckpointError> {
+        self.next(target, error).map(|_| ())
+    }
+}
+
+/// The tab read again.
+async fn reread(
     target: &LoadTarget<'_>,
-    error: CheckpointError,
-    attempt: &mut u32,
     cancel: &CancellationToken,
 ) -> Result<TabLayout, CheckpointError> {
-    *attempt += 1;
-    if !error.is_sheet_changed() || *attempt > SHORTENED_ATTEMPTS {
-        return Err(error);
-    }
-    tracing::info!(mapping = target.mapping, %error, "rows were removed from the tab during the load; reading it again");
     let mut layouts = load_layouts(
         target.client,
         target.spreadsheet_id,
@@ -208,5 +341,69 @@ async fn reload_when_shortened(
     )
     .await
     .map_err(CheckpointError::from)?;
-    layouts.pop().ok_or(error)
+    layouts.pop().ok_or_else(|| {
+        CheckpointError::Sheets(SheetsError::Decode(format!(
+            "tab of mapping {} missing from a fresh read",
+            target.mapping
+        )))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(status: u16, message: &str) -> SheetsError {
+        SheetsError::Http {
+            status,
+            google_status: String::new(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn what_a_load_does_after_a_failed_batch() {
+        let policy = RetryPolicy {
+            max_retries: Some(3),
+            ..RetryPolicy::default()
+        };
+        let guard = "Invalid requests[0].copyPaste: Range (Items!A99) exceeds grid limits";
+        let fresh = Replan::FromFreshRead;
+        let cases: [(SheetsError, (u32, u32), Option<Replan>); 9] = [
+            // The guard refused it: nothing applied, read again at once, five times at most.
+            (http(400, guard), (0, 0), Some(fresh)),
+            (http(400, guard), (4, 0), Some(fresh)),
+            (http(400, guard), (5, 0), None),
+            // Refused before it ran: the layout is as it was.
+            (http(429, "quota"), (0, 0), Some(Replan::FromLayout)),
+            // May have been applied: never the same positions again.
+            (http(503, "unavailable"), (0, 0), Some(fresh)),
+            (http(500, "internal"), (0, 2), Some(fresh)),
+            (SheetsError::Transport("reset".into()), (0, 0), Some(fresh)),
+            (http(503, "unavailable"), (0, 3), None),
+            // Definite.
+            (http(400, "Invalid value"), (0, 0), None),
+        ];
+        for (error, counts, expected) in cases {
+            let decided = after_failure(&error, counts, &policy, Duration::ZERO);
+            let replan = match decided {
+                AfterFailure::GiveUp => None,
+                AfterFailure::Retry { replan, .. } => Some(replan),
+            };
+            assert_eq!(replan, expected, "{error} after {counts:?}");
+        }
+        assert_eq!(
+            after_failure(&SheetsError::Cancelled, (0, 0), &policy, Duration::ZERO),
+            AfterFailure::GiveUp
+        );
+        assert_eq!(
+            after_failure(&http(400, guard), (0, 0), &policy, Duration::ZERO),
+            AfterFailure::Retry {
+                wait: Duration::ZERO,
+                replan: fresh
+            },
+            "a guard refusal is planned again without waiting"
+        );
+    }
 }

@@ -150,6 +150,14 @@ impl StructureNotifier {
             .unwrap_or(false)
     }
 
+    /// True if the mapping was marked stale and nobody took the mark yet (it stays).
+    pub fn is_stale(&self, mapping: &str) -> bool {
+        self.stale
+            .lock()
+            .map(|stale| stale.contains(mapping))
+            .unwrap_or(false)
+    }
+
     /// From now on, [`StructureNotifier::written`] records keys for
     /// [`StructureNotifier::take_written`].
     pub fn track_written_keys(&self) {
@@ -218,7 +226,13 @@ mod tests {
         let notifier = StructureNotifier::default();
         assert!(!notifier.take_stale("orders"));
         notifier.clone().mark_stale("orders");
+        assert!(notifier.is_stale("orders"));
+        assert!(
+            notifier.is_stale("orders"),
+            "looking does not take the mark"
+        );
         assert!(notifier.take_stale("orders"));
+        assert!(!notifier.is_stale("orders"));
         assert!(!notifier.take_stale("orders"));
     }
 

@@ -176,6 +176,7 @@ async fn run_once(
                     spec: &tab.spec,
                     policy,
                     run_id: &run_id,
+                    notifier: &extensions.notifier,
                 };
                 if let Some(status) = &extensions.status {
                     status.set_state(&tab.mapping, MappingState::Snapshotting { rows: 0 });

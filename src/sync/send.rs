@@ -34,7 +34,8 @@ pub fn ambiguity(error: &SheetsError) -> Ambiguity {
     }
 }
 
-fn failure(error: &SheetsError) -> (Failure, Option<Duration>) {
+/// The retry policy's view of a failed call.
+pub fn failure(error: &SheetsError) -> (Failure, Option<Duration>) {
     match error {
         SheetsError::Http {
             status,
@@ -47,11 +48,14 @@ fn failure(error: &SheetsError) -> (Failure, Option<Duration>) {
 }
 
 /// Sends `requests` until applied once, a definite error, the retry limit, or cancellation.
+/// `structure_changed` is asked before each resend: once people have moved rows, the batch's
+/// positions are stale and resending it could write onto other keys' rows, so the last error is
+/// returned instead and the caller plans again from a fresh read of the tab.
 pub async fn send_flush(
     client: &SheetsClient,
     spreadsheet_id: &str,
     requests: &[Request],
-    flush_id: &str,
+    (flush_id, structure_changed): (&str, &(dyn Fn() -> bool + Sync)),
     cancel: &CancellationToken,
 ) -> Result<Option<BatchUpdateResponse>, CheckpointError> {
     let mut retry = 0u32;
@@ -89,6 +93,14 @@ pub async fn send_flush(
                 );
                 return Ok(None);
             }
+        }
+        if structure_changed() {
+            tracing::info!(
+                spreadsheet_id,
+                flush_id,
+                "people changed the tab's rows while the flush waited to be resent; planning it again"
+            );
+            return Err(error.into());
         }
         retry = retry.saturating_add(1);
     }

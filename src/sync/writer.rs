@@ -373,6 +373,7 @@ impl Writer {
             batch,
             next,
             collect_keys: self.notifier.tracks_written_keys(),
+            notifier: self.notifier.clone(),
         };
         Box::pin(job.run(cancel))
     }

@@ -19,7 +19,7 @@ use sheets_emulator::control::{FaultSpec, FaultStage, LatencySettings, QuotaSett
 use sheets_emulator::person::WebhookTarget;
 use sheetsync_testbed::MariaDb;
 
-use crate::converge_forensics::keep_forensics;
+use crate::converge_forensics::{keep_forensics, watch_duplicates};
 use crate::converge_profile::{Profile, DEFAULT_ACTIONS, ROW_DELETE_ACTIONS, ROW_DELETE_SECONDS};
 use crate::converge_support::{
     person_action, provoke_conflict, random_statements, table_ids, transaction, Counters, Service,
@@ -123,6 +123,15 @@ async fn run(profile: Profile, summary_file: &str) {
     });
     let emulator = bed.emulator.state.clone();
     let spreadsheet_id = bed.spreadsheet_id.clone();
+    // Until the forensics are written, final convergence included.
+    let stop_watching = Arc::new(AtomicBool::new(false));
+    let watcher = watch_duplicates(
+        emulator.clone(),
+        spreadsheet_id.clone(),
+        SHEET,
+        counters.clone(),
+        stop_watching.clone(),
+    );
     let person = tokio::spawn({
         let (counters, stop, up, url) = (
             counters.clone(),
@@ -326,8 +335,11 @@ async fn run(profile: Profile, summary_file: &str) {
     )
     .expect("summary");
 
+    stop_watching.store(true, Ordering::Relaxed);
+    watcher.await.expect("duplicate watcher");
     keep_forensics(
         &bed.emulator.state,
+        (&bed.spreadsheet_id, SHEET),
         &counters,
         &directory.path().join("sheetsync.log"),
     );

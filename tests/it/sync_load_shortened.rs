@@ -3,7 +3,7 @@
 //! load batch planned against the old rows is on its way. Load batches write whole rows by
 //! position and the final one deletes leftover rows by position, so each now starts with the
 //! grid guard; Sheets refuses a batch planned before the delete, and the load reads the tab
-//! again and plans the same rows anew (`initial_load.rs`, `reload_when_shortened`) instead of
+//! again and plans the same rows anew (`initial_load.rs`, `after_failure`) instead of
 //! failing the whole load. Shown here: the guard refuses the shifted batch, and the load still
 //! completes with the tab equal to the table, no key twice. (A full rewrite of every row hides
 //! a shift by itself, so without the guard this tab ends right too; the guard is what keeps

@@ -17,6 +17,7 @@ use crate::sync::plan::guard::grid_guard;
 use crate::sync::plan::{plan_tab, TabSpec};
 use crate::sync::send::send_flush;
 use crate::sync::tabs::load_layouts;
+use crate::sync::StructureNotifier;
 
 pub(super) struct FlushJob {
     pub(super) client: Arc<SheetsClient>,
@@ -31,6 +32,8 @@ pub(super) struct FlushJob {
     pub(super) next: Checkpoint,
     /// Report which keys the flush wrote or removed ([`FlushReport::written_keys`]).
     pub(super) collect_keys: bool,
+    /// Asked before a resend: people moved rows since the plan (see [`send_flush`]).
+    pub(super) notifier: StructureNotifier,
 }
 
 impl FlushJob {
@@ -112,11 +115,16 @@ impl FlushJob {
             requests.extend(plan.requests);
         }
         requests.push(self.store.clone());
+        let structure_changed = || {
+            self.mappings
+                .iter()
+                .any(|mapping| self.notifier.is_stale(mapping))
+        };
         let response = send_flush(
             &self.client,
             &self.spreadsheet_id,
             &requests,
-            &self.next.flush,
+            (&self.next.flush, &structure_changed),
             cancel,
         )
         .await

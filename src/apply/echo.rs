@@ -44,6 +44,11 @@ pub struct EchoFiltered {
     pub trimmed: usize,
     /// Rows sheetsync inserted for a keyless sheet row: where they are in the sheet.
     pub inserted_rows: Vec<InsertedRow>,
+    /// What was taken out of updates: the key and the cells people already hold. The writer
+    /// writes them only where an earlier change of the same row may land after the person
+    /// typed (still pending, in flight, or written moments ago; `sync/writer/overtaken.rs`):
+    /// dropped outright, the sheet would keep that older value.
+    pub echoes: Vec<RowChange>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +111,7 @@ pub fn filter_echo(transaction: &Transaction, origin: &str) -> EchoFiltered {
                 });
             }
         }
+        filtered.echoes.extend(echo_part(change, entry));
         match trim(change, entry) {
             None => filtered.suppressed += 1,
             Some(trimmed) => {
@@ -200,6 +206,48 @@ fn trim(change: &RowChange, entry: &MarkedRow) -> Option<RowChange> {
             .columns
             .iter()
             .filter(|column| is_key(&column.name) || kept.contains(&column.name.as_ref()))
+            .cloned()
+            .collect(),
+    };
+    Some(RowChange {
+        table: change.table.clone(),
+        kind: change.kind,
+        before: change.before.as_ref().map(keep),
+        after: Some(keep(after)),
+        schema: change.schema.clone(),
+    })
+}
+
+/// The columns of an update that [`trim`] takes out as sheetsync's own (with the key), or
+/// `None` when it takes out none.
+fn echo_part(change: &RowChange, entry: &MarkedRow) -> Option<RowChange> {
+    if change.kind != ChangeKind::Update {
+        return None;
+    }
+    let after = change.after.as_ref()?;
+    let is_key = |name: &str| key_names(entry).any(|key| key == name);
+    let written_by_us = |column: &crate::binlog::RowColumn| {
+        entry
+            .columns
+            .get(column.name.as_ref())
+            .is_some_and(|written| {
+                *written == fingerprint(binlog_marker_text(&column.value).as_deref())
+            })
+    };
+    let ours: Vec<&str> = after
+        .columns
+        .iter()
+        .filter(|column| !is_key(&column.name) && written_by_us(column))
+        .map(|column| column.name.as_ref())
+        .collect();
+    if ours.is_empty() {
+        return None;
+    }
+    let keep = |row: &Row| Row {
+        columns: row
+            .columns
+            .iter()
+            .filter(|column| is_key(&column.name) || ours.contains(&column.name.as_ref()))
             .cloned()
             .collect(),
     };

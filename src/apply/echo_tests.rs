@@ -275,3 +275,92 @@ fn binlog_text_matches_the_text_written() {
         );
     }
 }
+
+#[test]
+fn the_cells_taken_out_of_an_update_are_handed_on_as_its_echo() {
+    let orders = table("shop", "orders");
+    let update = change(
+        orders.clone(),
+        ChangeKind::Update,
+        Some(row(&[
+            ("id", Value::Int(1)),
+            ("total", Value::Decimal("10.00".into())),
+            ("updated_at", Value::Int(1)),
+        ])),
+        Some(row(&[
+            ("id", Value::Int(1)),
+            ("total", Value::Decimal("12.50".into())),
+            ("updated_at", Value::Int(2)),
+        ])),
+    );
+    let marker = marker_change(
+        "sheetsync-1",
+        vec![written(
+            "shop.orders",
+            "1",
+            Operation::Update,
+            &[("total", Some("12.5"))],
+        )],
+    );
+    let filtered = filter_echo(&transaction(vec![update, marker]), "sheetsync-1");
+    // Forwarded: what the database changed by itself.
+    let forwarded: Vec<_> = filtered.changes[0]
+        .after
+        .as_ref()
+        .map(|after| {
+            after
+                .columns
+                .iter()
+                .map(|column| column.name.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(forwarded, ["id", "updated_at"]);
+    // The echo: the key and the cell the person typed, both images.
+    assert_eq!(filtered.echoes.len(), 1);
+    let echo = &filtered.echoes[0];
+    let names = |image: &Option<Row>| -> Vec<String> {
+        image
+            .as_ref()
+            .map(|row| {
+                row.columns
+                    .iter()
+                    .map(|column| column.name.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(names(&echo.after), ["id", "total"]);
+    assert_eq!(names(&echo.before), ["id", "total"]);
+
+    // An unmarked transaction has no echo; neither has a marked insert (kept whole).
+    let unmarked = change(
+        orders.clone(),
+        ChangeKind::Update,
+        Some(row(&[("id", Value::Int(2)), ("total", Value::Int(1))])),
+        Some(row(&[("id", Value::Int(2)), ("total", Value::Int(2))])),
+    );
+    assert!(filter_echo(&transaction(vec![unmarked]), "sheetsync-1")
+        .echoes
+        .is_empty());
+    let insert = change(
+        orders,
+        ChangeKind::Insert,
+        None,
+        Some(row(&[("id", Value::Int(3)), ("total", Value::Int(7))])),
+    );
+    let marker = marker_change(
+        "sheetsync-1",
+        vec![written(
+            "shop.orders",
+            "3",
+            Operation::Insert,
+            &[("total", Some("7"))],
+        )],
+    );
+    assert!(
+        filter_echo(&transaction(vec![insert, marker]), "sheetsync-1")
+            .echoes
+            .is_empty()
+    );
+}

@@ -146,6 +146,11 @@ impl Coalescer {
         self.position.as_ref()
     }
 
+    /// Whether a change of this row is pending.
+    pub fn contains(&self, tab: TabIndex, key: &RowKey) -> bool {
+        self.rows.contains_key(&(tab, key.clone()))
+    }
+
     /// No row changes (a moved position alone does not count).
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()

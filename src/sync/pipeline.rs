@@ -295,6 +295,7 @@ async fn run_once(
                     Some(filter) => filter(transaction),
                     None => transaction,
                 };
+                let mut echoes = Vec::new();
                 if let Some(origin) = &extensions.echo_origin {
                     let filtered = crate::apply::echo::filter_echo(&transaction, origin);
                     metrics::counter!(crate::metrics::ECHOES_SUPPRESSED_TOTAL).increment(filtered.suppressed as u64);
@@ -304,8 +305,10 @@ async fn run_once(
                         }
                     }
                     transaction.changes = filtered.changes;
+                    echoes = filtered.echoes;
                 }
-                let (messages, counts) = router.route(&transaction);
+                let (mut messages, counts) = router.route(&transaction);
+                router.route_echoes(&echoes, &mut messages);
                 for (operation, count) in [(RowOperation::Insert, counts.inserts), (RowOperation::Update, counts.updates), (RowOperation::Delete, counts.deletes)] {
                     metrics::counter!(crate::metrics::ROW_CHANGES_TOTAL, "op" => operation.label()).increment(count);
                 }

@@ -53,6 +53,9 @@ pub enum WriterMessage {
         commit_unix_seconds: u32,
         changes: Vec<TabChange>,
         schema_changes: Vec<(TabIndex, SchemaChange)>,
+        /// Cells a person typed that sheetsync applied (echo): written only where an earlier
+        /// change of the row may overtake them (`writer/overtaken.rs`). Always `Cells`.
+        echoes: Vec<TabChange>,
     },
     /// Cells the webhook side needs shown (conflict the database won, refused edit reverted).
     WriteBack {
@@ -76,8 +79,11 @@ impl WriterMessage {
         let key = |key: &RowKey| key.0.iter().map(|part| part.capacity() + 24).sum::<usize>();
         std::mem::size_of::<WriterMessage>()
             + match self {
-                WriterMessage::Transaction { changes, .. } => changes
+                WriterMessage::Transaction {
+                    changes, echoes, ..
+                } => changes
                     .iter()
+                    .chain(echoes)
                     .map(|change| key(&change.key) + update_memory_bytes(&change.update))
                     .sum(),
                 WriterMessage::WriteBack {
@@ -211,9 +217,41 @@ impl Router {
                 commit_unix_seconds: transaction.commit_unix_seconds,
                 changes,
                 schema_changes,
+                echoes: Vec::new(),
             })
             .collect();
         (messages, counts)
+    }
+
+    /// Adds the echo parts of a transaction (`apply::echo::EchoFiltered::echoes`) to the
+    /// messages [`Router::route`] made of it, as cells only: an echo never creates a row.
+    pub fn route_echoes(&self, echoes: &[RowChange], messages: &mut [WriterMessage]) {
+        let mut ignored = RouteCounts::default();
+        for change in echoes {
+            let Some(routes) = self.by_table.get(&change.table) else {
+                continue;
+            };
+            for &index in routes {
+                let route = &self.routes[index];
+                let Some(WriterMessage::Transaction { echoes, .. }) =
+                    messages.get_mut(route.writer)
+                else {
+                    continue;
+                };
+                for tab_change in self.changes_for(route, change, &mut ignored) {
+                    if let RowUpdate::Upsert { cells, changed } = tab_change.update {
+                        let cells = cells
+                            .into_iter()
+                            .filter(|(name, _)| changed.contains(name))
+                            .collect();
+                        echoes.push(TabChange {
+                            update: RowUpdate::Cells { cells },
+                            ..tab_change
+                        });
+                    }
+                }
+            }
+        }
     }
 
     fn changes_for(

@@ -25,7 +25,7 @@ use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{
     decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
 };
-use super::layout::TabLayout;
+use super::layout::{KeyHash, TabLayout};
 use super::plan::{PlanError, TabSpec};
 use super::router::WriterMessage;
 use super::{RowKey, StructureNotifier};
@@ -38,6 +38,7 @@ use crate::status::Status;
 
 mod fence;
 mod flush;
+mod overtaken;
 pub mod placement;
 mod report;
 mod schema;
@@ -124,6 +125,8 @@ pub struct Writer {
     renames: Vec<(usize, String, String)>,
     /// People's new rows: the next flush waits, then re-reads the key columns (`placement.rs`).
     placement: PlacementWait,
+    /// Rows an older change may overwrite after a person typed (`overtaken.rs`).
+    recent: overtaken::RecentKeys,
     status: Option<Status>,
     flush_reason: Option<FlushReason>,
     /// Commit time of the oldest change pending (for lag), and of the one in flight.
@@ -158,6 +161,7 @@ impl Writer {
             position_unsaved_since: None,
             renames: Vec::new(),
             placement: PlacementWait::default(),
+            recent: overtaken::RecentKeys::default(),
             status: None,
             flush_reason: None,
             oldest_commit: None,
@@ -266,6 +270,7 @@ impl Writer {
                 changes,
                 schema_changes,
                 commit_unix_seconds,
+                echoes,
             } => {
                 if !changes.is_empty() && self.oldest_commit.is_none() {
                     self.oldest_commit = Some(commit_unix_seconds);
@@ -279,15 +284,7 @@ impl Writer {
                         tab.caught_up = !covered;
                     }
                 }
-                for change in changes {
-                    let Some(tab) = self.tabs.get(change.tab) else {
-                        continue;
-                    };
-                    if tab.caught_up && tab.stalled.is_none() {
-                        self.coalescer
-                            .add(change.tab, change.key, change.update, now);
-                    }
-                }
+                self.add_changes(changes, echoes, now);
                 for (tab, change) in schema_changes {
                     if self.tabs.get(tab).is_some_and(|tab| tab.caught_up) {
                         self.schema_change(tab, change);
@@ -354,6 +351,8 @@ impl Writer {
             .take_at_most(self.policy.size_limit, |tab, key| {
                 layouts.get(tab).and_then(|layout| layout.row_of(key))
             });
+        self.recent
+            .taken(batch.rows.keys().map(|(tab, key)| (*tab, KeyHash::of(key))));
         let next = self.next_checkpoint(batch.position.as_ref());
         self.position_unsaved_since = None;
         let stale: Vec<bool> = self
@@ -380,6 +379,7 @@ impl Writer {
 
     fn finish_flush(&mut self, outcome: FlushOutcome) -> Result<(), WriterError> {
         self.layouts = outcome.layouts;
+        self.recent.landed(Instant::now());
         let (response, report) = outcome.result?;
         let reason = match self.flush_reason.take() {
             Some(FlushReason::Size) => MetricsFlushReason::Payload,

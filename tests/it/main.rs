@@ -76,6 +76,7 @@ mod sync_types;
 mod twoway_conflict;
 mod twoway_delete_appended;
 mod twoway_echo;
+mod twoway_echo_overtaken;
 mod twoway_new_row;
 mod twoway_new_row_moved;
 mod twoway_paste;

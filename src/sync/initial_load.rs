@@ -3,7 +3,9 @@
 //! has and stores the mapping's checkpoint at the snapshot's position.
 //!
 //! Consumes a [`Snapshot`], the tab's layout and the spreadsheet's stored checkpoint; produces
-//! the layout after the load and the updated stored checkpoint. Guarantees: until the last batch
+//! the layout after the load and the updated stored checkpoint. The tab ends with each of the
+//! table's keys once: rows whose key the table lacks and later copies of a key are removed (a
+//! re-snapshot also heals a tab a shifted write left with a key twice). Guarantees: until the last batch
 //! lands the mapping has no checkpoint entry, so a crash anywhere in the load makes the next
 //! start load it again — and that is safe, because rows are placed by key (a reload rewrites
 //! rows in place; nothing is doubled). The sheet's own extra columns survive: only synced
@@ -161,15 +163,22 @@ pub async fn load(
         mappings,
     };
     let mut failures = Failures::default();
+    // Read fresh: the rows to remove are named by position, and the tab may have moved under
+    // the batches (people, or a batch that landed shifted).
+    target.notifier.take_stale(target.mapping);
+    layout = reread(&target, cancel).await.map_err(writer_error)?;
     let (plan, response) = loop {
         if target.notifier.take_stale(target.mapping) {
             layout = reread(&target, cancel).await.map_err(writer_error)?;
         }
-        let leftover: Vec<u32> = layout
+        // Keys the table lacks, and later copies of a key (the tab ends equal to the table,
+        // each key once; writes went to the first copy).
+        let mut leftover: Vec<u32> = layout
             .keys()
             .filter(|key| !seen.contains(key))
             .filter_map(|key| layout.row_of_hash(key))
             .collect();
+        leftover.extend(layout.copy_rows());
         let guard = grid_guard(&layout);
         let plan = plan_tab_deleting(&mut layout, target.spec, std::iter::empty(), leftover)
             .map_err(plan_error)?;

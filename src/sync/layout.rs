@@ -173,6 +173,22 @@ impl TabLayout {
             })
     }
 
+    /// 0-based grid rows holding a key that is on an earlier row too (a copy), in sheet order.
+    pub fn copy_rows(&self) -> Vec<u32> {
+        self.rows
+            .rows()
+            .iter()
+            .enumerate()
+            .filter_map(|(index, key)| {
+                let first = self.rows.position_of((*key)?)?;
+                (as_index(first) != index)
+                    .then(|| u32::try_from(index).ok())
+                    .flatten()
+                    .map(|index| index + HEADER_ROWS)
+            })
+            .collect()
+    }
+
     /// Keys found on more than one row (people copy rows), in sheet order of their first row.
     /// Writes go to the first row; the copies are left alone.
     pub fn duplicate_keys(&self) -> Vec<KeyHash> {

@@ -195,7 +195,13 @@ async fn run_once(
                     // A failed load may have written part of the tab: it ends now too.
                     hook(&tab.mapping, Some(unix_milliseconds_now()));
                 }
-                layouts[tab_index] = loaded?;
+                layouts[tab_index] = match loaded {
+                    Ok(layout) => layout,
+                    // Stopped mid-load: a clean stop. Without its checkpoint the mapping is
+                    // loaded again at the next start.
+                    Err(_) if shutdown.is_cancelled() => return Ok(()),
+                    Err(error) => return Err(error.into()),
+                };
             }
             tab.position = stored.checkpoint.mappings.get(&tab.mapping).cloned();
             if let Some(status) = &extensions.status {

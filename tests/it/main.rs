@@ -63,6 +63,7 @@ mod sync_grid_shrunk;
 mod sync_kill;
 mod sync_late_write;
 mod sync_load_ambiguous;
+mod sync_load_copies;
 mod sync_load_shortened;
 mod sync_mariadb_restart;
 mod sync_purged;

@@ -92,6 +92,8 @@ fn a_copied_row_is_reported_and_the_first_one_is_used() {
     assert_eq!(layout.row_of(&key(&["1"])), Some(1));
     assert_eq!(layout.row_of(&key(&["2"])), Some(2));
     assert_eq!(layout.duplicate_keys(), vec![hash(&["1"]), hash(&["2"])]);
+    // The later copies, by 0-based grid row: what a load removes.
+    assert_eq!(layout.copy_rows(), vec![3, 5, 6]);
     let keys: Vec<KeyHash> = layout.keys().collect();
     assert_eq!(keys, vec![hash(&["1"]), hash(&["2"]), hash(&["3"])]);
 }

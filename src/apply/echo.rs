@@ -201,21 +201,28 @@ fn trim(change: &RowChange, entry: &MarkedRow) -> Option<RowChange> {
     if kept.is_empty() {
         return None;
     }
-    let keep = |row: &Row| Row {
+    Some(with_columns(change, |name| {
+        is_key(name) || kept.contains(&name)
+    }))
+}
+
+/// `change` with only the columns `keep` names, in both images.
+fn with_columns(change: &RowChange, keep: impl Fn(&str) -> bool) -> RowChange {
+    let only = |row: &Row| Row {
         columns: row
             .columns
             .iter()
-            .filter(|column| is_key(&column.name) || kept.contains(&column.name.as_ref()))
+            .filter(|column| keep(&column.name))
             .cloned()
             .collect(),
     };
-    Some(RowChange {
+    RowChange {
         table: change.table.clone(),
         kind: change.kind,
-        before: change.before.as_ref().map(keep),
-        after: Some(keep(after)),
+        before: change.before.as_ref().map(only),
+        after: change.after.as_ref().map(only),
         schema: change.schema.clone(),
-    })
+    }
 }
 
 /// The columns of an update that [`trim`] takes out as sheetsync's own (with the key), or
@@ -243,21 +250,9 @@ fn echo_part(change: &RowChange, entry: &MarkedRow) -> Option<RowChange> {
     if ours.is_empty() {
         return None;
     }
-    let keep = |row: &Row| Row {
-        columns: row
-            .columns
-            .iter()
-            .filter(|column| is_key(&column.name) || ours.contains(&column.name.as_ref()))
-            .cloned()
-            .collect(),
-    };
-    Some(RowChange {
-        table: change.table.clone(),
-        kind: change.kind,
-        before: change.before.as_ref().map(keep),
-        after: Some(keep(after)),
-        schema: change.schema.clone(),
-    })
+    Some(with_columns(change, |name| {
+        is_key(name) || ours.contains(&name)
+    }))
 }
 
 /// Canonical text of a binlog value: equal to `Typed::marker_text` of the value written.

@@ -10,9 +10,12 @@ use std::time::Duration;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use sheetsync::sync::pipeline::{Extensions, RunOptions};
+
 use crate::sheets_support::client;
 use crate::sync_support::{
-    assert_no_key_twice, execute, wait_for_tab_to_equal_table, RunningSync, SyncBed,
+    assert_no_key_twice, execute, wait_for_initial_load, wait_for_tab_to_equal_table, RunningSync,
+    SyncBed,
 };
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -23,6 +26,7 @@ async fn a_flush_refused_because_people_shrank_the_grid_is_planned_again() {
     let bed = ten_people("sync_grid_shrunk").await;
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
+    wait_for_initial_load(&bed).await;
     let (sheet_id, grid_rows) = tab_grid(&bed, "People").await;
     assert!(grid_rows >= 11, "header and ten rows: {grid_rows}");
 
@@ -49,6 +53,38 @@ async fn a_flush_refused_because_people_shrank_the_grid_is_planned_again() {
         .count();
     assert!(refused >= 1, "the stale flush was refused by the emulator");
     sync.stop().await.expect("a clean stop");
+}
+
+/// [`ten_people`], loaded into its tab by a pipeline that then stops.
+pub async fn ten_people_loaded(name: &str) -> SyncBed {
+    let bed = ten_people(name).await;
+    let sync = RunningSync::start(bed.config(&[("people", "People")]));
+    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
+    wait_for_initial_load(&bed).await;
+    sync.stop().await.expect("a clean stop");
+    bed
+}
+
+/// `sheetsync snapshot --mapping people` (the tab reloaded, then the pipeline ends), started.
+pub fn start_reload(bed: &SyncBed) -> RunningSync {
+    RunningSync::start_with(
+        bed.config(&[("people", "People")]),
+        RunOptions {
+            snapshot: vec!["people".into()],
+            load_only: true,
+            ..RunOptions::default()
+        },
+        Extensions::default(),
+    )
+}
+
+/// Waits for a reload [`start_reload`] started; it must succeed.
+pub async fn finish_reload(load: RunningSync) {
+    tokio::time::timeout(Duration::from_secs(60), load.task)
+        .await
+        .expect("the reload finishes")
+        .expect("task")
+        .expect("the reload succeeds");
 }
 
 /// A bed whose `people` table holds ids 1 to 10 (`name N`, qty N).

@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::sync_support::{
-    execute, stored_checkpoint, try_wait_for_tab_to_equal_table, wait_for_tab_to_equal_table,
-    RunningSync, SyncBed,
+    execute, stored_checkpoint, try_wait_for_tab_to_equal_table, wait_for_initial_load,
+    wait_for_tab_to_equal_table, RunningSync, SyncBed,
 };
 
 const COLUMNS: &str = "id, name, qty";
@@ -29,6 +29,7 @@ async fn a_late_request_of_an_earlier_process_is_noticed_and_written_over() {
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     let limit = Duration::from_secs(30);
     wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, limit).await;
+    wait_for_initial_load(&bed).await;
     let earlier = stored_checkpoint(&bed.emulator, &bed.spreadsheet_id).expect("checkpoint");
 
     execute(&bed.database.url, &["UPDATE people SET qty = qty + 100"]).await;

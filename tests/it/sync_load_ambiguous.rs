@@ -12,23 +12,18 @@ use std::time::Duration;
 
 use serde_json::json;
 use sheets_emulator::control::{FaultSpec, FaultStage};
-use sheetsync::sync::pipeline::{Extensions, RunOptions};
 
-use crate::sync_grid_shrunk::{delete_rows_unreported, tab_grid, ten_people};
-use crate::sync_support::{
-    assert_no_key_twice, execute, sorted_data_rows, table_rows, wait_for_tab_to_equal_table,
-    RunningSync, SyncBed,
+use crate::sync_grid_shrunk::{
+    delete_rows_unreported, finish_reload, start_reload, tab_grid, ten_people_loaded,
 };
+use crate::sync_support::{assert_no_key_twice, execute, sorted_data_rows, table_rows, SyncBed};
 
 const LIMIT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_answer_then_moved_rows_keep_every_row_whole() {
-    let bed = ten_people("sync_load_ambiguous").await;
-    let sync = RunningSync::start(bed.config(&[("people", "People")]));
-    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
-    sync.stop().await.expect("a clean stop");
+    let bed = ten_people_loaded("sync_load_ambiguous").await;
     let (sheet_id, _) = tab_grid(&bed, "People").await;
     write_notes(&bed, sheet_id);
     // Changed while nothing synced, so the reload has cells to write on every row.
@@ -39,22 +34,10 @@ async fn a_lost_answer_then_moved_rows_keep_every_row_whole() {
         .add_fault(FaultSpec::next_writes(1, 503, FaultStage::After))
         .expect("fault");
     let since = control.last_seq();
-    let load = RunningSync::start_with(
-        bed.config(&[("people", "People")]),
-        RunOptions {
-            snapshot: vec!["people".into()],
-            load_only: true,
-            ..RunOptions::default()
-        },
-        Extensions::default(),
-    );
+    let load = start_reload(&bed);
     wait_for_status(&bed, since, 503).await;
     move_rows_unreported(&bed, sheet_id);
-    tokio::time::timeout(Duration::from_secs(60), load.task)
-        .await
-        .expect("the reload finishes")
-        .expect("task")
-        .expect("the reload succeeds");
+    finish_reload(load).await;
 
     // The table still has id 2 (no report told it): the reload writes it back, once.
     wait_for_synced_columns(&bed).await;

@@ -7,20 +7,16 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sheetsync::sync::pipeline::{Extensions, RunOptions};
 
-use crate::sync_grid_shrunk::{tab_grid, ten_people};
-use crate::sync_support::{assert_no_key_twice, wait_for_tab_to_equal_table, RunningSync};
+use crate::sync_grid_shrunk::{finish_reload, start_reload, tab_grid, ten_people_loaded};
+use crate::sync_support::{assert_no_key_twice, wait_for_tab_to_equal_table};
 
 const LIMIT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_removes_copies_of_a_key() {
-    let bed = ten_people("sync_load_copies").await;
-    let sync = RunningSync::start(bed.config(&[("people", "People")]));
-    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
-    sync.stop().await.expect("a clean stop");
+    let bed = ten_people_loaded("sync_load_copies").await;
     // Copies of ids 3 and 7 below the data (sheet rows 12 and 13), one stale.
     let (sheet_id, _) = tab_grid(&bed, "People").await;
     let row = |id: i64, name: &str, qty: i64| {
@@ -44,20 +40,8 @@ async fn a_reload_removes_copies_of_a_key() {
         .expect("the copies");
     assert_eq!(bed.tab("People").len(), 13);
 
-    let load = RunningSync::start_with(
-        bed.config(&[("people", "People")]),
-        RunOptions {
-            snapshot: vec!["people".into()],
-            load_only: true,
-            ..RunOptions::default()
-        },
-        Extensions::default(),
-    );
-    tokio::time::timeout(Duration::from_secs(60), load.task)
-        .await
-        .expect("the reload finishes")
-        .expect("task")
-        .expect("the reload succeeds");
+    let load = start_reload(&bed);
+    finish_reload(load).await;
     wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
     assert_no_key_twice(&bed.tab("People"));
 }

@@ -12,20 +12,18 @@
 use std::time::Duration;
 
 use sheets_emulator::control::LatencySettings;
-use sheetsync::sync::pipeline::{Extensions, RunOptions};
 
-use crate::sync_grid_shrunk::{delete_rows_unreported, tab_grid, ten_people};
-use crate::sync_support::{assert_no_key_twice, execute, wait_for_tab_to_equal_table, RunningSync};
+use crate::sync_grid_shrunk::{
+    delete_rows_unreported, finish_reload, start_reload, tab_grid, ten_people_loaded,
+};
+use crate::sync_support::{assert_no_key_twice, execute, wait_for_tab_to_equal_table};
 
 const LIMIT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "id, name, qty";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_deleted_during_a_reload_leaves_no_key_twice() {
-    let bed = ten_people("sync_load_shortened").await;
-    let sync = RunningSync::start(bed.config(&[("people", "People")]));
-    wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
-    sync.stop().await.expect("a clean stop");
+    let bed = ten_people_loaded("sync_load_shortened").await;
     let (sheet_id, grid_rows) = tab_grid(&bed, "People").await;
     // More rows than the grid holds, so the reload also grows the grid: its guard must name the
     // grid as it is before the batch grows it.
@@ -47,15 +45,7 @@ async fn a_row_deleted_during_a_reload_leaves_no_key_twice() {
         write_ms: Some(1_500),
     });
     let since = control.last_seq();
-    let load = RunningSync::start_with(
-        bed.config(&[("people", "People")]),
-        RunOptions {
-            snapshot: vec!["people".into()],
-            load_only: true,
-            ..RunOptions::default()
-        },
-        Extensions::default(),
-    );
+    let load = start_reload(&bed);
     // Wait until the load's first write is in flight: its reads are logged, the write is still
     // sleeping in the emulator's latency layer.
     let deadline = std::time::Instant::now() + LIMIT;
@@ -68,11 +58,7 @@ async fn a_row_deleted_during_a_reload_leaves_no_key_twice() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     delete_rows_unreported(&bed, sheet_id, 2, 3);
-    tokio::time::timeout(Duration::from_secs(60), load.task)
-        .await
-        .expect("the reload finishes")
-        .expect("task")
-        .expect("the reload succeeds");
+    finish_reload(load).await;
     control.set_latency(LatencySettings::default());
 
     // The table still has id 2 (no report told it): the reload writes it back, once.

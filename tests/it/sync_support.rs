@@ -309,6 +309,19 @@ pub fn assert_no_key_twice(tab: &[Vec<String>]) {
     assert_eq!(keys.len(), unique.len(), "a key appears twice: {keys:?}");
 }
 
+/// Waits until the initial load stored its checkpoint: its last batch (rows removed, the
+/// checkpoint) comes after a fresh read of the tab, after the rows are already all there.
+pub async fn wait_for_initial_load(bed: &SyncBed) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stored_checkpoint(&bed.emulator, &bed.spreadsheet_id).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the initial load never stored its checkpoint"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The checkpoint stored in a spreadsheet's developer metadata (`sheetsync.checkpoint`), if any.
 pub fn stored_checkpoint(
     emulator: &RunningEmulator,

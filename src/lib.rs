@@ -11,7 +11,9 @@
 //!
 //! # Invariants
 //! - **Whole transactions only.** Row changes are released at commit; a rolled-back or partially
-//!   read transaction never reaches a sheet.
+//!   read transaction never reaches a sheet. The one exception is a transaction over 8 MiB of
+//!   decoded rows: it is released in parts as it is read so memory stays bounded, while the
+//!   checkpoint still moves only at its commit (a crash replays it whole).
 //! - **Schema of the event, not of today.** Column names, types and charsets come from the
 //!   TABLE_MAP event's own metadata (`binlog_row_metadata=FULL`), never from `information_schema`.
 //! - **Checkpoint with the data.** The binlog position is written in the same atomic

@@ -67,6 +67,7 @@ fn transaction(changes: Vec<RowChange>) -> Transaction {
         commit_unix_seconds: 0,
         changes,
         statements: Vec::new(),
+        partial: false,
     }
 }
 

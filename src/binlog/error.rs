@@ -100,6 +100,20 @@ pub enum BinlogError {
         location: EventLocation,
     },
 
+    /// A transaction too large to hold was handed on in parts, then ended in `ROLLBACK` (only
+    /// non-transactional engines log such a group). Its parts may already be in the sheet, so
+    /// the pipeline re-snapshots the mappings of these tables.
+    #[error(
+        "a transaction over {limit_mib} MiB was handed on in parts and then rolled back at \
+         {location}; re-snapshotting the mappings of {tables}",
+        limit_mib = super::transaction::PART_BYTES / (1024 * 1024),
+        tables = tables.join(", ")
+    )]
+    RolledBackAfterParts {
+        tables: Vec<String>,
+        location: EventLocation,
+    },
+
     /// The saved position cannot be used with this server (e.g. a MySQL GTID set on MariaDB).
     #[error("position {position} cannot be used with this server: {reason}")]
     IncompatiblePosition { position: String, reason: String },
@@ -119,6 +133,7 @@ impl BinlogError {
             | BinlogError::MissingRowMetadata { .. }
             | BinlogError::MissingTableMap { .. }
             | BinlogError::Decode { .. }
+            | BinlogError::RolledBackAfterParts { .. }
             | BinlogError::IncompatiblePosition { .. } => false,
         }
     }
@@ -203,6 +218,13 @@ mod tests {
             ),
             (
                 BinlogError::MissingRowMetadata {
+                    location: location.clone(),
+                },
+                false,
+            ),
+            (
+                BinlogError::RolledBackAfterParts {
+                    tables: vec!["shop.orders".into()],
                     location: location.clone(),
                 },
                 false,

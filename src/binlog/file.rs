@@ -14,7 +14,7 @@ use mysql_async::binlog::events::{Event, TransactionPayloadEvent};
 use mysql_async::binlog::BinlogVersion;
 use mysql_common::binlog::BinlogFile;
 
-use super::transaction::TRANSACTION_PAYLOAD_EVENT;
+use super::event_kinds::TRANSACTION_PAYLOAD_EVENT;
 
 /// Reads every event of a binlog file, expanding compressed transaction payloads.
 pub fn read_events(path: &Path) -> std::io::Result<Vec<Event>> {

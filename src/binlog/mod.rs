@@ -13,6 +13,7 @@ pub mod backoff;
 pub mod convert;
 pub mod decode;
 pub mod error;
+pub mod event_kinds;
 pub mod file;
 pub mod schema;
 pub mod server;

@@ -7,7 +7,10 @@
 //! - Every transient failure (disconnect, `None` from the stream, read timeout of 2× the
 //!   heartbeat, a panic in the reader task) reconnects with capped jittered backoff and resumes
 //!   from the position after the last transaction *sent*: nothing is lost or sent twice by
-//!   the source itself (delivery to sheets is still at-least-once after a process crash).
+//!   the source itself, except the parts of a transaction too large to hold
+//!   ([`Transaction::partial`]) when the connection drops inside it: they come again, which
+//!   is harmless as row images are keyed by primary key (delivery to sheets is at-least-once
+//!   after a process crash anyway).
 //! - A definite error is sent once and ends the stream.
 
 use std::sync::{Arc, Mutex};
@@ -23,9 +26,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::{BackoffPolicy, ReconnectDecision};
 use super::error::{BinlogError, EventLocation};
+use super::event_kinds::TRANSACTION_PAYLOAD_EVENT;
 use super::server::{check_position_kind, current_position, inspect_server, mysql_sids};
 use super::settings::ServerFlavor;
-use super::transaction::{Transaction, TransactionAssembler, TRANSACTION_PAYLOAD_EVENT};
+use super::transaction::{Transaction, TransactionAssembler};
 use crate::position::BinlogPosition;
 
 /// How to connect and where to start.
@@ -45,6 +49,8 @@ pub struct SourceOptions {
     /// Decoded bytes buffered between the reader and its consumer: the reader waits (and the
     /// binlog stays on the server) once the queued transactions weigh this much.
     pub channel_bytes: usize,
+    /// Decoded bytes of one transaction held before it is handed on in parts.
+    pub part_bytes: usize,
 }
 
 impl std::fmt::Debug for SourceOptions {
@@ -60,6 +66,7 @@ impl std::fmt::Debug for SourceOptions {
             .field("backoff", &self.backoff)
             .field("channel_capacity", &self.channel_capacity)
             .field("channel_bytes", &self.channel_bytes)
+            .field("part_bytes", &self.part_bytes)
             .finish()
     }
 }
@@ -74,6 +81,7 @@ impl SourceOptions {
             backoff: BackoffPolicy::default(),
             channel_capacity: 64,
             channel_bytes: 16 * 1024 * 1024,
+            part_bytes: super::transaction::PART_BYTES,
         }
     }
 }
@@ -288,7 +296,8 @@ async fn run_session(
         .get_binlog_stream(request)
         .await
         .map_err(|error| BinlogError::from_stream_error(error, &position_text))?;
-    let mut assembler = TransactionAssembler::new(position, server.checksum);
+    let mut assembler =
+        TransactionAssembler::new(position, server.checksum).with_part_bytes(options.part_bytes);
     let read_timeout = options
         .heartbeat
         .saturating_mul(2)
@@ -321,7 +330,9 @@ async fn run_session(
         let Some(transaction) = assembler.handle(&event)? else {
             continue;
         };
-        let committed = transaction.position_after.clone();
+        // A part's position is not a place to resume from: a reconnect re-reads the whole
+        // transaction and sends its parts again.
+        let committed = (!transaction.partial).then(|| transaction.position_after.clone());
         let bytes = transaction.memory_bytes();
         tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
@@ -332,7 +343,7 @@ async fn run_session(
                 }
             }
         }
-        if let Ok(mut progress) = progress.lock() {
+        if let (Some(committed), Ok(mut progress)) = (committed, progress.lock()) {
             progress.committed = committed;
         }
     }

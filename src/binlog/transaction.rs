@@ -12,27 +12,30 @@
 //!   `TRANSACTION_PAYLOAD` events are decompressed by the stream (mysql_async) or by
 //!   [`super::file`], so their inner events arrive here like any others.
 //!
-//! Memory: a transaction is buffered until its commit, so memory grows with the largest
-//! transaction's decoded rows (roughly 2–4× its binlog size); the channels after this stage
-//! are bounded in bytes ([`crate::channel`]), so only one oversized transaction is held at a
-//! time. A bulk `UPDATE` of millions of rows in one transaction still needs that much memory.
+//! Memory: a transaction is buffered until its commit, up to [`PART_BYTES`] of decoded rows.
+//! A larger one is handed on in parts as it is read ([`Transaction::partial`]): the position
+//! still moves only at its commit, so a crash or reconnect replays it whole (its row images
+//! are keyed by primary key, so replaying them is idempotent). The channels after this stage
+//! are bounded in bytes ([`crate::channel`]), so memory stays bounded however large the
+//! transaction. A streamed group that ends in `ROLLBACK` (only non-transactional engines log
+//! one) cannot be taken back: it is [`BinlogError::RolledBackAfterParts`], which re-snapshots.
 
-use mysql_async::binlog::events::{Event, EventData, GtidEvent, QueryEvent, RotateEvent};
-use mysql_async::binlog::EventType;
+use std::collections::BTreeSet;
+
+use mysql_async::binlog::events::{Event, EventData, QueryEvent, RotateEvent};
 
 use super::decode::{decode_rows, RowChange};
 use super::error::{BinlogError, EventLocation};
+use super::event_kinds::{
+    mysql_gtid, parse_mariadb_gtid, FL_STANDALONE, MARIADB_COMPRESSED_EVENTS, MARIADB_GTID_EVENT,
+    MARIADB_GTID_LIST_EVENT,
+};
 use super::schema::{SchemaCache, SchemaError, TableSchema};
-use crate::position::{BinlogPosition, Gtid, MariaDbGtid, MySqlGtid, MySqlSource};
+use crate::position::{BinlogPosition, Gtid};
 
-/// MariaDB event types that mysql_common does not know.
-const MARIADB_GTID_EVENT: u8 = 162;
-const MARIADB_GTID_LIST_EVENT: u8 = 163;
-/// QUERY_COMPRESSED_EVENT (165) up to UPDATE_ROWS_COMPRESSED_EVENT_V1 … (171).
-const MARIADB_COMPRESSED_EVENTS: std::ops::RangeInclusive<u8> = 165..=171;
-/// MariaDB GTID flags.
-const FL_STANDALONE: u8 = 0x01;
-const FL_GROUP_COMMIT_ID: u8 = 0x02;
+/// Decoded rows a transaction may hold before it is handed on in parts. Far above any webhook
+/// transaction (whose echo marker comes last) and half a writer's channel budget.
+pub const PART_BYTES: usize = 8 * 1024 * 1024;
 
 /// A DDL (or other non-row) statement inside a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +58,12 @@ pub struct Transaction {
     pub commit_unix_seconds: u32,
     pub changes: Vec<RowChange>,
     pub statements: Vec<DdlStatement>,
+    /// A part of a transaction too large to hold: more parts follow, and the last one comes
+    /// at the commit with `partial == false` and the statements. A part's `position_after`
+    /// must not be saved: for file positions it points inside the transaction (so
+    /// [`BinlogPosition::covers`] still tells whether a checkpoint holds it), for GTID
+    /// positions it is the position before the transaction.
+    pub partial: bool,
 }
 
 impl Transaction {
@@ -84,6 +93,10 @@ struct PendingTransaction {
     began: bool,
     changes: Vec<RowChange>,
     statements: Vec<DdlStatement>,
+    /// ≈ decoded bytes in `changes`.
+    bytes: usize,
+    /// Tables of the rows already handed on in parts (empty: none were).
+    streamed: BTreeSet<String>,
 }
 
 /// Groups events into transactions and keeps the committed position.
@@ -101,6 +114,7 @@ pub struct TransactionAssembler {
     /// The first (fake) ROTATE precedes the FDE, so mysql_async leaves the 4 CRC32 bytes on its
     /// name (mysql_async issue #189). True when the server checksums events.
     fake_rotate_has_checksum: bool,
+    part_bytes: usize,
 }
 
 impl TransactionAssembler {
@@ -117,7 +131,15 @@ impl TransactionAssembler {
             last_event_end,
             pending: None,
             fake_rotate_has_checksum,
+            part_bytes: PART_BYTES,
         }
+    }
+
+    /// Hands transactions on in parts once they hold `bytes` of decoded rows (tests use a
+    /// small value to stream ordinary transactions).
+    pub fn with_part_bytes(mut self, bytes: usize) -> Self {
+        self.part_bytes = bytes.max(1);
+        self
     }
 
     /// The position after the last emitted transaction.
@@ -240,11 +262,10 @@ impl TransactionAssembler {
                     })?;
                 // Rows outside a GTID group only happen on servers without GTID events; the
                 // group then ends at its XID as usual.
-                self.pending
-                    .get_or_insert_with(PendingTransaction::default)
-                    .changes
-                    .extend(changes);
-                Ok(None)
+                let pending = self.pending.get_or_insert_with(PendingTransaction::default);
+                pending.bytes += changes.iter().map(RowChange::memory_bytes).sum::<usize>();
+                pending.changes.extend(changes);
+                Ok(self.part(event))
             }
             EventData::XidEvent(_) => Ok(self.commit(event)),
             // The stream already expanded the payload (mysql_async decompresses it), so the
@@ -292,9 +313,8 @@ impl TransactionAssembler {
             return Ok(self.commit(event));
         }
         if statement.eq_ignore_ascii_case("ROLLBACK") {
-            // Non-transactional engines can log a group that ends in ROLLBACK: drop it whole.
-            self.pending = None;
-            return Ok(None);
+            let location = self.location(None, event);
+            return self.rollback(location);
         }
         let upper = statement
             .get(..12)
@@ -315,6 +335,50 @@ impl TransactionAssembler {
             return Ok(self.commit(event));
         }
         Ok(None)
+    }
+
+    /// Non-transactional engines can log a group that ends in ROLLBACK: drop it whole, unless
+    /// parts of it were already handed on.
+    fn rollback(&mut self, location: EventLocation) -> Result<Option<Transaction>, BinlogError> {
+        let Some(pending) = self.pending.take() else {
+            return Ok(None);
+        };
+        if pending.streamed.is_empty() {
+            return Ok(None);
+        }
+        Err(BinlogError::RolledBackAfterParts {
+            tables: pending.streamed.into_iter().collect(),
+            location,
+        })
+    }
+
+    /// The rows read so far, as a part, once the transaction holds too many of them.
+    fn part(&mut self, event: &Event) -> Option<Transaction> {
+        let pending = self.pending.as_mut()?;
+        if pending.bytes < self.part_bytes {
+            return None;
+        }
+        let changes = std::mem::take(&mut pending.changes);
+        pending.bytes = 0;
+        pending
+            .streamed
+            .extend(changes.iter().map(|change| change.table.to_string()));
+        let position_after = match &self.committed {
+            BinlogPosition::File { file, .. } => BinlogPosition::File {
+                file: self.current_file.clone().unwrap_or_else(|| file.clone()),
+                offset: self.last_event_end,
+            },
+            position => position.clone(),
+        };
+        Some(Transaction {
+            gtid: pending.gtid.clone(),
+            position_after,
+            commit_event_end: None,
+            commit_unix_seconds: event.header().timestamp(),
+            changes,
+            statements: Vec::new(),
+            partial: true,
+        })
     }
 
     fn commit(&mut self, event: &Event) -> Option<Transaction> {
@@ -339,70 +403,11 @@ impl TransactionAssembler {
             commit_unix_seconds: event.header().timestamp(),
             changes: pending.changes,
             statements: pending.statements,
+            partial: false,
         })
     }
 }
 
-/// MariaDB GTID event body: sequence u64 LE, domain u32 LE, flags u8, then a commit id (8 bytes)
-/// if `flags & FL_GROUP_COMMIT_ID`. The server id is the event header's.
-pub fn parse_mariadb_gtid(data: &[u8], server_id: u32) -> Option<(MariaDbGtid, u8)> {
-    let sequence = u64::from_le_bytes(data.get(0..8)?.try_into().ok()?);
-    let domain = u32::from_le_bytes(data.get(8..12)?.try_into().ok()?);
-    let flags = *data.get(12)?;
-    if flags & FL_GROUP_COMMIT_ID != 0 && data.len() < 21 {
-        return None;
-    }
-    Some((
-        MariaDbGtid {
-            domain,
-            server_id,
-            sequence,
-        },
-        flags,
-    ))
-}
-
-fn mysql_gtid(event: &GtidEvent) -> MySqlGtid {
-    let sid = event.sid();
-    let hex: String = sid.iter().map(|byte| format!("{byte:02x}")).collect();
-    let uuid = format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    );
-    MySqlGtid {
-        source: MySqlSource {
-            uuid,
-            tag: event.tag().map(|tag| tag.as_str().to_owned()),
-        },
-        gno: event.gno(),
-    }
-}
-
-/// The event type of MySQL's compressed transaction payload.
-pub const TRANSACTION_PAYLOAD_EVENT: u8 = EventType::TRANSACTION_PAYLOAD_EVENT as u8;
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mariadb_gtid_body() {
-        let mut body = Vec::new();
-        body.extend_from_slice(&17u64.to_le_bytes());
-        body.extend_from_slice(&3u32.to_le_bytes());
-        body.push(FL_STANDALONE);
-        let (gtid, flags) = parse_mariadb_gtid(&body, 1).expect("parse");
-        assert_eq!(gtid.to_string(), "3-1-17");
-        assert_eq!(flags, FL_STANDALONE);
-        // A commit id is promised by the flag but missing.
-        body[12] = FL_GROUP_COMMIT_ID;
-        assert_eq!(parse_mariadb_gtid(&body, 1), None);
-        body.extend_from_slice(&99u64.to_le_bytes());
-        assert!(parse_mariadb_gtid(&body, 1).is_some());
-        assert_eq!(parse_mariadb_gtid(&body[..12], 1), None);
-    }
-}
+#[path = "transaction_tests.rs"]
+mod tests;

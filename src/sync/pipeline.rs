@@ -81,22 +81,22 @@ pub async fn run(
                 let _ = pool.disconnect().await;
                 return Ok(());
             }
-            Err(error) if error.is_binlog_gone() => {
-                tracing::error!(%error, "the saved binlog position is gone from the server");
-                for mapping in &config.mappings {
+            Err(error) if error.resnapshot_mappings(config).is_some() => {
+                let mappings = error.resnapshot_mappings(config).unwrap_or_default();
+                let kind = error.resnapshot_kind();
+                tracing::error!(%error, ?mappings, "re-snapshot needed");
+                for mapping in &mappings {
                     match &extensions.status {
-                        Some(status) => status.record_error(&mapping.name, DefiniteErrorKind::PositionPurged, error.to_string()),
-                        None => metrics::counter!(crate::metrics::DEFINITE_ERRORS_TOTAL, "kind" => DefiniteErrorKind::PositionPurged.label()).increment(1),
+                        Some(status) => status.record_error(mapping, kind, error.to_string()),
+                        None => metrics::counter!(crate::metrics::DEFINITE_ERRORS_TOTAL, "kind" => kind.label()).increment(1),
                     }
                 }
-                if config.sync.on_binlog_gone == OnBinlogGone::Stop {
+                if kind == DefiniteErrorKind::PositionPurged
+                    && config.sync.on_binlog_gone == OnBinlogGone::Stop
+                {
                     return Err(error);
                 }
-                options.snapshot = config
-                    .mappings
-                    .iter()
-                    .map(|mapping| mapping.name.clone())
-                    .collect();
+                options.snapshot = mappings;
             }
             Err(error) if error.is_transient() && !shutdown.is_cancelled() => {
                 failures = failures.saturating_add(1);
@@ -231,6 +231,7 @@ async fn run_once(
     let mut source_options = SourceOptions::new(config.mysql.url.expose(), config.mysql.server_id);
     source_options.start = Some(start.clone());
     source_options.heartbeat = options.heartbeat;
+    source_options.part_bytes = options.part_bytes;
     let mut source = BinlogSource::start(source_options).await?;
     if let Some(status) = &extensions.status {
         status.set_binlog_connected(true);

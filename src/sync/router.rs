@@ -56,6 +56,9 @@ pub enum WriterMessage {
         /// Cells a person typed that sheetsync applied (echo): written only where an earlier
         /// change of the row may overtake them (`writer/overtaken.rs`). Always `Cells`.
         echoes: Vec<TabChange>,
+        /// A part of a transaction too large to hold ([`Transaction::partial`]): its changes
+        /// count, its position must not be saved.
+        partial: bool,
     },
     /// Cells the webhook side needs shown (conflict the database won, refused edit reverted).
     WriteBack {
@@ -218,6 +221,7 @@ impl Router {
                 changes,
                 schema_changes,
                 echoes: Vec::new(),
+                partial: transaction.partial,
             })
             .collect();
         (messages, counts)

@@ -271,6 +271,7 @@ impl Writer {
                 schema_changes,
                 commit_unix_seconds,
                 echoes,
+                partial,
             } => {
                 if !changes.is_empty() && self.oldest_commit.is_none() {
                     self.oldest_commit = Some(commit_unix_seconds);
@@ -290,11 +291,13 @@ impl Writer {
                         self.schema_change(tab, change);
                     }
                 }
-                self.coalescer.set_position(position);
-                self.report_pending();
-                if self.position_unsaved_since.is_none() {
-                    self.position_unsaved_since = Some(now);
+                if !partial {
+                    self.coalescer.set_position(position);
+                    if self.position_unsaved_since.is_none() {
+                        self.position_unsaved_since = Some(now);
+                    }
                 }
+                self.report_pending();
             }
             WriterMessage::WriteBack {
                 tab,

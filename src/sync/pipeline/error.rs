@@ -5,6 +5,8 @@ use super::super::checkpoint::CheckpointError;
 use super::super::initial_load::LoadError;
 use super::super::writer::WriterError;
 use crate::binlog::BinlogError;
+use crate::config::Config;
+use crate::metrics::DefiniteErrorKind;
 use crate::sheets::SheetsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,10 +51,94 @@ impl PipelineError {
         }
     }
 
-    pub(super) fn is_binlog_gone(&self) -> bool {
-        matches!(
-            self,
-            PipelineError::Binlog(BinlogError::PositionPurged { .. })
+    /// The mappings to load again from a snapshot, when that is how this failure is repaired:
+    /// every mapping when the saved position was purged, the mappings of the tables a
+    /// rolled-back transaction had already sent parts of. `None` for every other failure.
+    pub(super) fn resnapshot_mappings(&self, config: &Config) -> Option<Vec<String>> {
+        let names = |keep: &dyn Fn(&str) -> bool| {
+            config
+                .mappings
+                .iter()
+                .filter(|mapping| keep(&mapping.table))
+                .map(|mapping| mapping.name.clone())
+                .collect()
+        };
+        match self {
+            PipelineError::Binlog(BinlogError::PositionPurged { .. }) => Some(names(&|_| true)),
+            PipelineError::Binlog(BinlogError::RolledBackAfterParts { tables, .. }) => {
+                Some(names(&|table| tables.iter().any(|name| name == table)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The kind of definite error a re-snapshot repairs, for the metric and the status page.
+    pub(super) fn resnapshot_kind(&self) -> DefiniteErrorKind {
+        match self {
+            PipelineError::Binlog(BinlogError::PositionPurged { .. }) => {
+                DefiniteErrorKind::PositionPurged
+            }
+            _ => DefiniteErrorKind::Binlog,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binlog::error::EventLocation;
+
+    #[test]
+    fn which_failures_re_snapshot_which_mappings() {
+        let config = Config::from_toml(
+            r#"
+            [mysql]
+            url = "mysql://u:p@127.0.0.1:3306"
+            server_id = 7
+            [google]
+            credentials_file = "/dev/null"
+            [[mapping]]
+            name = "orders"
+            table = "shop.orders"
+            spreadsheet_id = "s"
+            sheet = "Orders"
+            [[mapping]]
+            name = "people"
+            table = "shop.people"
+            spreadsheet_id = "s"
+            sheet = "People"
+            "#,
         )
+        .expect("config");
+        let location = EventLocation {
+            table: None,
+            position: None,
+            event: None,
+        };
+        let cases: Vec<(PipelineError, Option<Vec<&str>>)> = vec![
+            (
+                BinlogError::PositionPurged {
+                    position: "0-1-5".into(),
+                    message: "purged".into(),
+                }
+                .into(),
+                Some(vec!["orders", "people"]),
+            ),
+            (
+                BinlogError::RolledBackAfterParts {
+                    tables: vec!["shop.people".into(), "shop.audit".into()],
+                    location,
+                }
+                .into(),
+                Some(vec!["people"]),
+            ),
+            (BinlogError::StreamClosed.into(), None),
+            (PipelineError::Config("bad".into()), None),
+        ];
+        for (error, expected) in cases {
+            let expected =
+                expected.map(|names| names.into_iter().map(String::from).collect::<Vec<_>>());
+            assert_eq!(error.resnapshot_mappings(&config), expected, "{error}");
+        }
     }
 }

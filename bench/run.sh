@@ -3,7 +3,8 @@
 #
 #   ./bench/run.sh [--quick] [NAME...]   build in release mode, run the benchmarks (all by default:
 #                                        freshness-sparse freshness-sustained burst-statement
-#                                        burst-transactions decode memory webhook), append JSON lines to
+#                                        burst-transactions decode memory memory-transaction webhook),
+#                                        append JSON lines to
 #                                        target/bench/results.jsonl and print a table
 #   ./bench/run.sh --report              write docs/BENCHMARKS.md from target/bench/results.jsonl
 #

@@ -226,8 +226,11 @@ pub enum DefiniteErrorKind {
     Apply,
     /// A table was dropped, truncated or changed so the mapping cannot continue.
     Schema,
-    /// A tab would exceed Google's 10 million cell limit.
+    /// A tab (or a spreadsheet's synced tabs together) would exceed Google's 10 million
+    /// cell limit.
     Size,
+    /// The configuration cannot work with this database (a mapped table missing, …).
+    Config,
 }
 
 impl DefiniteErrorKind {
@@ -239,6 +242,7 @@ impl DefiniteErrorKind {
             DefiniteErrorKind::Apply => "apply",
             DefiniteErrorKind::Schema => "schema",
             DefiniteErrorKind::Size => "size",
+            DefiniteErrorKind::Config => "config",
         }
     }
 }

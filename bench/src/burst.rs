@@ -182,7 +182,22 @@ pub async fn run(shape: Shape) -> anyhow::Result<Measured> {
 /// Rows `first..=last` in 5,000-row INSERTs (one transaction each) into a table shaped like
 /// `burst`.
 pub async fn fill(bed: &Bed, table: &str, first: u64, last: u64) -> anyhow::Result<()> {
+    fill_with(bed, table, first, last, false).await
+}
+
+/// Rows `first..=last` INSERTed 5,000 per statement, each statement its own transaction or
+/// (`one_transaction`) all of them in one.
+pub async fn fill_with(
+    bed: &Bed,
+    table: &str,
+    first: u64,
+    last: u64,
+    one_transaction: bool,
+) -> anyhow::Result<()> {
     let mut connection = bed.connect().await?;
+    if one_transaction {
+        connection.query_drop("BEGIN").await?;
+    }
     let mut next = first;
     while next <= last {
         let end = (next + 5_000).min(last + 1);
@@ -194,6 +209,9 @@ pub async fn fill(bed: &Bed, table: &str, first: u64, last: u64) -> anyhow::Resu
             .await
             .context("fill the table")?;
         next = end;
+    }
+    if one_transaction {
+        connection.query_drop("COMMIT").await.context("commit")?;
     }
     let _ = connection.disconnect().await;
     Ok(())

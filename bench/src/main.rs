@@ -46,6 +46,7 @@ const BENCHMARKS: &[&str] = &[
     "burst-transactions",
     "decode",
     "memory",
+    "memory-transaction",
     "webhook",
 ];
 
@@ -72,7 +73,7 @@ struct Cli {
     #[arg(long, env = "BENCH_COMMAND")]
     command: Option<String>,
     /// Benchmarks to run (default: all): freshness-sparse, freshness-sustained,
-    /// burst-statement, burst-transactions, decode, memory, webhook.
+    /// burst-statement, burst-transactions, decode, memory, memory-transaction, webhook.
     names: Vec<String>,
 }
 
@@ -212,7 +213,8 @@ async fn run_one(name: &str, cli: &Cli) -> anyhow::Result<Measured> {
         "burst-statement" => burst::run(burst::Shape::Statement).await,
         "burst-transactions" => burst::run(burst::Shape::Transactions).await,
         "decode" => decode::run(decode::rows(quick), cli.python.as_deref()).await,
-        "memory" => memory::run(memory::burst_rows(quick)).await,
+        "memory" => memory::run(memory::burst_rows(quick), memory::Commits::PerStatement).await,
+        "memory-transaction" => memory::run(memory::burst_rows(quick), memory::Commits::One).await,
         "webhook" => webhook::run(webhook::profile(quick)).await,
         other => anyhow::bail!("unknown benchmark {other}"),
     }
@@ -223,7 +225,7 @@ fn time_limit(name: &str, quick: bool) -> Duration {
     let minutes = match (name, quick) {
         ("freshness-sparse", true) | ("freshness-sustained", true) => 3,
         ("freshness-sparse", false) | ("freshness-sustained", false) => 6,
-        ("memory", false) => 20,
+        ("memory", false) | ("memory-transaction", false) => 20,
         ("decode", false) => 15,
         _ => 10,
     };

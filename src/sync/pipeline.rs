@@ -111,7 +111,7 @@ pub async fn run(
                 if shutdown.is_cancelled() && error.is_transient() {
                     return Ok(());
                 }
-                metrics::counter!("sheetsync_definite_errors_total", "kind" => "pipeline")
+                metrics::counter!(crate::metrics::DEFINITE_ERRORS_TOTAL, "kind" => error.definite_kind().label())
                     .increment(1);
                 return Err(error);
             }

@@ -47,8 +47,26 @@ use cells::{header_request, CellWrites};
 type NamedCell = (Arc<str>, CellData);
 
 /// Google Sheets' cell limit (DESIGN §2.12). Google counts it per spreadsheet: the writer also
-/// adds up [`TabPlan::peak_cells`] of its tabs.
+/// adds up [`TabPlan::peak_cells`] of its tabs ([`check_spreadsheet_cells`]).
 pub const MAX_CELLS_PER_TAB: u64 = 10_000_000;
+
+/// Refuses a batch whose tabs would together hold more cells than Google allows in one
+/// spreadsheet: `tab_cells` is each synced tab's peak in the batch (or its grid when the batch
+/// leaves it alone). Tabs sheetsync does not sync count too; Google refuses such a batch
+/// whole, which the writer surfaces as a definite Sheets error.
+pub fn check_spreadsheet_cells(tab_cells: impl IntoIterator<Item = u64>) -> Result<(), PlanError> {
+    let (tabs, cells) = tab_cells.into_iter().fold((0, 0u64), |(tabs, sum), cells| {
+        (tabs + 1, sum.saturating_add(cells))
+    });
+    if cells > MAX_CELLS_PER_TAB {
+        return Err(PlanError::SpreadsheetTooLarge {
+            tabs,
+            cells,
+            limit: MAX_CELLS_PER_TAB,
+        });
+    }
+    Ok(())
+}
 
 /// What one mapping syncs into its tab.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,12 +107,18 @@ pub enum PlanError {
         cells: u64,
         limit: u64,
     },
+    #[error(
+        "the {tabs} synced tabs of this spreadsheet would hold {cells} cells together; \
+         Google Sheets allows at most {limit} in one spreadsheet: map some tables to \
+         another spreadsheet"
+    )]
+    SpreadsheetTooLarge { tabs: usize, cells: u64, limit: u64 },
 }
 
 impl PlanError {
     pub fn is_transient(&self) -> bool {
         match self {
-            PlanError::TooLarge { .. } => false,
+            PlanError::TooLarge { .. } | PlanError::SpreadsheetTooLarge { .. } => false,
         }
     }
 }

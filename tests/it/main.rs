@@ -58,6 +58,7 @@ mod sheets_retry;
 mod sheets_support;
 mod snapshot_values;
 mod support;
+mod sync_cell_limit;
 mod sync_faults;
 mod sync_grid_guard;
 mod sync_grid_shrunk;

@@ -72,6 +72,27 @@ impl PipelineError {
         }
     }
 
+    /// The `kind` label a definite failure is counted under (`sheetsync_definite_errors_total`).
+    pub fn definite_kind(&self) -> DefiniteErrorKind {
+        let writer = |error: &WriterError| match error {
+            WriterError::Plan { .. } => DefiniteErrorKind::Size,
+            WriterError::Sheets { .. } => DefiniteErrorKind::Sheets,
+        };
+        match self {
+            PipelineError::Binlog(BinlogError::PositionPurged { .. })
+            | PipelineError::MixedPositions(_) => DefiniteErrorKind::PositionPurged,
+            PipelineError::Binlog(_) | PipelineError::Mysql(_) => DefiniteErrorKind::Binlog,
+            PipelineError::Sheets(_) | PipelineError::Checkpoint(_) => DefiniteErrorKind::Sheets,
+            PipelineError::Writer(error) | PipelineError::Load(LoadError::Writer(error)) => {
+                writer(error)
+            }
+            PipelineError::Load(LoadError::Snapshot(_)) | PipelineError::Table { .. } => {
+                DefiniteErrorKind::Schema
+            }
+            PipelineError::Config(_) => DefiniteErrorKind::Config,
+        }
+    }
+
     /// The kind of definite error a re-snapshot repairs, for the metric and the status page.
     pub(super) fn resnapshot_kind(&self) -> DefiniteErrorKind {
         match self {
@@ -135,6 +156,40 @@ mod tests {
             (BinlogError::StreamClosed.into(), None),
             (PipelineError::Config("bad".into()), None),
         ];
+        let kinds: Vec<(PipelineError, DefiniteErrorKind)> = vec![
+            (
+                WriterError::Plan {
+                    spreadsheet_id: "s".into(),
+                    source: crate::sync::plan::PlanError::SpreadsheetTooLarge {
+                        tabs: 2,
+                        cells: 10_000_001,
+                        limit: 10_000_000,
+                    },
+                }
+                .into(),
+                DefiniteErrorKind::Size,
+            ),
+            (BinlogError::StreamClosed.into(), DefiniteErrorKind::Binlog),
+            (
+                PipelineError::MixedPositions("a; b".into()),
+                DefiniteErrorKind::PositionPurged,
+            ),
+            (
+                PipelineError::Table {
+                    mapping: "orders".into(),
+                    table: "shop.orders".into(),
+                    problem: "has no primary key".into(),
+                },
+                DefiniteErrorKind::Schema,
+            ),
+            (
+                PipelineError::Config("bad".into()),
+                DefiniteErrorKind::Config,
+            ),
+        ];
+        for (error, kind) in kinds {
+            assert_eq!(error.definite_kind(), kind, "{error}");
+        }
         for (error, expected) in cases {
             let expected =
                 expected.map(|names| names.into_iter().map(String::from).collect::<Vec<_>>());

@@ -14,7 +14,7 @@ use crate::sync::checkpoint::Checkpoint;
 use crate::sync::coalesce::{PendingBatch, RowUpdate};
 use crate::sync::layout::{Mark, TabLayout};
 use crate::sync::plan::guard::grid_guard;
-use crate::sync::plan::{plan_tab, TabSpec};
+use crate::sync::plan::{check_spreadsheet_cells, plan_tab, TabSpec};
 use crate::sync::send::send_flush;
 use crate::sync::tabs::load_layouts;
 use crate::sync::StructureNotifier;
@@ -93,18 +93,22 @@ impl FlushJob {
             }
         }
         let mut report = FlushReport::default();
+        let plan_error = |source| WriterError::Plan {
+            spreadsheet_id: self.spreadsheet_id.clone(),
+            source,
+        };
+        let mut tab_cells = Vec::with_capacity(self.specs.len());
         for (tab, spec) in self.specs.iter().enumerate() {
             let Some(layout) = self.layouts.get_mut(tab) else {
                 continue;
             };
             let mut rows = self.batch.tab_rows(tab).peekable();
             if rows.peek().is_none() {
+                tab_cells.push(u64::from(layout.grid_rows) * u64::from(layout.grid_columns));
                 continue;
             }
-            let plan = plan_tab(layout, spec, rows).map_err(|source| WriterError::Plan {
-                spreadsheet_id: self.spreadsheet_id.clone(),
-                source,
-            })?;
+            let plan = plan_tab(layout, spec, rows).map_err(plan_error)?;
+            tab_cells.push(plan.peak_cells);
             report.cells += plan.cells_written;
             *report
                 .cells_by_tab
@@ -114,6 +118,7 @@ impl FlushJob {
             report.rows_deleted += plan.rows_deleted;
             requests.extend(plan.requests);
         }
+        check_spreadsheet_cells(tab_cells).map_err(plan_error)?;
         requests.push(self.store.clone());
         let structure_changed = || {
             self.mappings

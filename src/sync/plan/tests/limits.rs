@@ -106,3 +106,36 @@ fn plan_cost_for_a_large_tab() {
     assert_eq!(copy, layout);
     println!("1,000,000 keys: layout read in {read:?}, one update planned in {planned:?} (clone {cloned:?})");
 }
+
+#[test]
+fn tabs_of_one_spreadsheet_share_the_cell_limit() {
+    // Each tab's cells, and the (tabs, cells) of the refusal when the sum is over the limit.
+    type Case = (Vec<u64>, Option<(usize, u64)>);
+    let cases: Vec<Case> = vec![
+        (vec![], None),
+        (vec![MAX_CELLS_PER_TAB], None),
+        (vec![6_000_000, 4_000_000], None),
+        (vec![6_000_000, 4_000_001], Some((2, 10_000_001))),
+        (vec![1, 2, MAX_CELLS_PER_TAB], Some((3, 10_000_003))),
+        (vec![u64::MAX, 1], Some((2, u64::MAX))),
+    ];
+    for (tabs, refused) in cases {
+        let result = check_spreadsheet_cells(tabs.clone());
+        match refused {
+            None => assert_eq!(result, Ok(()), "{tabs:?}"),
+            Some((count, cells)) => {
+                let error = result.expect_err("over the limit");
+                assert_eq!(
+                    error,
+                    PlanError::SpreadsheetTooLarge {
+                        tabs: count,
+                        cells,
+                        limit: MAX_CELLS_PER_TAB
+                    }
+                );
+                assert!(!error.is_transient());
+                assert!(error.to_string().contains("another spreadsheet"), "{error}");
+            }
+        }
+    }
+}

@@ -141,6 +141,10 @@ pub struct SyncConfig {
     /// Every this many seconds the lease holder reconciles each tab with its table and repairs
     /// the drift (as `sheetsync reconcile` does); 0 turns it off (the default).
     pub reconcile_interval_seconds: u64,
+    /// Decoded rows of one binlog transaction held before it is handed on in parts (KiB):
+    /// bounds memory however large a transaction is; the checkpoint still moves only at its
+    /// commit.
+    pub transaction_buffer_kib: u32,
 }
 
 /// DESIGN §2.10: never skip silently; reload the mappings from a fresh snapshot, or stop.
@@ -164,6 +168,7 @@ impl Default for SyncConfig {
             ready_max_lag_seconds: 60,
             standby_ready: false,
             reconcile_interval_seconds: 0,
+            transaction_buffer_kib: (crate::binlog::transaction::PART_BYTES / 1024) as u32,
         }
     }
 }

@@ -98,7 +98,6 @@ pub async fn run(
             load_only: options.load_only,
             shutdown_timeout: options.shutdown_timeout,
             heartbeat: options.heartbeat,
-            part_bytes: options.part_bytes,
         };
         let outcome = pipeline::run(&config, run_options, extensions, writing.clone()).await;
         writing.cancel();

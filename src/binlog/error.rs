@@ -104,9 +104,8 @@ pub enum BinlogError {
     /// non-transactional engines log such a group). Its parts may already be in the sheet, so
     /// the pipeline re-snapshots the mappings of these tables.
     #[error(
-        "a transaction over {limit_mib} MiB was handed on in parts and then rolled back at \
-         {location}; re-snapshotting the mappings of {tables}",
-        limit_mib = super::transaction::PART_BYTES / (1024 * 1024),
+        "a transaction too large to hold (sync.transaction_buffer_kib) was handed on in parts \
+         and then rolled back at {location}; re-snapshotting the mappings of {tables}",
         tables = tables.join(", ")
     )]
     RolledBackAfterParts {

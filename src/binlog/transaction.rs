@@ -358,6 +358,13 @@ impl TransactionAssembler {
         if pending.bytes < self.part_bytes {
             return None;
         }
+        if pending.streamed.is_empty() {
+            tracing::info!(
+                gtid = ?pending.gtid.as_ref().map(ToString::to_string),
+                limit_kib = self.part_bytes / 1024,
+                "a transaction too large to hold is handed on in parts; the checkpoint moves at its commit"
+            );
+        }
         let changes = std::mem::take(&mut pending.changes);
         pending.bytes = 0;
         pending

@@ -24,6 +24,7 @@ fn defaults_follow_the_design() {
     let config = Config::from_toml(MINIMAL).expect("valid");
     assert_eq!(config.sync.flush_interval_ms, 250);
     assert_eq!(config.sync.write_requests_per_minute, 60);
+    assert_eq!(config.sync.transaction_buffer_kib, 8192);
     assert_eq!(config.sync.read_requests_per_minute, 60);
     assert_eq!(config.sync.time_zone, "UTC");
     assert_eq!(config.google.api_base, "https://sheets.googleapis.com");
@@ -70,6 +71,7 @@ fn each_invalid_value_names_its_key() {
         (MINIMAL.replace("7001", "0"), "mysql.server_id"),
         (format!("{MINIMAL}[sync]\nflush_interval_ms = 0\n"), "sync.flush_interval_ms"),
         (format!("{MINIMAL}[sync]\nwrite_requests_per_minute = 0\n"), "sync.write_requests_per_minute"),
+        (format!("{MINIMAL}[sync]\ntransaction_buffer_kib = 15\n"), "sync.transaction_buffer_kib"),
         (format!("{MINIMAL}[google]\napi_base = \"sheets.local\"\n"), "google.api_base"),
         (with_mapping("table = \"orders\"\nspreadsheet_id = \"x\"\nsheet = \"O\""), "mapping[0].table"),
         (with_mapping("table = \"a.b.c\"\nspreadsheet_id = \"x\"\nsheet = \"O\""), "mapping[0].table"),

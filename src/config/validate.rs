@@ -26,6 +26,12 @@ pub(super) fn validate(config: &mut Config) -> Result<(), ConfigError> {
     if config.sync.flush_interval_ms == 0 {
         return Err(invalid("sync.flush_interval_ms", "must be at least 1"));
     }
+    if config.sync.transaction_buffer_kib < 16 {
+        return Err(invalid(
+            "sync.transaction_buffer_kib",
+            "must be at least 16",
+        ));
+    }
     if config.sync.ready_max_lag_seconds == 0 {
         return Err(invalid("sync.ready_max_lag_seconds", "must be at least 1"));
     }

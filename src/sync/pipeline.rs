@@ -231,7 +231,7 @@ async fn run_once(
     let mut source_options = SourceOptions::new(config.mysql.url.expose(), config.mysql.server_id);
     source_options.start = Some(start.clone());
     source_options.heartbeat = options.heartbeat;
-    source_options.part_bytes = options.part_bytes;
+    source_options.part_bytes = config.sync.transaction_buffer_kib as usize * 1024;
     let mut source = BinlogSource::start(source_options).await?;
     if let Some(status) = &extensions.status {
         status.set_binlog_connected(true);

@@ -1,12 +1,15 @@
 //! `kill -9` of the real `sheetsync run` process at random points during a 20,000-row burst,
 //! eleven times in one run: after the last restart the tab equals the table exactly — no row
-//! missing, doubled or stale — because the sheet and its checkpoint change in one atomic batch.
+//! missing, doubled or stale — because the sheet and its checkpoint change in one atomic batch,
+//! and a transaction handed on in parts moves the checkpoint only at its commit.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::write_config;
-use crate::sync_support::{execute, try_wait_for_tab_to_equal_table, SyncBed};
+use crate::sync_support::{
+    execute, try_wait_for_tab_to_equal_table, wait_for_initial_load, SyncBed,
+};
 
 const KILLS: usize = 11;
 const ROWS: usize = 20_000;
@@ -40,12 +43,15 @@ async fn kill_minus_nine_during_a_burst_never_loses_or_doubles_a_row() {
         &["CREATE TABLE burst (id INT PRIMARY KEY, a INT, b VARCHAR(20), c DOUBLE, d INT)"],
     )
     .await;
-    let (directory, config) = write_config(&bed.config_text(&[("burst", "Burst")], ""));
+    // Transactions over 64 KiB (the 500-row inserts, the updates with deletes) come in parts,
+    // so kills also land between the parts of one transaction.
+    let (directory, config) =
+        write_config(&bed.config_text(&[("burst", "Burst")], "transaction_buffer_kib = 64"));
     let log = directory.path().join("sheetsync.log");
     let url = bed.database.url.clone();
 
     // The burst: 20,000 inserts in transactions of varied size, then updates and deletes,
-    // running while sheetsync is killed and restarted.
+    // paced over about 35 s so that it runs while sheetsync is killed and restarted.
     let burst = tokio::spawn(async move {
         let mut next = 0usize;
         let mut round = 0usize;
@@ -58,6 +64,7 @@ async fn kill_minus_nine_during_a_burst_never_loses_or_doubles_a_row() {
             execute(&url, &[&insert]).await;
             next += size;
             round += 1;
+            tokio::time::sleep(Duration::from_millis(250)).await;
             if round % 10 == 0 {
                 let low = next.saturating_sub(400);
                 let update = format!("UPDATE burst SET d = d + 1, b = 'updated {round}' WHERE id BETWEEN {low} AND {next}");
@@ -71,7 +78,13 @@ async fn kill_minus_nine_during_a_burst_never_loses_or_doubles_a_row() {
     });
 
     let mut child = spawn_sheetsync(&config, &log);
+    // The kills are meant for the stream: a kill during the initial load only starts the load
+    // again (the mapping has no checkpoint yet), and so would every later kill.
+    wait_for_initial_load(&bed).await;
     for kill in 0..KILLS {
+        // Each kill lands while the process streams: after it holds the lease (a restart
+        // first waits out the lease's grace period, longer than the kill delays).
+        wait_for_writer(&log, kill + 1).await;
         let delay = Duration::from_millis(fastrand::u64(150..1_500));
         tokio::time::sleep(delay).await;
         child.kill().expect("kill -9"); // SIGKILL: no flush, no cleanup
@@ -108,4 +121,25 @@ async fn kill_minus_nine_during_a_burst_never_loses_or_doubles_a_row() {
     keys.sort();
     keys.dedup();
     assert_eq!(total, keys.len(), "a key appears twice in the tab");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("handed on in parts"),
+        "no transaction of the burst came in parts"
+    );
+}
+
+/// Waits until the log says `count` processes have held the lease and started writing.
+async fn wait_for_writer(log: &std::path::Path, count: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.matches("lease held: this process writes").count() >= count {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process {count} never started writing; log:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use sheetsync::sync::pipeline::RunOptions;
-
 use crate::sync_support::{
     assert_no_key_twice, execute_returning_gtid, stored_checkpoint, wait_for,
     wait_for_initial_load, wait_for_tab_to_equal_table, RunningSync, SyncBed,
@@ -13,14 +11,6 @@ use crate::sync_support::{
 
 const LIMIT: Duration = Duration::from_secs(60);
 const COLUMNS: &str = "id, name, qty";
-
-fn small_parts() -> RunOptions {
-    RunOptions {
-        heartbeat: Duration::from_secs(1),
-        part_bytes: 32 * 1024,
-        ..RunOptions::default()
-    }
-}
 
 #[tokio::test]
 async fn a_transaction_in_parts_reaches_the_tab_whole() {
@@ -32,8 +22,14 @@ async fn a_transaction_in_parts_reaches_the_tab_whole() {
         ],
     )
     .await;
-    let config = || bed.config(&[("people", "People")]);
-    let sync = RunningSync::start_with(config(), small_parts(), Default::default());
+    // Parts of 32 KiB: the transaction below comes in about twenty.
+    let config = || {
+        sheetsync::config::Config::from_toml(
+            &bed.config_text(&[("people", "People")], "transaction_buffer_kib = 32"),
+        )
+        .expect("config")
+    };
+    let sync = RunningSync::start(config());
     wait_for_initial_load(&bed).await;
 
     let gtid = execute_returning_gtid(
@@ -69,7 +65,7 @@ async fn a_transaction_in_parts_reaches_the_tab_whole() {
         &["INSERT INTO people VALUES (6000, 'later', 6)"],
     )
     .await;
-    let sync = RunningSync::start_with(config(), small_parts(), Default::default());
+    let sync = RunningSync::start(config());
     wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;
     assert_no_key_twice(&bed.tab("People"));
     sync.stop().await.expect("graceful stop");

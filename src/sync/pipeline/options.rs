@@ -48,8 +48,6 @@ pub struct RunOptions {
     pub shutdown_timeout: Duration,
     /// Binlog reader heartbeat (a dead connection is noticed within about twice this).
     pub heartbeat: Duration,
-    /// Decoded bytes of one transaction held before it is handed on in parts (tests lower it).
-    pub part_bytes: usize,
 }
 
 impl Default for RunOptions {
@@ -59,7 +57,6 @@ impl Default for RunOptions {
             load_only: false,
             shutdown_timeout: Duration::from_secs(20),
             heartbeat: Duration::from_secs(5),
-            part_bytes: crate::binlog::transaction::PART_BYTES,
         }
     }
 }

@@ -68,6 +68,7 @@ mod sync_late_write;
 mod sync_load_ambiguous;
 mod sync_load_copies;
 mod sync_load_shortened;
+mod sync_load_stop;
 mod sync_mariadb_restart;
 mod sync_purged;
 mod sync_resend_moved;

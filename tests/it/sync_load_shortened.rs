@@ -11,12 +11,10 @@
 
 use std::time::Duration;
 
-use sheets_emulator::control::LatencySettings;
-
 use crate::sync_grid_shrunk::{
     delete_rows_unreported, finish_reload, start_reload, tab_grid, ten_people_loaded,
 };
-use crate::sync_support::{assert_no_key_twice, execute, wait_for_tab_to_equal_table};
+use crate::sync_support::{assert_no_key_twice, execute, slow_writes, wait_for_tab_to_equal_table};
 
 const LIMIT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "id, name, qty";
@@ -39,11 +37,7 @@ async fn a_row_deleted_during_a_reload_leaves_no_key_twice() {
     // The reload's writes wait 1.5 s in the emulator before they apply; meanwhile the person
     // deletes sheet row 3 (id 2).
     let control = &bed.emulator.state.control;
-    control.set_latency(LatencySettings {
-        ms: 0,
-        read_ms: None,
-        write_ms: Some(1_500),
-    });
+    slow_writes(&bed.emulator, 1_500);
     let since = control.last_seq();
     let load = start_reload(&bed);
     // Wait until the load's first write is in flight: its reads are logged, the write is still
@@ -59,7 +53,7 @@ async fn a_row_deleted_during_a_reload_leaves_no_key_twice() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     delete_rows_unreported(&bed, sheet_id, 2, 3);
     finish_reload(load).await;
-    control.set_latency(LatencySettings::default());
+    slow_writes(&bed.emulator, 0);
 
     // The table still has id 2 (no report told it): the reload writes it back, once.
     wait_for_tab_to_equal_table(&bed, "People", "people", COLUMNS, LIMIT).await;

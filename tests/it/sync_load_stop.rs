@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-use sheets_emulator::control::LatencySettings;
-
 use crate::sync_support::{
-    assert_no_key_twice, stored_checkpoint, tab_keys, wait_for, wait_for_tab_to_equal_table,
-    RunningSync, SyncBed,
+    assert_no_key_twice, slow_writes, stored_checkpoint, tab_keys, wait_for,
+    wait_for_tab_to_equal_table, RunningSync, SyncBed,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -25,12 +23,7 @@ async fn a_stop_during_the_load_is_clean_and_the_next_start_loads_again() {
     .await;
     // Slow writes: the load's batches (2 MB each, about 12,000 of these rows) land one by one,
     // seconds apart.
-    let control = &bed.emulator.state.control;
-    control.set_latency(LatencySettings {
-        ms: 0,
-        read_ms: None,
-        write_ms: Some(1_500),
-    });
+    slow_writes(&bed.emulator, 1_500);
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     wait_for(LIMIT, "the load's first batch", || {
         bed.emulator
@@ -53,7 +46,7 @@ async fn a_stop_during_the_load_is_clean_and_the_next_start_loads_again() {
         "no checkpoint for a tab loaded in part"
     );
 
-    control.set_latency(LatencySettings::default());
+    slow_writes(&bed.emulator, 0);
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     wait_for_tab_to_equal_table(&bed, "People", "people", "id, name", LIMIT).await;
     assert_no_key_twice(&bed.tab("People"));

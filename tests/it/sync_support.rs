@@ -446,3 +446,15 @@ pub async fn wait_past_the_load_allowance() {
     let allowance = sheetsync::apply::clock::REWRITE_CLOCK_ALLOWANCE_MILLISECONDS as u64;
     tokio::time::sleep(Duration::from_millis(allowance + 250)).await;
 }
+
+/// Makes the emulator's writes wait `milliseconds` before they apply (reads stay fast); `0`
+/// makes them fast again.
+pub fn slow_writes(emulator: &RunningEmulator, milliseconds: u64) {
+    emulator
+        .state
+        .control
+        .set_latency(sheets_emulator::control::LatencySettings {
+            write_ms: (milliseconds > 0).then_some(milliseconds),
+            ..sheets_emulator::control::LatencySettings::default()
+        });
+}

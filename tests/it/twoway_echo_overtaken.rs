@@ -9,11 +9,10 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sheets_emulator::control::LatencySettings;
 use sheets_emulator::person::{Edit, WebhookTarget};
 
 use crate::sync_support::{
-    assert_no_key_twice, wait_for_tab_to_equal_table, wait_past_the_load_allowance,
+    assert_no_key_twice, slow_writes, wait_for_tab_to_equal_table, wait_past_the_load_allowance,
 };
 use crate::twoway_echo::{people_service, SECRET};
 
@@ -33,11 +32,7 @@ async fn a_typed_cell_is_not_overwritten_by_an_older_flush_of_the_same_row() {
         .expect("webhook target");
     let control = &bed.emulator.state.control;
     // Writes take 3 s to apply: the paste's flush is on its way while the person types.
-    control.set_latency(LatencySettings {
-        ms: 0,
-        read_ms: None,
-        write_ms: Some(3_000),
-    });
+    slow_writes(&bed.emulator, 3_000);
     let paste = Edit {
         spreadsheet_id: bed.spreadsheet_id.clone(),
         sheet: "People".into(),
@@ -68,7 +63,7 @@ async fn a_typed_cell_is_not_overwritten_by_an_older_flush_of_the_same_row() {
         "{:?}",
         typed.deliveries
     );
-    control.set_latency(LatencySettings::default());
+    slow_writes(&bed.emulator, 0);
     // The paste's flush lands (after the typed value), then whatever follows it.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !control

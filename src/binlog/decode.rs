@@ -79,6 +79,18 @@ impl RowChange {
             + self.after.as_ref().map_or(0, Row::memory_bytes)
     }
 
+    /// [`RowChange::memory_bytes`] without the values' own heap (text, JSON, blobs), which the
+    /// rows event's length bounds: counted per row without visiting each value, so the
+    /// assembler can weigh every event it decodes.
+    pub fn fixed_bytes(&self) -> usize {
+        let image = |row: &Row| {
+            std::mem::size_of::<Row>() + row.columns.capacity() * std::mem::size_of::<RowColumn>()
+        };
+        std::mem::size_of::<RowChange>()
+            + self.before.as_ref().map_or(0, image)
+            + self.after.as_ref().map_or(0, image)
+    }
+
     /// The primary key values of the row (from `after`, else `before`), in key order.
     pub fn key(&self) -> Vec<&Value> {
         let row = self.after.as_ref().or(self.before.as_ref());

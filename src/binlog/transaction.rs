@@ -263,7 +263,10 @@ impl TransactionAssembler {
                 // Rows outside a GTID group only happen on servers without GTID events; the
                 // group then ends at its XID as usual.
                 let pending = self.pending.get_or_insert_with(PendingTransaction::default);
-                pending.bytes += changes.iter().map(RowChange::memory_bytes).sum::<usize>();
+                // ≈ decoded bytes: each row's fixed part, plus the event's length for the
+                // values' heap (cheaper than visiting every value of a hot path).
+                pending.bytes +=
+                    changes.iter().map(RowChange::fixed_bytes).sum::<usize>() + event.data().len();
                 pending.changes.extend(changes);
                 Ok(self.part(event))
             }

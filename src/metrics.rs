@@ -63,7 +63,7 @@ pub const ALL: &[Metric] = &[
     Metric { name: BINLOG_CONNECTED, kind: Kind::Gauge, labels: &[],
         help: "1 while the binlog replica connection is up, else 0." },
     Metric { name: BINLOG_EVENTS_TOTAL, kind: Kind::Counter, labels: &[],
-        help: "Binlog events received from the server." },
+        help: "Binlog transactions received from the server (a transaction handed on in parts counts once)." },
     Metric { name: ROW_CHANGES_TOTAL, kind: Kind::Counter, labels: &["op"],
         help: "Row changes of mapped tables read from the binlog, by operation (insert, update, delete)." },
     Metric { name: ECHOES_SUPPRESSED_TOTAL, kind: Kind::Counter, labels: &[],

@@ -297,7 +297,9 @@ async fn run_once(
                     Some(Err(error)) => break Err(error.into()),
                     Some(Ok(transaction)) => transaction,
                 };
-                metrics::counter!(crate::metrics::BINLOG_EVENTS_TOTAL).increment(1);
+                if !transaction.partial {
+                    metrics::counter!(crate::metrics::BINLOG_EVENTS_TOTAL).increment(1);
+                }
                 let mut transaction = match &extensions.echo_filter {
                     Some(filter) => filter(transaction),
                     None => transaction,

@@ -251,7 +251,7 @@ async fn run_once(
         }
         let (sender, receiver) = channel::channel(64, WRITER_CHANNEL_BYTES);
         senders.push(sender);
-        let writer = Writer::new(
+        let mut writer = Writer::new(
             spreadsheet_id,
             client.clone(),
             tabs,
@@ -261,6 +261,10 @@ async fn run_once(
             extensions.notifier.clone(),
             run_id.clone(),
         );
+        if extensions.echo_origin.is_none() {
+            // Echoes come only from the webhook side's filter.
+            writer = writer.without_echoes();
+        }
         let (shutdown, hard_stop) = (writer_shutdown.clone(), hard_stop.clone());
         tasks.spawn(async move { writer.run(receiver, shutdown, hard_stop).await });
     }

@@ -170,6 +170,12 @@ impl Writer {
         }
     }
 
+    /// Without a webhook no echo comes: the keys of each flush need not be remembered.
+    pub fn without_echoes(mut self) -> Self {
+        self.recent = overtaken::RecentKeys::unused();
+        self
+    }
+
     /// Report to the status page and its metrics.
     pub fn with_status(mut self, status: Option<Status>) -> Self {
         self.status = status;

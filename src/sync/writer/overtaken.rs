@@ -39,12 +39,24 @@ pub(super) struct RecentKeys {
     order: VecDeque<(Instant, TabIndex, KeyHash)>,
     /// Set when more than [`CAPACITY`] keys landed within the window.
     saturated_until: Option<Instant>,
+    /// No echo can come (no webhook): nothing is remembered, and no key of a flush is hashed.
+    unused: bool,
 }
 
 impl RecentKeys {
-    /// A flush with these keys was taken from the coalescer.
+    /// For a writer that is never given echoes.
+    pub(super) fn unused() -> Self {
+        RecentKeys {
+            unused: true,
+            ..RecentKeys::default()
+        }
+    }
+
+    /// A flush with these keys was taken from the coalescer (the keys are hashed lazily).
     pub(super) fn taken(&mut self, keys: impl IntoIterator<Item = (TabIndex, KeyHash)>) {
-        self.in_flight.extend(keys);
+        if !self.unused {
+            self.in_flight.extend(keys);
+        }
     }
 
     /// The flush on its way ended (landed or failed: either way its rows may have been
@@ -126,6 +138,17 @@ mod tests {
 
     fn key(id: &str) -> KeyHash {
         KeyHash::of(&RowKey(vec![id.to_string()]))
+    }
+
+    #[test]
+    fn an_unused_tracker_takes_no_keys_and_hashes_none() {
+        let mut recent = RecentKeys::unused();
+        let now = Instant::now();
+        recent.taken(std::iter::once_with(|| -> (TabIndex, KeyHash) {
+            panic!("a key was hashed for a writer without echoes")
+        }));
+        recent.landed(now);
+        assert!(!recent.may_be_overtaken(0, key("1"), now));
     }
 
     #[test]

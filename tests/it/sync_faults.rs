@@ -17,8 +17,10 @@ use crate::sync_support::{
 };
 
 const COLUMNS: &str = "id, name, qty";
-/// Transactions of the workload, 40 ms apart: several seconds of flushes under faults.
-const ROUNDS: u32 = 150;
+/// Transactions of the workload, 40 ms apart: about 10 s of flushes under faults, so the
+/// workload still writes well after the 429 storm starts at 5 s (with 150 rounds it could end
+/// first, and the storm then waited for a write that never came).
+const ROUNDS: u32 = 250;
 
 /// The flush id of the checkpoint a `batchUpdate` body stores, if it stores one.
 fn flush_id(body: &str) -> Option<String> {

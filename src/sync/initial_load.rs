@@ -20,6 +20,7 @@ use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{Coalescer, FlushPolicy};
 use super::layout::{KeyHash, TabLayout};
 use super::plan::guard::grid_guard;
+use super::plan::row_guard::{place_row_guard, placed_row, row_guard};
 use super::plan::{plan_tab, plan_tab_deleting, TabSpec};
 use super::router::Router;
 use super::send::send_flush;
@@ -109,8 +110,10 @@ pub async fn load(
                 if target.notifier.take_stale(target.mapping) {
                     layout = reread(&target, cancel).await.map_err(writer_error)?;
                 }
-                // The guard names the grid as it is before this batch grows it.
-                let guard = grid_guard(&layout);
+                // The guards name the grid as it is before this batch grows it.
+                let mut requests: Vec<_> = grid_guard(&layout).into_iter().collect();
+                requests.extend(row_guard(&layout));
+                let guards = requests.len();
                 let mark = layout.begin_changes();
                 let plan = match plan_tab(&mut layout, target.spec, batch.tab_rows(0)) {
                     Ok(plan) => plan,
@@ -123,8 +126,8 @@ pub async fn load(
                     layout.keep_changes(mark);
                     break;
                 }
-                let mut requests: Vec<_> = guard.into_iter().collect();
                 requests.extend(plan.requests);
+                requests.extend(place_row_guard(&layout));
                 // Sent once: a batch whose answer was lost may have been applied, and sending
                 // the same positions again after people moved rows would write keys onto other
                 // rows. After a failure the batch is planned again (from a fresh read of the tab
@@ -136,13 +139,14 @@ pub async fn load(
                 {
                     Ok(_) => {
                         layout.keep_changes(mark);
+                        layout.row_guard = placed_row(&layout);
                         batches += 1;
                         break;
                     }
                     Err(error) => {
                         layout.undo_changes(mark);
                         if failures
-                            .wait(&target, error.into(), cancel)
+                            .wait(&target, (error.into(), guards), cancel)
                             .await
                             .map_err(writer_error)?
                             == Replan::FromFreshRead
@@ -184,11 +188,21 @@ pub async fn load(
             .filter_map(|key| layout.row_of_hash(key))
             .collect();
         leftover.extend(layout.copy_rows());
-        let guard = grid_guard(&layout);
-        let plan = plan_tab_deleting(&mut layout, target.spec, std::iter::empty(), leftover)
-            .map_err(plan_error)?;
-        let mut requests: Vec<_> = guard.into_iter().collect();
+        let mut requests: Vec<_> = grid_guard(&layout).into_iter().collect();
+        requests.extend(row_guard(&layout));
+        let guards = requests.len();
+        let mark = layout.begin_changes();
+        let plan = match plan_tab_deleting(&mut layout, target.spec, std::iter::empty(), leftover) {
+            Ok(plan) => plan,
+            Err(error) => {
+                layout.undo_changes(mark);
+                return Err(plan_error(error).into());
+            }
+        };
         requests.extend(plan.requests.iter().cloned());
+        requests.extend(place_row_guard(&layout));
+        // Last: `StoredCheckpoint::stored` takes a new entry's id from the last reply that
+        // created metadata.
         requests.push(stored.store_request(&next));
         let structure_changed = || target.notifier.is_stale(target.mapping);
         match send_flush(
@@ -200,11 +214,18 @@ pub async fn load(
         )
         .await
         {
-            Ok(response) => break (plan, response),
+            Ok(response) => {
+                layout.keep_changes(mark);
+                layout.row_guard = placed_row(&layout);
+                break (plan, response);
+            }
             Err(error) => {
+                layout.undo_changes(mark);
                 // `send_flush` already waited and knows the batch was not applied (it reads
                 // the checkpoint back): plan again from a fresh read.
-                failures.count(&target, error).map_err(writer_error)?;
+                failures
+                    .count(&target, (error, guards))
+                    .map_err(writer_error)?;
                 layout = reread(&target, cancel).await.map_err(writer_error)?;
             }
         }

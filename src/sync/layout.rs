@@ -33,6 +33,9 @@ pub struct TabLayout {
     pub title: String,
     pub grid_rows: u32,
     pub grid_columns: u32,
+    /// Grid row of the row guard's marker as last known (`plan/row_guard.rs`); `None` when
+    /// unknown (not read yet, or not found).
+    pub row_guard: Option<u32>,
     /// Header name (trimmed) → 0-based column index; the first of two equal names wins.
     header: HashMap<String, u32>,
     /// One past the last non-empty header cell: where new header columns go.
@@ -127,6 +130,7 @@ impl TabLayout {
             title: title.to_string(),
             grid_rows,
             grid_columns,
+            row_guard: None,
             header: HashMap::new(),
             header_end: 0,
             rows: RowIndex::default(),

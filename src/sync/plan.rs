@@ -31,6 +31,7 @@
 
 mod cells;
 pub mod guard;
+pub mod row_guard;
 
 use std::sync::Arc;
 

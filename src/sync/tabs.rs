@@ -2,15 +2,20 @@
 //! row and key column(s) into a [`TabLayout`].
 //!
 //! Consumes the spreadsheet id and the tabs' [`TabSpec`]s; produces one layout per spec, in
-//! order. Costs: one `spreadsheets.get`, one `values.batchGet` of the header rows and one of the
-//! key columns (three reads however many tabs), plus one write when a tab must be created.
+//! order. Costs: one `developerMetadata:search` for the row guards' markers, one
+//! `spreadsheets.get`, one `values.batchGet` of the header rows and one of the key columns (four
+//! reads however many tabs), plus one write when a tab must be created.
 //! Guarantees: a tab is created at most once even if the answer to its creation is lost (the
 //! layout is read again before retrying), and a key column missing from the header reads as a
-//! tab without rows (the writer then adds the header and appends).
+//! tab without rows (the writer then adds the header and appends). The markers are read first:
+//! rows people move after that read move the marker away from where the layout says it is, so
+//! the next flush's row guard refuses it (`plan/row_guard.rs`) rather than trusting keys read
+//! after the move with a marker place read before it, or the other way round.
 
 use tokio_util::sync::CancellationToken;
 
 use super::layout::TabLayout;
+use super::plan::row_guard::{row_guard_id, ROW_GUARD_KEY};
 use super::plan::TabSpec;
 use crate::sheets::a1::{column_letters, quote_sheet_title};
 use crate::sheets::model::{AddSheetRequest, Request, SheetProperties};
@@ -28,6 +33,9 @@ pub async fn load_layouts(
     specs: &[TabSpec],
     cancel: &CancellationToken,
 ) -> Result<Vec<TabLayout>, SheetsError> {
+    let markers = client
+        .search_developer_metadata(spreadsheet_id, ROW_GUARD_KEY, cancel)
+        .await?;
     let mut spreadsheet = client.get_spreadsheet(spreadsheet_id, None, cancel).await?;
     let missing: Vec<&TabSpec> = specs
         .iter()
@@ -146,16 +154,40 @@ pub async fn load_layouts(
                 })
                 .collect(),
         };
-        layouts.push(TabLayout::from_values(
+        let mut layout = TabLayout::from_values(
             sheet_id,
             &spec.title,
             rows,
             columns,
             &headers[index],
             &key_columns,
-        ));
+        );
+        layout.row_guard = marker_row(&markers, sheet_id);
+        layouts.push(layout);
     }
     Ok(layouts)
+}
+
+/// The grid row of the row guard's marker of tab `sheet_id`, if it is on one of its rows.
+fn marker_row(
+    markers: &[crate::sheets::responses::MatchedDeveloperMetadata],
+    sheet_id: i64,
+) -> Option<u32> {
+    markers.iter().find_map(|matched| {
+        let metadata = &matched.developer_metadata;
+        if metadata.metadata_id != Some(row_guard_id(sheet_id))
+            || metadata.metadata_key.as_deref() != Some(ROW_GUARD_KEY)
+        {
+            return None;
+        }
+        let range = metadata.location.as_ref()?.dimension_range.as_ref()?;
+        // proto3 JSON leaves out a 0.
+        let start = range.start_index.unwrap_or(0);
+        (range.sheet_id == sheet_id
+            && range.dimension == crate::sheets::model::Dimension::Rows
+            && range.end_index == Some(start + 1))
+        .then_some(start)
+    })
 }
 
 /// (sheet id, grid rows, grid columns) of the tab titled `title`.

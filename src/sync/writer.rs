@@ -71,6 +71,12 @@ pub enum WriterError {
         spreadsheet_id: String,
         source: PlanError,
     },
+    /// The row guard refused the flush (`plan/row_guard.rs`): nothing was applied.
+    #[error("spreadsheet {spreadsheet_id}: people inserted or deleted rows of a synced tab since it was read; the flush was refused whole and is planned again from a fresh read ({source})")]
+    RowsMoved {
+        spreadsheet_id: String,
+        source: crate::sheets::SheetsError,
+    },
 }
 
 impl WriterError {
@@ -83,6 +89,7 @@ impl WriterError {
                 source.is_transient() || source.is_sheet_changed()
             }
             WriterError::Plan { source, .. } => source.is_transient(),
+            WriterError::RowsMoved { .. } => true,
         }
     }
 }

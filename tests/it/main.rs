@@ -72,6 +72,7 @@ mod sync_load_stop;
 mod sync_mariadb_restart;
 mod sync_purged;
 mod sync_resend_moved;
+mod sync_row_guard;
 mod sync_rows;
 mod sync_schema;
 mod sync_structure;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::LoadTarget;
 use crate::sheets::{decide, RetryDecision, RetryPolicy, SheetsError};
 use crate::sync::checkpoint::CheckpointError;
+use crate::sync::plan::row_guard::refused_by_guard;
 use crate::sync::send::{ambiguity, failure, Ambiguity};
 
 /// How often one load batch is planned again after people shortened the grid under it.
@@ -31,18 +32,20 @@ pub enum AfterFailure {
     Retry { wait: Duration, replan: Replan },
 }
 
-/// Pure: what a load does after attempt failure `error`, having seen `shortened` refusals by the
-/// grid guard and `retries` transient failures before it. A guard refusal changed nothing and is
+/// Pure: what a load does after attempt failure `error` of a batch that opened with `guards`
+/// guard requests, having seen `shortened` refusals by a guard (grid or row guard: people
+/// deleted or inserted rows) and `retries` transient failures before it. A guard refusal changed nothing and is
 /// planned again at once from a fresh read ([`SHORTENED_ATTEMPTS`] times; restarting the whole
 /// load instead could repeat forever while people keep deleting rows). A 429 was refused before
 /// anything ran. Anything else transient (5xx, transport) may hide an applied batch.
 pub fn after_failure(
     error: &SheetsError,
+    guards: usize,
     (shortened, retries): (u32, u32),
     policy: &RetryPolicy,
     jitter: Duration,
 ) -> AfterFailure {
-    if error.is_sheet_changed() {
+    if refused_by_guard(error, guards) {
         return if shortened < SHORTENED_ATTEMPTS {
             AfterFailure::Retry {
                 wait: Duration::ZERO,
@@ -80,7 +83,7 @@ impl Failures {
     pub(super) fn next(
         &mut self,
         target: &LoadTarget<'_>,
-        error: CheckpointError,
+        (error, guards): (CheckpointError, usize),
     ) -> Result<(Duration, Replan), CheckpointError> {
         let CheckpointError::Sheets(sheets_error) = &error else {
             return Err(error);
@@ -88,15 +91,16 @@ impl Failures {
         let policy = target.client.retry_policy();
         match after_failure(
             sheets_error,
+            guards,
             (self.shortened, self.retries),
             policy,
             policy.draw_jitter(),
         ) {
             AfterFailure::GiveUp => Err(error),
             AfterFailure::Retry { wait, replan } => {
-                if sheets_error.is_sheet_changed() {
+                if refused_by_guard(sheets_error, guards) {
                     self.shortened += 1;
-                    tracing::info!(mapping = target.mapping, %error, "rows were removed from the tab during the load; reading it again");
+                    tracing::info!(mapping = target.mapping, %error, "rows were removed from or inserted into the tab during the load; reading it again");
                 } else {
                     self.retries += 1;
                     tracing::warn!(mapping = target.mapping, wait_ms = wait.as_millis() as u64, %error, "load batch failed; planning it again");
@@ -110,10 +114,10 @@ impl Failures {
     pub(super) async fn wait(
         &mut self,
         target: &LoadTarget<'_>,
-        error: CheckpointError,
+        failed: (CheckpointError, usize),
         cancel: &CancellationToken,
     ) -> Result<Replan, CheckpointError> {
-        let (wait, replan) = self.next(target, error)?;
+        let (wait, replan) = self.next(target, failed)?;
         tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(SheetsError::Cancelled.into()),
@@ -125,9 +129,9 @@ impl Failures {
     pub(super) fn count(
         &mut self,
         target: &LoadTarget<'_>,
-        error: CheckpointError,
+        failed: (CheckpointError, usize),
     ) -> Result<(), CheckpointError> {
-        self.next(target, error).map(|_| ())
+        self.next(target, failed).map(|_| ())
     }
 }
 
@@ -151,12 +155,19 @@ mod tests {
             ..RetryPolicy::default()
         };
         let guard = "Invalid requests[0].copyPaste: Range (Items!A99) exceeds grid limits";
+        let row_guard =
+            "Invalid requests[2].createDeveloperMetadata: Developer metadata with ID 9 already exists.";
         let fresh = Replan::FromFreshRead;
-        let cases: [(SheetsError, (u32, u32), Option<Replan>); 9] = [
+        let cases: [(SheetsError, (u32, u32), Option<Replan>); 12] = [
             // The guard refused it: nothing applied, read again at once, five times at most.
             (http(400, guard), (0, 0), Some(fresh)),
             (http(400, guard), (4, 0), Some(fresh)),
             (http(400, guard), (5, 0), None),
+            // So did the row guard (the batch's third request of three guards).
+            (http(400, row_guard), (0, 0), Some(fresh)),
+            (http(400, row_guard), (5, 0), None),
+            // The same refusal past the guards is the checkpoint's or a plan's: definite.
+            (http(400, &row_guard.replace("[2]", "[7]")), (0, 0), None),
             // Refused before it ran: the layout is as it was.
             (http(429, "quota"), (0, 0), Some(Replan::FromLayout)),
             // May have been applied: never the same positions again.
@@ -168,7 +179,7 @@ mod tests {
             (http(400, "Invalid value"), (0, 0), None),
         ];
         for (error, counts, expected) in cases {
-            let decided = after_failure(&error, counts, &policy, Duration::ZERO);
+            let decided = after_failure(&error, 3, counts, &policy, Duration::ZERO);
             let replan = match decided {
                 AfterFailure::GiveUp => None,
                 AfterFailure::Retry { replan, .. } => Some(replan),
@@ -176,11 +187,11 @@ mod tests {
             assert_eq!(replan, expected, "{error} after {counts:?}");
         }
         assert_eq!(
-            after_failure(&SheetsError::Cancelled, (0, 0), &policy, Duration::ZERO),
+            after_failure(&SheetsError::Cancelled, 3, (0, 0), &policy, Duration::ZERO),
             AfterFailure::GiveUp
         );
         assert_eq!(
-            after_failure(&http(400, guard), (0, 0), &policy, Duration::ZERO),
+            after_failure(&http(400, guard), 1, (0, 0), &policy, Duration::ZERO),
             AfterFailure::Retry {
                 wait: Duration::ZERO,
                 replan: fresh

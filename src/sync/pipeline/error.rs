@@ -76,7 +76,7 @@ impl PipelineError {
     pub fn definite_kind(&self) -> DefiniteErrorKind {
         let writer = |error: &WriterError| match error {
             WriterError::Plan { .. } => DefiniteErrorKind::Size,
-            WriterError::Sheets { .. } => DefiniteErrorKind::Sheets,
+            WriterError::Sheets { .. } | WriterError::RowsMoved { .. } => DefiniteErrorKind::Sheets,
         };
         match self {
             PipelineError::Binlog(BinlogError::PositionPurged { .. })

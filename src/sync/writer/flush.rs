@@ -1,7 +1,10 @@
 //! One flush, run as a future while the writer keeps coalescing: reload stale layouts, plan
-//! every tab in place behind its grid guard (`plan/guard.rs`), append the checkpoint request,
-//! send it exactly once (see [`send_flush`]).
-//! Guarantees: the layouts come back changed only when the sheet took the batch.
+//! every tab in place behind its grid guard (`plan/guard.rs`) and row guard
+//! (`plan/row_guard.rs`), place each written tab's row guard marker on its new last row, append
+//! the checkpoint request, send it exactly once (see [`send_flush`]).
+//! Guarantees: the layouts come back changed only when the sheet took the batch; a batch refused
+//! by a guard changed nothing and comes back as [`WriterError::RowsMoved`] (transient: the
+//! pipeline restarts from the checkpoint and reads the tabs again).
 
 use std::sync::Arc;
 
@@ -11,9 +14,11 @@ use super::{FlushOutcome, FlushReport, WriterError};
 use crate::sheets::responses::BatchUpdateResponse;
 use crate::sheets::SheetsClient;
 use crate::sync::checkpoint::Checkpoint;
+use crate::sync::checkpoint::CheckpointError;
 use crate::sync::coalesce::{PendingBatch, RowUpdate};
 use crate::sync::layout::{Mark, TabLayout};
 use crate::sync::plan::guard::grid_guard;
+use crate::sync::plan::row_guard::{place_row_guard, placed_row, refused_by_guard, row_guard};
 use crate::sync::plan::{check_spreadsheet_cells, plan_tab, TabSpec};
 use crate::sync::send::send_flush;
 use crate::sync::tabs::load_layouts;
@@ -82,11 +87,20 @@ impl FlushJob {
         &mut self,
         cancel: &CancellationToken,
     ) -> Result<(Option<BatchUpdateResponse>, FlushReport), WriterError> {
-        // Guards first: a flush planned before a person deleted rows is refused whole.
-        let mut requests: Vec<_> = (0..self.specs.len())
+        // Guards first: a flush planned before a person deleted or inserted rows is refused whole.
+        let written: Vec<usize> = (0..self.specs.len())
             .filter(|tab| self.batch.tab_rows(*tab).next().is_some())
-            .filter_map(|tab| self.layouts.get(tab).and_then(grid_guard))
             .collect();
+        let mut requests: Vec<_> = written
+            .iter()
+            .filter_map(|tab| self.layouts.get(*tab).and_then(grid_guard))
+            .collect();
+        for tab in &written {
+            if let Some(layout) = self.layouts.get(*tab) {
+                requests.extend(row_guard(layout));
+            }
+        }
+        let guards = requests.len();
         for (tab, from, to) in &self.renames {
             if let Some(layout) = self.layouts.get_mut(*tab) {
                 requests.extend(layout.rename_column(from, to));
@@ -119,6 +133,13 @@ impl FlushJob {
             requests.extend(plan.requests);
         }
         check_spreadsheet_cells(tab_cells).map_err(plan_error)?;
+        for tab in &written {
+            if let Some(layout) = self.layouts.get(*tab) {
+                requests.extend(place_row_guard(layout));
+            }
+        }
+        // Last: `StoredCheckpoint::stored` takes a new entry's id from the last reply that
+        // created metadata.
         requests.push(self.store.clone());
         let structure_changed = || {
             self.mappings
@@ -133,10 +154,23 @@ impl FlushJob {
             cancel,
         )
         .await
-        .map_err(|source| WriterError::Sheets {
-            spreadsheet_id: self.spreadsheet_id.clone(),
-            source,
+        .map_err(|source| match source {
+            CheckpointError::Sheets(error) if refused_by_guard(&error, guards) => {
+                WriterError::RowsMoved {
+                    spreadsheet_id: self.spreadsheet_id.clone(),
+                    source: error,
+                }
+            }
+            source => WriterError::Sheets {
+                spreadsheet_id: self.spreadsheet_id.clone(),
+                source,
+            },
         })?;
+        for tab in &written {
+            if let Some(layout) = self.layouts.get_mut(*tab) {
+                layout.row_guard = placed_row(layout);
+            }
+        }
         if self.collect_keys {
             for tab in 0..self.specs.len() {
                 for (key, row) in self.batch.tab_rows(tab) {

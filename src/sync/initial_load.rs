@@ -20,7 +20,7 @@ use super::checkpoint::{Checkpoint, CheckpointError, StoredCheckpoint};
 use super::coalesce::{Coalescer, FlushPolicy};
 use super::layout::{KeyHash, TabLayout};
 use super::plan::guard::grid_guard;
-use super::plan::row_guard::{place_row_guard, placed_row, row_guard};
+use super::plan::row_guard::{follow, head_row, place_row_guard, placed_row, row_guard};
 use super::plan::{plan_tab, plan_tab_deleting, TabSpec};
 use super::router::Router;
 use super::send::send_flush;
@@ -114,6 +114,7 @@ pub async fn load(
                 let mut requests: Vec<_> = grid_guard(&layout).into_iter().collect();
                 requests.extend(row_guard(&layout));
                 let guards = requests.len();
+                let head = head_row(&layout);
                 let mark = layout.begin_changes();
                 let plan = match plan_tab(&mut layout, target.spec, batch.tab_rows(0)) {
                     Ok(plan) => plan,
@@ -126,8 +127,9 @@ pub async fn load(
                     layout.keep_changes(mark);
                     break;
                 }
+                let marker = head.and_then(|row| follow(row, layout.sheet_id, &plan.requests));
                 requests.extend(plan.requests);
-                requests.extend(place_row_guard(&layout));
+                requests.extend(place_row_guard(marker, &layout));
                 // Sent once: a batch whose answer was lost may have been applied, and sending
                 // the same positions again after people moved rows would write keys onto other
                 // rows. After a failure the batch is planned again (from a fresh read of the tab
@@ -191,6 +193,7 @@ pub async fn load(
         let mut requests: Vec<_> = grid_guard(&layout).into_iter().collect();
         requests.extend(row_guard(&layout));
         let guards = requests.len();
+        let head = head_row(&layout);
         let mark = layout.begin_changes();
         let plan = match plan_tab_deleting(&mut layout, target.spec, std::iter::empty(), leftover) {
             Ok(plan) => plan,
@@ -199,8 +202,9 @@ pub async fn load(
                 return Err(plan_error(error).into());
             }
         };
+        let marker = head.and_then(|row| follow(row, layout.sheet_id, &plan.requests));
         requests.extend(plan.requests.iter().cloned());
-        requests.extend(place_row_guard(&layout));
+        requests.extend(place_row_guard(marker, &layout));
         // Last: `StoredCheckpoint::stored` takes a new entry's id from the last reply that
         // created metadata.
         requests.push(stored.store_request(&next));

@@ -18,15 +18,17 @@
 //!    is refused when the entry still exists elsewhere — rows moved above it. A refusal fails
 //!    the whole batch, so nothing is written; the writer reads the tab again and plans anew.
 //!
-//! The flush ends by placing the entry on the tab's new last grid row ([`place_row_guard`]).
-//! Not caught: a sort (it moves values, not rows), a row moved within the data (one delete and
+//! Where the writer does not know the marker (first flush, or it was deleted) the head creates
+//! it on the last grid row instead, unguarded. After the tab's own requests, which may delete
+//! rows above the marker or its row ([`follow`]), the flush moves it to the tab's new last grid
+//! row ([`place_row_guard`]). Not caught: a sort (it moves values, not rows), a row moved within the data (one delete and
 //! one insert above the marker leave it in place), and a deleted last grid row (the marker goes
-//! with it; the rows above did not move). Where the marker is unknown (first flush, or it was
-//! deleted) the flush has no row guard and places one.
+//! with it; the rows above did not move, and the next read finds no marker).
 
 use crate::sheets::model::{
     CreateDeveloperMetadataRequest, DataFilter, DeleteDeveloperMetadataRequest, DeveloperMetadata,
-    DeveloperMetadataLocation, DeveloperMetadataLookup, DimensionRange, Request, Visibility,
+    DeveloperMetadataLocation, DeveloperMetadataLookup, Dimension, DimensionRange, Request,
+    UpdateDeveloperMetadataRequest, Visibility,
 };
 use crate::sync::layout::TabLayout;
 
@@ -79,36 +81,96 @@ fn create(sheet_id: i64, row: u32) -> Request {
     })
 }
 
-/// The two guard requests for one tab, or none when the writer does not know where the marker
-/// is. They go before anything that moves rows.
+/// The guard requests for one tab; they go before anything that moves rows. Where the writer
+/// knows the marker's row: delete it there, create it there (refused if it moved). Where it
+/// does not (no marker was found): create it on the last grid row — refused if a marker exists
+/// after all, which a fresh read then finds.
 pub fn row_guard(layout: &TabLayout) -> Vec<Request> {
-    let Some(row) = layout.row_guard else {
-        return Vec::new();
-    };
-    let lookup = DeveloperMetadataLookup {
-        metadata_id: Some(row_guard_id(layout.sheet_id)),
-        metadata_location: Some(row_location(layout.sheet_id, row)),
-        location_matching_strategy: Some("EXACT_LOCATION".into()),
-        ..DeveloperMetadataLookup::default()
-    };
-    vec![delete(lookup), create(layout.sheet_id, row)]
+    match layout.row_guard {
+        Some(row) => {
+            let lookup = DeveloperMetadataLookup {
+                metadata_id: Some(row_guard_id(layout.sheet_id)),
+                metadata_location: Some(row_location(layout.sheet_id, row)),
+                location_matching_strategy: Some("EXACT_LOCATION".into()),
+                ..DeveloperMetadataLookup::default()
+            };
+            vec![delete(lookup), create(layout.sheet_id, row)]
+        }
+        None => placed_row(layout)
+            .map(|row| vec![create(layout.sheet_id, row)])
+            .unwrap_or_default(),
+    }
 }
 
-/// The requests that put the marker on the last grid row of `layout` (as the flush leaves it),
-/// wherever it was; none for a tab without rows. The caller records the new place
-/// ([`placed_row`]) once the batch was applied.
-pub fn place_row_guard(layout: &TabLayout) -> Vec<Request> {
-    let Some(row) = placed_row(layout) else {
-        return Vec::new();
-    };
-    let lookup = DeveloperMetadataLookup {
-        metadata_id: Some(row_guard_id(layout.sheet_id)),
-        ..DeveloperMetadataLookup::default()
-    };
-    vec![delete(lookup), create(layout.sheet_id, row)]
+/// The marker's row once [`row_guard`] ran (before the plan's requests).
+pub fn head_row(layout: &TabLayout) -> Option<u32> {
+    layout.row_guard.or_else(|| placed_row(layout))
 }
 
-/// Where [`place_row_guard`] puts the marker.
+/// Where the marker is after `requests` ran, from `row` on tab `sheet_id`: rows deleted above
+/// move it up, rows inserted at or above it move it down, appended rows do not move it; `None`
+/// when they delete its row (the marker goes with it).
+pub fn follow(row: u32, sheet_id: i64, requests: &[Request]) -> Option<u32> {
+    let on_rows =
+        |range: &DimensionRange| range.sheet_id == sheet_id && range.dimension == Dimension::Rows;
+    let mut row = row;
+    for request in requests {
+        match request {
+            Request::DeleteDimension(delete) if on_rows(&delete.range) => {
+                let start = delete.range.start_index.unwrap_or(0);
+                let end = delete.range.end_index.unwrap_or(u32::MAX);
+                if (start..end).contains(&row) {
+                    return None;
+                }
+                if row >= end {
+                    row -= end - start;
+                }
+            }
+            Request::InsertDimension(insert) if on_rows(&insert.range) => {
+                let start = insert.range.start_index.unwrap_or(0);
+                let end = insert.range.end_index.unwrap_or(start);
+                if row >= start {
+                    row += end.saturating_sub(start);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(row)
+}
+
+/// The requests that put the marker on the last grid row of `layout` as the flush leaves it,
+/// from `row`, where the plan's requests left it ([`follow`]; `None`: they deleted it). An
+/// existing marker is moved (`updateDeveloperMetadata` of its location), a deleted one created
+/// again: neither relies on what Sheets does with a request that matches nothing. The caller
+/// records the new place ([`placed_row`]) once the batch was applied.
+pub fn place_row_guard(row: Option<u32>, layout: &TabLayout) -> Vec<Request> {
+    let Some(last) = placed_row(layout) else {
+        return Vec::new();
+    };
+    match row {
+        Some(row) if row == last => Vec::new(),
+        Some(_) => vec![Request::UpdateDeveloperMetadata(
+            UpdateDeveloperMetadataRequest {
+                data_filters: vec![DataFilter {
+                    developer_metadata_lookup: Some(DeveloperMetadataLookup {
+                        metadata_id: Some(row_guard_id(layout.sheet_id)),
+                        ..DeveloperMetadataLookup::default()
+                    }),
+                    ..DataFilter::default()
+                }],
+                developer_metadata: DeveloperMetadata {
+                    location: Some(row_location(layout.sheet_id, last)),
+                    ..DeveloperMetadata::default()
+                },
+                fields: "location".into(),
+            },
+        )],
+        None => vec![create(layout.sheet_id, last)],
+    }
+}
+
+/// Where [`place_row_guard`] puts the marker: the last grid row.
 pub fn placed_row(layout: &TabLayout) -> Option<u32> {
     layout.grid_rows.checked_sub(1)
 }
@@ -153,9 +215,9 @@ mod tests {
 
     #[test]
     fn the_guard_deletes_the_marker_only_where_it_was_then_creates_it_there() {
-        let mut layout = TabLayout::empty(7, "People", 12, 3);
-        assert!(row_guard(&layout).is_empty(), "unknown marker: no guard");
+        let mut layout = TabLayout::empty(7, "People", 40, 3);
         layout.row_guard = Some(11);
+        assert_eq!(head_row(&layout), Some(11));
         let json = serde_json::to_value(row_guard(&layout)).expect("json");
         let lookup = &json[0]["deleteDeveloperMetadata"]["dataFilter"]["developerMetadataLookup"];
         assert_eq!(lookup["metadataId"], row_guard_id(7), "{json}");
@@ -185,19 +247,82 @@ mod tests {
     }
 
     #[test]
-    fn placing_deletes_the_marker_anywhere_and_creates_it_on_the_last_grid_row() {
+    fn an_unknown_marker_is_created_on_the_last_grid_row() {
         let layout = TabLayout::empty(7, "People", 40, 3);
-        let json = serde_json::to_value(place_row_guard(&layout)).expect("json");
-        let lookup = &json[0]["deleteDeveloperMetadata"]["dataFilter"]["developerMetadataLookup"];
-        assert_eq!(lookup["metadataId"], row_guard_id(7), "{json}");
-        assert!(lookup.get("metadataLocation").is_none(), "anywhere: {json}");
-        let created = &json[1]["createDeveloperMetadata"]["developerMetadata"];
+        let json = serde_json::to_value(row_guard(&layout)).expect("json");
+        assert_eq!(json.as_array().map(Vec::len), Some(1), "{json}");
+        let created = &json[0]["createDeveloperMetadata"]["developerMetadata"];
+        assert_eq!(
+            created["location"]["dimensionRange"]["startIndex"], 39,
+            "{json}"
+        );
+        assert_eq!(head_row(&layout), Some(39));
+        assert!(row_guard(&TabLayout::empty(7, "People", 0, 3)).is_empty());
+    }
+
+    #[test]
+    fn the_marker_follows_the_plans_row_deletes_and_inserts() {
+        let delete = |sheet_id, start, end| {
+            Request::DeleteDimension(crate::sheets::model::DeleteDimensionRequest {
+                range: DimensionRange::rows(sheet_id, start, end),
+            })
+        };
+        let insert = |start, end| {
+            Request::InsertDimension(crate::sheets::model::InsertDimensionRequest {
+                range: DimensionRange::rows(7, start, end),
+                inherit_from_before: None,
+            })
+        };
+        let append = Request::AppendDimension(crate::sheets::model::AppendDimensionRequest {
+            sheet_id: 7,
+            dimension: Dimension::Rows,
+            length: 10,
+        });
+        // (requests, where the marker ends from row 20)
+        let cases = [
+            (vec![], Some(20)),
+            (vec![delete(7, 2, 5)], Some(17)),
+            (vec![delete(7, 2, 5), delete(7, 10, 11)], Some(16)),
+            (vec![delete(7, 20, 21)], None),
+            (vec![delete(7, 15, 30)], None),
+            (vec![delete(7, 21, 30)], Some(20)),
+            (vec![delete(8, 2, 5)], Some(20)),
+            (vec![append.clone()], Some(20)),
+            (vec![insert(20, 22), append], Some(22)),
+            (vec![insert(21, 22)], Some(20)),
+        ];
+        for (requests, ends) in cases {
+            assert_eq!(follow(20, 7, &requests), ends, "{requests:?}");
+        }
+    }
+
+    #[test]
+    fn placing_moves_the_marker_or_creates_it_again_on_the_last_grid_row() {
+        let layout = TabLayout::empty(7, "People", 40, 3);
+        assert!(
+            place_row_guard(Some(39), &layout).is_empty(),
+            "already there"
+        );
+        let json = serde_json::to_value(place_row_guard(Some(12), &layout)).expect("json");
+        let update = &json[0]["updateDeveloperMetadata"];
+        assert_eq!(
+            update["dataFilters"][0]["developerMetadataLookup"]["metadataId"],
+            row_guard_id(7),
+            "{json}"
+        );
+        assert_eq!(update["fields"], "location", "{json}");
+        assert_eq!(
+            update["developerMetadata"]["location"]["dimensionRange"]["startIndex"], 39,
+            "{json}"
+        );
+        let json = serde_json::to_value(place_row_guard(None, &layout)).expect("json");
+        let created = &json[0]["createDeveloperMetadata"]["developerMetadata"];
         assert_eq!(
             created["location"]["dimensionRange"]["startIndex"], 39,
             "{json}"
         );
         assert_eq!(placed_row(&layout), Some(39));
-        assert!(place_row_guard(&TabLayout::empty(7, "People", 0, 3)).is_empty());
+        assert!(place_row_guard(None, &TabLayout::empty(7, "People", 0, 3)).is_empty());
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::sync::checkpoint::CheckpointError;
 use crate::sync::coalesce::{PendingBatch, RowUpdate};
 use crate::sync::layout::{Mark, TabLayout};
 use crate::sync::plan::guard::grid_guard;
-use crate::sync::plan::row_guard::{place_row_guard, placed_row, refused_by_guard, row_guard};
+use crate::sync::plan::row_guard::{
+    follow, head_row, place_row_guard, placed_row, refused_by_guard, row_guard,
+};
 use crate::sync::plan::{check_spreadsheet_cells, plan_tab, TabSpec};
 use crate::sync::send::send_flush;
 use crate::sync::tabs::load_layouts;
@@ -101,6 +103,8 @@ impl FlushJob {
             }
         }
         let guards = requests.len();
+        // Where each tab's marker is once the guards ran.
+        let heads: Vec<Option<u32>> = self.layouts.iter().map(head_row).collect();
         for (tab, from, to) in &self.renames {
             if let Some(layout) = self.layouts.get_mut(*tab) {
                 requests.extend(layout.rename_column(from, to));
@@ -130,14 +134,15 @@ impl FlushJob {
                 .or_default() += plan.cells_written;
             report.rows_appended += plan.rows_appended;
             report.rows_deleted += plan.rows_deleted;
+            let marker = heads
+                .get(tab)
+                .copied()
+                .flatten()
+                .and_then(|row| follow(row, layout.sheet_id, &plan.requests));
             requests.extend(plan.requests);
+            requests.extend(place_row_guard(marker, layout));
         }
         check_spreadsheet_cells(tab_cells).map_err(plan_error)?;
-        for tab in &written {
-            if let Some(layout) = self.layouts.get(*tab) {
-                requests.extend(place_row_guard(layout));
-            }
-        }
         // Last: `StoredCheckpoint::stored` takes a new entry's id from the last reply that
         // created metadata.
         requests.push(self.store.clone());

@@ -162,6 +162,16 @@ function writeInsertedKeys_(message, answer) {
         console.warn('sheetsync: row ' + result.row + ' changed before its key arrived; reconcile will fix it');
         return;
       }
+      // Two messages about one typed row (cell by cell) get the same key. If the row moved
+      // meanwhile, the first placed the key where the row went, and the second, matching only
+      // the cells it sent, could take another keyless row for it: a key is written once.
+      var placed = keyRow_(sheet, header, result.key, timeZone);
+      if (placed !== null) {
+        if (placed !== rowNumber) {
+          console.warn('sheetsync: the key of row ' + result.row + ' is already in row ' + placed + '; not written again');
+        }
+        return;
+      }
       Object.keys(result.key).forEach(function (column) {
         var index = header.indexOf(column);
         if (index < 0 || result.key[column] === null) {
@@ -176,6 +186,27 @@ function writeInsertedKeys_(message, answer) {
   } finally {
     lock.releaseLock();
   }
+}
+
+/** The row whose key cells hold `key` (column → value), or null. */
+function keyRow_(sheet, header, key, timeZone) {
+  var lastRow = sheet.getLastRow();
+  var columns = Object.keys(key);
+  var indexes = columns.map(function (column) { return header.indexOf(column); });
+  if (lastRow < 2 || indexes.indexOf(-1) >= 0) {
+    return null;
+  }
+  var values = sheet.getRange(2, 1, lastRow - 1, header.length).getValues();
+  for (var offset = 0; offset < values.length; offset++) {
+    var cells = values[offset];
+    var holds = indexes.every(function (index, position) {
+      return cellValue_(cells[index], timeZone) === key[columns[position]];
+    });
+    if (holds) {
+      return offset + 2;
+    }
+  }
+  return null;
 }
 
 /** Whether the row still holds the values that were sent (rows may move meanwhile). */

@@ -75,6 +75,27 @@ test('a new row typed cell by cell is sent keyless, then gets the key the servic
   assert.deepEqual(second.message.rows, [{ row: 4, key: { id: key }, values: { total: 99 }, old_values: { total: '' } }]);
 });
 
+test('a key is written once even when a second typed row holds the cell a late answer names', () => {
+  // A new row typed cell by cell (customer, then total) at row 4; both deliveries wait in the
+  // queue. Before they go, the person deletes row 2 (the typed row moves up to 3) and types
+  // another row at 4 with the same total. Both answers carry the same key (the service inserts
+  // the row once): the first is written where the row moved, the second must not take row 4.
+  const { sheet, script } = ordersSheet(2);
+  sheet.cells.splice(1, 1);
+  sheet.set(3, 2, 'Margaret');
+  sheet.set(3, 3, 99);
+  sheet.set(4, 2, 'Other');
+  sheet.set(4, 3, 99);
+  const answer = { results: [{ row: 4, status: 'inserted', key: { id: 5001 } }] };
+  const typed = (values) => ({ kind: 'edit', sheet_id: 0, rows: [{ row: 4, key: { id: null }, values }] });
+  script.context.writeInsertedKeys_(typed({ customer: 'Margaret' }), answer);
+  assert.equal(sheet.get(3, 1), 5001, 'written where the typed row moved');
+  script.context.writeInsertedKeys_(typed({ total: 99 }), answer);
+  assert.equal(sheet.get(4, 1), '', 'the other typed row keeps an empty key');
+  const keys = sheet.cells.slice(1).map((row) => row[0]).filter((key) => key === 5001);
+  assert.equal(keys.length, 1, 'the key once');
+});
+
 test('a header edit is reported, edits right of the header are not sent', async () => {
   const { sheet, script } = ordersSheet();
   script.context.onEditInstalled(sheet.edit(1, 3, [['amount']]));

@@ -99,6 +99,16 @@ pub fn write_inserted_keys(
                     ));
                     continue;
                 };
+                // `keyRow_`: a key is written once (two messages about one typed row get the
+                // same key; the second may match another keyless row by the cells it sent).
+                if let Some(placed) = key.and_then(|key| key_row(sheet, &header, key)) {
+                    if placed != row {
+                        write_back.warnings.push(format!(
+                            "the key of row {sent_row} is already in row {placed}; not written again"
+                        ));
+                    }
+                    continue;
+                }
                 for (column, value) in key.into_iter().flatten() {
                     let Some(index) = header.iter().position(|name| name == column) else {
                         continue;
@@ -119,6 +129,24 @@ pub fn write_inserted_keys(
             Ok(write_back)
         })
         .map_err(|error| error.message)
+}
+
+/// `keyRow_`: the first row whose key cells hold `key` (column → value).
+fn key_row(sheet: &Sheet, header: &[String], key: &serde_json::Map<String, Value>) -> Option<u32> {
+    let columns: Vec<(u32, &Value)> = key
+        .iter()
+        .map(|(name, value)| {
+            header
+                .iter()
+                .position(|column| column == name)
+                .map(|index| (index as u32 + 1, value))
+        })
+        .collect::<Option<_>>()?;
+    (2..=last_row(sheet)).find(|row| {
+        columns
+            .iter()
+            .all(|(column, value)| same_value(&cell_js(value_at(sheet, *row, *column)), value))
+    })
 }
 
 /// `rowStillHolds_`: every sent value is still in its column (rows may move meanwhile).
@@ -215,6 +243,67 @@ mod tests {
         assert!(!same_value(&Js::Number(10.0), &serde_json::json!("10")));
         assert!(!same_value(&Js::text("TRUE"), &serde_json::json!(true)));
         assert!(same_value(&Js::text("Ada"), &serde_json::json!("Ada")));
+    }
+
+    #[test]
+    fn a_key_is_written_once_even_when_a_second_typed_row_holds_the_cell_a_late_answer_names() {
+        // As apps-script/test/edit.test.js: the typed row moved up from 4 to 3, another typed
+        // row at 4 holds the same total, and both messages about row 4 get the same key.
+        let store = Store::default();
+        let id = store.create_spreadsheet("keys", &["Orders"]);
+        store
+            .set_values(
+                &id,
+                "Orders!A1",
+                vec![
+                    vec!["id".into(), "customer".into(), "total".into()],
+                    vec![1.into(), "Ada".into(), 10.into()],
+                    vec!["".into(), "Margaret".into(), 99.into()],
+                    vec!["".into(), "Other".into(), 99.into()],
+                ],
+                false,
+            )
+            .expect("values");
+        let sheet_id = store
+            .read(&id, |spreadsheet| Ok(spreadsheet.sheets[0].sheet_id))
+            .expect("sheet id");
+        let answer = r#"{"results":[{"row":4,"status":"inserted","key":{"id":5001}}]}"#;
+        let typed = |values: Value| {
+            serde_json::json!({"kind": "edit", "spreadsheet_id": id, "sheet_id": sheet_id,
+                "rows": [{"row": 4, "key": {"id": null}, "values": values}]})
+            .to_string()
+        };
+        let first = write_inserted_keys(
+            &store,
+            &typed(serde_json::json!({"customer": "Margaret"})),
+            answer,
+        )
+        .expect("first");
+        assert_eq!(
+            first.written.iter().map(|key| key.row).collect::<Vec<_>>(),
+            vec![3]
+        );
+        let second = write_inserted_keys(&store, &typed(serde_json::json!({"total": 99})), answer)
+            .expect("second");
+        assert!(second.written.is_empty(), "{:?}", second.written);
+        assert_eq!(
+            second.warnings,
+            vec!["the key of row 4 is already in row 3; not written again".to_string()]
+        );
+        let keys: Vec<Value> = store
+            .sheet_values(&id, "Orders")
+            .expect("values")
+            .iter()
+            .skip(1)
+            .filter_map(|row| row.first().cloned())
+            .collect();
+        assert_eq!(
+            keys.iter()
+                .filter(|key| **key == serde_json::json!(5001))
+                .count(),
+            1,
+            "{keys:?}"
+        );
     }
 
     #[test]

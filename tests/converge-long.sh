@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${SHEETSYNC_CONVERGE_SECONDS:-1800}"
-# Every action, people adding and deleting rows together (the short profile in the test command
-# runs them apart; see tests/it/converge_profile.rs).
+# Every action, people adding and deleting rows together (as the short profile does).
 actions="${SHEETSYNC_CONVERGE_ACTIONS:-sql,edit,paste,add,delete,conflict}"
 export SHEETSYNC_CONVERGE_ACTIONS="$actions"
 command="SHEETSYNC_CONVERGE_SECONDS=$seconds SHEETSYNC_CONVERGE_ACTIONS=$actions cargo test --test it converge::both_sides -- --nocapture --test-threads 1"
@@ -56,6 +55,7 @@ rows = [
     ("Rows at the end", s["rows"]),
     ("Lost", s["lost"]),
     ("Duplicated", s["duplicated"]),
+    ("Keys seen on two rows at some moment during the run (duplicate watcher, every 50 ms)", s.get("keys_seen_twice_during_the_run", "not recorded")),
     ("Echo writes after quiescence", s["echo_writes"]),
     ("Max lag observed (final convergence)", f'{s["max_lag_ms"]} ms'),
     ("Peak RSS of sheetsync (VmHWM)", f'{s["peak_rss_kb"] / 1024:.1f} MiB'),

@@ -20,7 +20,7 @@ use sheets_emulator::person::WebhookTarget;
 use sheetsync_testbed::MariaDb;
 
 use crate::converge_forensics::{keep_forensics, watch_duplicates};
-use crate::converge_profile::{Profile, DEFAULT_ACTIONS, ROW_DELETE_ACTIONS, ROW_DELETE_SECONDS};
+use crate::converge_profile::{Profile, DEFAULT_ACTIONS};
 use crate::converge_support::{
     person_action, provoke_conflict, random_statements, table_ids, transaction, Counters, Service,
 };
@@ -42,17 +42,6 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_under_faults_converge_cell_for_cell_without_echo() {
     run(Profile::from_environment(&DEFAULT_ACTIONS), "summary.json").await;
-}
-
-/// The same with the person deleting rows and adding none (see `DEFAULT_ACTIONS`); a shorter
-/// run, so both fit the test command.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn row_deletes_under_faults_converge_cell_for_cell_without_echo() {
-    let mut profile = Profile::from_environment(&ROW_DELETE_ACTIONS);
-    if std::env::var_os("SHEETSYNC_CONVERGE_SECONDS").is_none() {
-        profile.duration = ROW_DELETE_SECONDS;
-    }
-    run(profile, "summary-row-deletes.json").await;
 }
 
 async fn run(profile: Profile, summary_file: &str) {
@@ -321,6 +310,7 @@ async fn run(profile: Profile, summary_file: &str) {
         "rows": expected.len(),
         "lost": lost,
         "duplicated": duplicated,
+        "keys_seen_twice_during_the_run": counters.keys_seen_twice.load(Ordering::Relaxed),
         "echo_writes": echo_writes.len(),
         "max_lag_ms": counters.max_lag_milliseconds.load(Ordering::Relaxed),
         "peak_rss_kb": counters.peak_rss_kilobytes.load(Ordering::Relaxed),

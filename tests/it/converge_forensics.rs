@@ -135,6 +135,9 @@ pub fn watch_duplicates(
                 .map(|(key, _)| key.to_string())
                 .collect();
             for key in doubled.difference(&known) {
+                counters
+                    .keys_seen_twice
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let rows = &rows_by_key[key.as_str()];
                 counters.note(format!(
                     "DUPLICATE key {key} on rows {rows:?} after request #{seq}"

@@ -30,6 +30,8 @@ pub struct Counters {
     pub conflicts_provoked: AtomicU64,
     pub max_lag_milliseconds: AtomicU64,
     pub peak_rss_kilobytes: AtomicU64,
+    /// Keys the duplicate watcher saw on two rows at some moment (healed or not).
+    pub keys_seen_twice: AtomicU64,
     pub faults: Mutex<BTreeMap<&'static str, u64>>,
     /// What each side did, timestamped like sheetsync's log (UTC), kept in
     /// `target/converge/forensics/` so a divergence can be traced to its cause.

@@ -35,7 +35,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::outcome::{Figure, Target};
 use crate::Measured;
-use load::{direct_updates, send_all, server_counters, signed_messages, verify, CpuSeconds, Run};
+use load::{
+    direct_updates, on_client_thread, send_all, server_counters, signed_messages, verify,
+    CpuSeconds, Run,
+};
 
 mod load;
 
@@ -110,31 +113,43 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
 
     let stop = CancellationToken::new();
     let url = start_service(&server.root_url(), &database.name, stop.clone()).await?;
-    let most = profile.levels.iter().copied().max().unwrap_or(1);
-    let client = reqwest::Client::builder()
-        .http1_only()
-        .pool_max_idle_per_host(most * 2)
-        .build()
-        .context("HTTP client")?;
     let mariadbd = crate::process::pid_from_file(&server.directory().join("mariadbd.pid"))?;
     let mut levels = Vec::new();
     for (index, &concurrency) in profile.levels.iter().enumerate() {
         let first = index * block + 1;
-        // Baseline, then the webhook: each warmed up first on rows of its own.
-        let direct_pool = mysql_async::Pool::new(database.url.as_str());
-        direct_updates(&direct_pool, first, WARM_UP, concurrency).await?;
-        let cpu_before = CpuSeconds::of(mariadbd);
-        let baseline =
-            direct_updates(&direct_pool, first + WARM_UP, profile.messages, concurrency).await?;
-        let baseline_cpu = CpuSeconds::of(mariadbd).since(&cpu_before);
-        let _ = direct_pool.disconnect().await;
-        send_all(&client, &url, signed_messages(first, WARM_UP), concurrency).await?;
+        // Baseline, then the webhook: each warmed up first on rows of its own, each sent from
+        // a client thread of its own (its CPU told apart from the service's).
+        let (messages, url_level) = (profile.messages, url.clone());
+        let database_url = database.url.clone();
+        let (baseline, baseline_cpu) = on_client_thread(move || async move {
+            let pool = mysql_async::Pool::new(database_url.as_str());
+            direct_updates(&pool, first, WARM_UP, concurrency).await?;
+            let before = CpuSeconds::of(mariadbd);
+            let run = direct_updates(&pool, first + WARM_UP, messages, concurrency).await?;
+            let cpu = CpuSeconds::of(mariadbd).since(&before);
+            let _ = pool.disconnect().await;
+            Ok((run, cpu))
+        })
+        .await?;
+        let warm_up = signed_messages(first, WARM_UP);
         let bodies = signed_messages(first + WARM_UP, profile.messages);
-        let counters_before = server_counters(&database.url).await?;
-        let cpu_before = CpuSeconds::of(mariadbd);
-        let webhook = send_all(&client, &url, bodies, concurrency).await?;
-        let webhook_cpu = CpuSeconds::of(mariadbd).since(&cpu_before);
-        let counters_after = server_counters(&database.url).await?;
+        let database_url = database.url.clone();
+        let (webhook, webhook_cpu, counters_before, counters_after) =
+            on_client_thread(move || async move {
+                let client = reqwest::Client::builder()
+                    .http1_only()
+                    .pool_max_idle_per_host(concurrency * 2)
+                    .build()
+                    .context("HTTP client")?;
+                send_all(&client, &url_level, warm_up, concurrency).await?;
+                let counters_before = server_counters(&database_url).await?;
+                let before = CpuSeconds::of(mariadbd);
+                let run = send_all(&client, &url_level, bodies, concurrency).await?;
+                let cpu = CpuSeconds::of(mariadbd).since(&before);
+                let counters_after = server_counters(&database_url).await?;
+                Ok((run, cpu, counters_before, counters_after))
+            })
+            .await?;
         let per_message = counters_after
             .iter()
             .map(|(name, after)| {
@@ -237,7 +252,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
             WARM_UP,
             profile.levels.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
         ),
-        "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is reqwest over HTTP/1.1 keep-alive on 127.0.0.1; bodies are built and signed before the clock starts".into(),
+        "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is reqwest over HTTP/1.1 keep-alive on 127.0.0.1, on a thread of its own with a single-threaded runtime (as is the baseline's mysql_async client), so its CPU is told apart from the service's (the runner's CPU but that thread's); bodies are built and signed before the clock starts".into(),
         format!(
             "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE per message, one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
             sheetsync::apply::batch::WORKERS,
@@ -251,7 +266,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     for level in &levels {
         let per_thousand = |seconds: f64| seconds * 1e6 / profile.messages as f64;
         notes.push(format!(
-            "{} in flight: webhook {:.0} edits/s (p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms), MariaDB {:.0} UPDATEs/s (p50 {:.2} ms, p99 {:.2} ms), ratio {:.2}; CPU per 1,000 edits (ms): baseline — mariadbd {:.0}, runner (the client) {:.0}; webhook — mariadbd {:.0}, runner (client and service) {:.0}; server commands per message: {}",
+            "{} in flight: webhook {:.0} edits/s (p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms), MariaDB {:.0} UPDATEs/s (p50 {:.2} ms, p99 {:.2} ms), ratio {:.2}; CPU per 1,000 edits (ms): baseline — mariadbd {:.0}, client {:.0}; webhook — mariadbd {:.0}, service {:.0}, client {:.0}; server commands per message: {}",
             level.concurrency,
             level.webhook.rate(),
             level.webhook.percentile(50.0),
@@ -262,9 +277,10 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
             level.baseline.percentile(99.0),
             level.webhook.rate() / level.baseline.rate(),
             per_thousand(level.baseline_cpu.server),
-            per_thousand(level.baseline_cpu.runner),
+            per_thousand(level.baseline_cpu.client),
             per_thousand(level.webhook_cpu.server),
-            per_thousand(level.webhook_cpu.runner),
+            per_thousand(level.webhook_cpu.service()),
+            per_thousand(level.webhook_cpu.client),
             level.per_message.join(", ")
         ));
     }

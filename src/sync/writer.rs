@@ -26,7 +26,7 @@ use super::coalesce::{
     decide_flush, Coalescer, FlushDecision, FlushInputs, FlushPolicy, FlushReason, RowUpdate,
 };
 use super::layout::{KeyHash, TabLayout};
-use super::plan::{PlanError, TabSpec};
+use super::plan::TabSpec;
 use super::router::WriterMessage;
 use super::{RowKey, StructureNotifier};
 use crate::channel;
@@ -36,6 +36,7 @@ use crate::sheets::responses::BatchUpdateResponse;
 use crate::sheets::SheetsClient;
 use crate::status::Status;
 
+mod error;
 mod fence;
 mod flush;
 mod overtaken;
@@ -43,6 +44,7 @@ pub mod placement;
 mod report;
 mod schema;
 
+pub use error::WriterError;
 use flush::FlushJob;
 use placement::PlacementWait;
 
@@ -57,41 +59,6 @@ pub struct TabState {
     pub caught_up: bool,
     /// Why the tab no longer syncs (table dropped or truncated, too large).
     pub stalled: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum WriterError {
-    #[error("spreadsheet {spreadsheet_id}: {source}")]
-    Sheets {
-        spreadsheet_id: String,
-        source: CheckpointError,
-    },
-    #[error("spreadsheet {spreadsheet_id}: {source}")]
-    Plan {
-        spreadsheet_id: String,
-        source: PlanError,
-    },
-    /// The row guard refused the flush (`plan/row_guard.rs`): nothing was applied.
-    #[error("spreadsheet {spreadsheet_id}: people inserted or deleted rows of a synced tab since it was read; the flush was refused whole and is planned again from a fresh read ({source})")]
-    RowsMoved {
-        spreadsheet_id: String,
-        source: crate::sheets::SheetsError,
-    },
-}
-
-impl WriterError {
-    /// Transient: retry from the checkpoint. A flush refused because people changed the grid's
-    /// shape (rows or the tab deleted before their `onChange` report reached the writer) is one:
-    /// nothing was applied, and the restart re-reads the tab before planning again.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            WriterError::Sheets { source, .. } => {
-                source.is_transient() || source.is_sheet_changed()
-            }
-            WriterError::Plan { source, .. } => source.is_transient(),
-            WriterError::RowsMoved { .. } => true,
-        }
-    }
 }
 
 /// What a finished flush reports.

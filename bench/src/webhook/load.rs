@@ -210,11 +210,13 @@ pub async fn server_counters(url: &str) -> anyhow::Result<std::collections::BTre
         .collect())
 }
 
-/// CPU time (user + system) of mariadbd and of this runner, from /proc (USER_HZ = 100 ticks
-/// per second on Linux).
+/// CPU time (user + system) of mariadbd, of this runner, and of the client thread (the caller's
+/// thread: read on the thread [`on_client_thread`] runs), from /proc (USER_HZ = 100 ticks per
+/// second on Linux). What the runner spent besides the client thread is the service's.
 pub struct CpuSeconds {
     pub server: f64,
     pub runner: f64,
+    pub client: f64,
 }
 
 impl CpuSeconds {
@@ -222,6 +224,7 @@ impl CpuSeconds {
         CpuSeconds {
             server: process_cpu_seconds(&server.to_string()),
             runner: process_cpu_seconds("self"),
+            client: process_cpu_seconds("thread-self"),
         }
     }
 
@@ -229,8 +232,33 @@ impl CpuSeconds {
         CpuSeconds {
             server: self.server - before.server,
             runner: self.runner - before.runner,
+            client: self.client - before.client,
         }
     }
+
+    /// The runner's CPU but the client thread's.
+    pub fn service(&self) -> f64 {
+        (self.runner - self.client).max(0.0)
+    }
+}
+
+/// Runs the load `load` makes on a thread of its own, with a single-threaded runtime: the load
+/// generator's CPU is then that thread's, told apart from the service's (which keeps the
+/// runner's runtime). Connections must be made inside `load`, on that thread's runtime.
+pub async fn on_client_thread<T, F>(load: impl FnOnce() -> F + Send + 'static) -> anyhow::Result<T>
+where
+    F: std::future::Future<Output = anyhow::Result<T>>,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("the client thread's runtime")?;
+        runtime.block_on(load())
+    })
+    .await
+    .context("the client thread")?
 }
 
 /// `utime + stime` of /proc/PID/stat in seconds; 0 when unreadable (the note then shows 0).

@@ -10,9 +10,8 @@
 use std::time::Duration;
 
 use crate::sync_grid_shrunk::{delete_rows_unreported, tab_grid, ten_people};
-use crate::sync_support::{
-    assert_no_key_twice, execute, tab_columns, table_rows, wait_for, RunningSync,
-};
+use crate::sync_row_guard::wait_for_keys_in_place;
+use crate::sync_support::{execute, tab_columns, table_rows, wait_for, RunningSync};
 
 const LIMIT: Duration = Duration::from_secs(30);
 const COLUMNS: &str = "id, name, qty";
@@ -42,20 +41,7 @@ async fn a_flush_planned_before_a_person_deleted_a_row_above_lands_on_its_keys()
     )
     .await;
     // The tab: every row but id 2 (the person removed it, and no report told the table).
-    let mut expected = table_rows(&bed.database.url, &table, COLUMNS).await;
-    expected.retain(|row| row[0] != "2");
-    let expected = sorted(&expected);
-    let deadline = std::time::Instant::now() + LIMIT;
-    while tab_columns(&bed.tab("People"), &["id", "name", "qty"]) != expected {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the changes did not land on their keys' rows: {:?}\nexpected {expected:?}",
-            bed.tab("People")
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let tab = bed.tab("People");
-    assert_no_key_twice(&tab);
+    wait_for_keys_in_place(&bed, "2").await;
     sync.stop().await.expect("a clean stop");
 }
 

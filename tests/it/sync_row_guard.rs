@@ -123,7 +123,7 @@ async fn change_rows_below(bed: &SyncBed) {
 
 /// Waits until the tab holds the table's rows (but `removed`, which the person deleted and no
 /// report told the table about), each key once.
-async fn wait_for_keys_in_place(bed: &SyncBed, removed: &str) {
+pub async fn wait_for_keys_in_place(bed: &SyncBed, removed: &str) {
     let table = format!("{}.people", bed.database.name);
     let mut expected = table_rows(&bed.database.url, &table, COLUMNS).await;
     expected.retain(|row| row[0] != removed);

@@ -7,25 +7,14 @@
 //! believes (`sync/plan/guard.rs`); the refused flush changed nothing, and the writer re-reads
 //! the tab and writes the changes where their keys are now.
 
-use std::time::Duration;
-
 use crate::sync_grid_shrunk::{delete_rows_unreported, tab_grid, ten_people};
-use crate::sync_row_guard::wait_for_keys_in_place;
-use crate::sync_support::{execute, tab_columns, table_rows, wait_for, RunningSync};
-
-const LIMIT: Duration = Duration::from_secs(30);
-const COLUMNS: &str = "id, name, qty";
+use crate::sync_row_guard::{start_loaded, wait_for_keys_in_place};
+use crate::sync_support::execute;
 
 #[tokio::test]
 async fn a_flush_planned_before_a_person_deleted_a_row_above_lands_on_its_keys() {
     let bed = ten_people("sync_grid_guard").await;
-    let sync = RunningSync::start(bed.config(&[("people", "People")]));
-    let table = format!("{}.people", bed.database.name);
-    let expected = sorted(&table_rows(&bed.database.url, &table, COLUMNS).await);
-    wait_for(LIMIT, "the initial load", || {
-        tab_columns(&bed.tab("People"), &["id", "name", "qty"]) == expected
-    })
-    .await;
+    let sync = start_loaded(&bed).await;
     let (sheet_id, _) = tab_grid(&bed, "People").await;
 
     // The person deletes sheet row 3 (id 2); no structure report follows.
@@ -43,10 +32,4 @@ async fn a_flush_planned_before_a_person_deleted_a_row_above_lands_on_its_keys()
     // The tab: every row but id 2 (the person removed it, and no report told the table).
     wait_for_keys_in_place(&bed, "2").await;
     sync.stop().await.expect("a clean stop");
-}
-
-fn sorted(rows: &[Vec<String>]) -> Vec<Vec<String>> {
-    let mut rows = rows.to_vec();
-    rows.sort();
-    rows
 }

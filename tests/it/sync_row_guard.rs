@@ -84,7 +84,8 @@ async fn a_blank_row_inserted_in_the_middle_does_not_shift_the_next_flush() {
     sync.stop().await.expect("a clean stop");
 }
 
-async fn start_loaded(bed: &SyncBed) -> RunningSync {
+/// `people` → tab `People` started, once the initial load wrote the table and its checkpoint.
+pub async fn start_loaded(bed: &SyncBed) -> RunningSync {
     let sync = RunningSync::start(bed.config(&[("people", "People")]));
     let table = format!("{}.people", bed.database.name);
     let expected = sorted(&table_rows(&bed.database.url, &table, COLUMNS).await);

@@ -8,8 +8,8 @@
 //! ```text
 //! submit ─► bounded queue ─► worker: take what is queued (≤ MAX_BATCH; never waits for more)
 //!   ─► per mapping, one transaction: one SELECT … FOR UPDATE NOWAIT of every row (index order),
-//!      each message's rows in arrival order, its conflicts, one echo marker listing every row
-//!      written, one INSERT of every delivery answer, COMMIT
+//!      each message's rows in arrival order (their UPDATEs held and run together: one statement
+//!      per set of columns assigned), its conflicts, one echo marker listing every row written, one INSERT of every delivery answer, COMMIT
 //!   ─► after commit: each message's write-backs, recent keys, metrics ─► its answer
 //! ```
 //! Guarantees: every answer equals the answer of applying the messages one by one in queue
@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::edit::{self, EditContext, EditOutcome, Prefetched};
 use super::error::{Failure, FailureClass};
+use super::held::Held;
 use super::marker::Marker;
 use super::plan::{iso_milliseconds, plan_row, PlannedKey, PlannedRow};
 use super::session::{self, Bookkeeping, Delivery};
@@ -268,29 +269,35 @@ async fn transaction(
             // transactions at once, rather than making every message of the group wait.
             select_many_for_update(&mut transaction, table, &padded(keys), LockWait::NoWait).await?
         };
-        let mut outcomes = Vec::with_capacity(members.len());
-        for member in members {
-            let context = EditContext {
+        let contexts: Vec<EditContext<'_>> = members
+            .iter()
+            .map(|member| EditContext {
                 mapping: &member.edit.mapping,
                 table,
                 edited_at_milliseconds: member.edited_at_milliseconds,
                 clock: &inner.options.row_clock,
                 recent: &inner.recent,
-            };
-            let mut outcome = EditOutcome {
-                marker: Marker::new(),
-                ..EditOutcome::default()
-            };
+            })
+            .collect();
+        let mut held = Held::default();
+        for (member, context) in members.iter().zip(&contexts) {
             edit::apply_prefetched_rows(
                 &mut transaction,
-                &context,
+                context,
                 &member.plan,
                 &mut prefetched,
-                &mut outcome,
+                &mut held,
             )
             .await?;
-            outcomes.push(outcome);
         }
+        held.run(&mut transaction, table).await?;
+        let outcomes = held.into_outcomes(
+            &contexts.iter().collect::<Vec<_>>(),
+            &members
+                .iter()
+                .map(|member| member.plan.as_slice())
+                .collect::<Vec<_>>(),
+        );
         let marker = one_marker(&outcomes).ok_or_else(|| {
             Failure::Internal("two messages of the group wrote the same row".into())
         })?;

@@ -2,12 +2,13 @@
 //!
 //! Consumes planned rows ([`super::plan`]) and an open transaction; produces the per-row
 //! results, the write-backs to send after commit, the conflicts to record and the echo marker
-//! rows. Per row (each row writes with one statement, which the server undoes whole when it
-//! refuses a value, so a refused row is rejected alone and the rest of the message applies):
+//! rows. Per row (a refused row is rejected alone and the rest of the message applies):
 //! - existing key: `SELECT … FOR UPDATE` the row, then for each cell compare the editor's old
 //!   value with the database's (compare-and-set); equal or no old value → write, different →
-//!   a conflict resolved by the column's policy; an unchanged value writes nothing; then one
-//!   `UPDATE … SET a = ?, b = ? WHERE key = ?`.
+//!   a conflict resolved by the column's policy; an unchanged value writes nothing; then the
+//!   row's `UPDATE`, held ([`super::held`]) so that rows assigning the same columns are
+//!   written by one statement (the server undoes a refused statement whole; its rows are then
+//!   written one by one, and only a row the server refuses alone is rejected).
 //! - existing key not in the table: INSERT with that key (a row typed with its key), unless
 //!   the editor saw values there (the row was deleted in the database meanwhile: refused).
 //! - no key: INSERT, returning the new key (AUTO_INCREMENT `last_insert_id`, or given values).
@@ -15,25 +16,26 @@
 //! Identifiers come only from [`TableInfo`] through [`quote`]; values only as parameters.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use mysql_async::Transaction;
 
-use super::cells::{noted_cell, row_key};
+use super::cells::noted_cell;
 use super::columns::TableInfo;
 pub use super::contest::ConflictRecord;
 use super::contest::{changed_after_edit, contest, same};
 use super::error::{Failure, FailureClass};
+pub(super) use super::held::RowWork;
+use super::held::{rejected_by_server, restore_refused_row, Held};
 use super::insert::insert;
-use super::marker::{MarkedRow, Marker, Operation};
+use super::marker::{Marker, Operation};
 use super::plan::{PlannedKey, PlannedRow};
 use super::policy::{column_policy, policy_label, Winner};
 use super::statements::{
-    key_response, key_text, marked_row, select_for_update, select_many_for_update, update, LockWait,
+    key_response, key_text, marked_row, select_for_update, select_many_for_update, LockWait,
+    RowUpdate,
 };
 use super::typed::Typed;
 use crate::config::MappingConfig;
-use crate::sheets::model::CellData;
 use crate::sync::WriteBack;
 use crate::webhook::{CellError, RowResult, RowStatus};
 
@@ -58,25 +60,11 @@ pub struct EditOutcome {
     pub stale: bool,
 }
 
-/// The result of one row before it is merged (dropped whole when the row is rolled back).
-pub(super) struct RowWork {
-    pub(super) result: RowResult,
-    pub(super) write_back: Vec<(Arc<str>, CellData)>,
-    pub(super) write_back_key: Option<Vec<Typed>>,
-    pub(super) conflicts: Vec<ConflictRecord>,
-    pub(super) marked: Option<MarkedRow>,
-    pub(super) inserted: Option<Vec<Typed>>,
-}
-
 pub async fn apply_rows(
     transaction: &mut Transaction<'_>,
     context: &EditContext<'_>,
     rows: &[PlannedRow],
 ) -> Result<EditOutcome, Failure> {
-    let mut outcome = EditOutcome {
-        marker: Marker::new(),
-        ..EditOutcome::default()
-    };
     // One locking read for every row given by key; a key read twice (the same key on two
     // sheet rows) or spelled differently from the database is read again on its own.
     let keys: Vec<Vec<Typed>> = rows
@@ -92,112 +80,53 @@ pub async fn apply_rows(
     } else {
         HashMap::new()
     };
-    apply_prefetched_rows(transaction, context, rows, &mut prefetched, &mut outcome).await?;
-    Ok(outcome)
+    let mut held = Held::default();
+    apply_prefetched_rows(transaction, context, rows, &mut prefetched, &mut held).await?;
+    held.run(transaction, context.table).await?;
+    Ok(held
+        .into_outcomes(&[context], &[rows])
+        .pop()
+        .unwrap_or_default())
 }
 
 /// Rows already locked and read, by [`key_text`] (their current values in this transaction).
 pub type Prefetched = HashMap<Vec<Option<String>>, BTreeMap<usize, Typed>>;
 
 /// [`apply_rows`] with rows read beforehand (a group commit reads the rows of all its messages
-/// at once): each row read is taken out of `prefetched` when first used, with its stored
-/// spelling, so no later row or message of the transaction sees a value it may have changed.
-pub async fn apply_prefetched_rows(
+/// at once), as the next message of `held`: each row read is taken out of `prefetched` when
+/// first used, with its stored spelling, so no later row or message of the transaction sees a
+/// value it may have changed. The rows' UPDATEs are held ([`Held`]); the caller runs them.
+pub(super) async fn apply_prefetched_rows<'a>(
     transaction: &mut Transaction<'_>,
     context: &EditContext<'_>,
-    rows: &[PlannedRow],
+    rows: &'a [PlannedRow],
     prefetched: &mut Prefetched,
-    outcome: &mut EditOutcome,
+    held: &mut Held<'a>,
 ) -> Result<(), Failure> {
+    held.start_message();
     for row in rows {
-        if row.key_edit.is_some() {
-            outcome.stale = true;
-        }
         let current = match &row.key {
             PlannedKey::Existing(key) => prefetched.remove(&key_text(key)),
             _ => None,
         };
+        let writes = row.key_edit.is_none() && !matches!(row.key, PlannedKey::Invalid);
+        if current.is_none() && writes {
+            // This row reads or inserts on its own: the writes decided before it come first.
+            held.run(transaction, context.table).await?;
+        }
         let work = match apply_row(transaction, context, row, current, prefetched).await {
             Ok(work) => work,
-            // A row writes with one statement, and the server undoes a failed statement whole
+            // An INSERT is one statement, and the server undoes a failed statement whole
             // (triggers included) while the transaction goes on: no savepoint is needed.
             Err(failure) if failure.class() == FailureClass::RowRejected => {
                 let mut work = rejected_by_server(context.table, row, &failure);
-                restore_refused_row(transaction, context, row, &failure, &mut work).await?;
+                restore_refused_row(transaction, context.table, row, &failure, &mut work).await?;
                 work
             }
             Err(failure) => return Err(failure),
         };
-        merge(outcome, context, work);
+        held.push(row, work);
     }
-    Ok(())
-}
-
-fn merge(outcome: &mut EditOutcome, context: &EditContext<'_>, work: RowWork) {
-    if let (Some(key), false) = (&work.write_back_key, work.write_back.is_empty()) {
-        outcome.write_backs.push(WriteBack {
-            mapping: context.mapping.name.clone(),
-            key: row_key(context.table, key),
-            cells: work.write_back,
-            whole_row: false,
-        });
-    }
-    if let Some(key) = work.inserted {
-        outcome.inserted.push((work.result.row, key));
-    }
-    outcome.conflicts.extend(work.conflicts);
-    outcome.marker.rows.extend(work.marked);
-    outcome.results.push(work.result);
-}
-
-fn rejected_by_server(table: &TableInfo, row: &PlannedRow, failure: &Failure) -> RowWork {
-    let message = failure.row_message();
-    let mut errors: Vec<CellError> = row.refused.iter().map(|(_, error)| error.clone()).collect();
-    errors.extend(row.cells.iter().map(|cell| CellError {
-        column: table.columns[cell.column].name.to_string(),
-        message: message.clone(),
-    }));
-    RowWork {
-        result: RowResult {
-            row: row.sheet_row,
-            status: RowStatus::Rejected,
-            key: None,
-            errors,
-        },
-        write_back: Vec::new(),
-        write_back_key: None,
-        conflicts: Vec::new(),
-        marked: None,
-        inserted: None,
-    }
-}
-
-/// The cells of a row the server refused go back to the database's values, with its reason.
-async fn restore_refused_row(
-    transaction: &mut Transaction<'_>,
-    context: &EditContext<'_>,
-    row: &PlannedRow,
-    failure: &Failure,
-    work: &mut RowWork,
-) -> Result<(), Failure> {
-    let PlannedKey::Existing(key) = &row.key else {
-        return Ok(());
-    };
-    let Some(current) = select_for_update(transaction, context.table, key).await? else {
-        return Ok(());
-    };
-    let note = format!(
-        "sheetsync: {}. The database value is shown.",
-        failure.row_message()
-    );
-    for cell in &row.cells {
-        let value = current.get(&cell.column).cloned().unwrap_or(Typed::Null);
-        work.write_back.push((
-            context.table.columns[cell.column].name.clone(),
-            noted_cell(context.table, cell.column, &value, note.clone()),
-        ));
-    }
-    work.write_back_key = Some(key.clone());
     Ok(())
 }
 
@@ -209,20 +138,7 @@ async fn apply_row(
     others: &mut Prefetched,
 ) -> Result<RowWork, Failure> {
     let table = context.table;
-    let errors: Vec<CellError> = row.refused.iter().map(|(_, error)| error.clone()).collect();
-    let mut work = RowWork {
-        result: RowResult {
-            row: row.sheet_row,
-            status: RowStatus::Unchanged,
-            key: None,
-            errors,
-        },
-        write_back: Vec::new(),
-        write_back_key: None,
-        conflicts: Vec::new(),
-        marked: None,
-        inserted: None,
-    };
+    let mut work = RowWork::new(row);
     if let Some(key_edit) = &row.key_edit {
         // The row keeps its identity: its old key goes back into the sheet, nothing else runs.
         work.result.status = RowStatus::Rejected;
@@ -360,7 +276,6 @@ async fn apply_row(
     }
     work.write_back_key = Some(key.clone());
     if !assignments.is_empty() {
-        update(transaction, table, &stored_key, &assignments).await?;
         let marked: Vec<(usize, Typed)> = assignments
             .iter()
             .filter(|(column, _)| !won_by_sheet.contains(column))
@@ -374,9 +289,16 @@ async fn apply_row(
             None,
         ));
     }
+    let applied = !assignments.is_empty();
+    if applied {
+        work.update = Some(RowUpdate {
+            key: stored_key,
+            assignments,
+        });
+    }
     work.result.status = if database_won {
         RowStatus::Conflict
-    } else if !assignments.is_empty() {
+    } else if applied {
         RowStatus::Applied
     } else if !work.result.errors.is_empty() {
         RowStatus::Rejected

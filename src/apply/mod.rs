@@ -5,7 +5,8 @@
 //! ApplyRequest::Edit ─► group commit ([`batch`]: messages queued while a transaction runs
 //!   share the next one; anything it cannot decide comes back to be applied alone)
 //! alone: plan (convert cells) ─► one transaction per attempt:
-//!     rows (SELECT … FOR UPDATE, compare-and-set, one UPDATE/INSERT each) ─► conflicts rows
+//!     rows (SELECT … FOR UPDATE, compare-and-set, an INSERT each; the UPDATEs of rows that
+//!     assign the same columns as one statement) ─► conflicts rows
 //!     ─► echo marker ─► delivery answer (already there? roll back, answer from the store)
 //!     ─► COMMIT
 //!   ─► after commit: write-backs to the writer, recent inserts, metrics
@@ -19,7 +20,7 @@
 //! reported and set back in the sheet while the rest applies.
 //!
 //! Files: [`columns`] (today's table types, quoting), [`convert`] and [`convert_time`]
-//! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`], [`insert`] and [`statements`] (rows),
+//! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`], [`held`], [`insert`] and [`statements`] (rows),
 //! [`structure`], [`reconcile`], [`session`] (transaction frame), [`contest`], [`policy`] and [`clock`]
 //! (conflicts), [`batch`] (group commit), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
 //! (echo marker and filter), [`cells`] (the few sheet cells written from here), [`schema`],
@@ -36,6 +37,7 @@ pub mod convert_time;
 pub mod echo;
 pub mod edit;
 pub mod error;
+pub mod held;
 pub mod insert;
 pub mod marker;
 pub mod plan;

@@ -182,12 +182,19 @@ pub(super) async fn select_for_update(
     Ok(found.map(|row| decode_row(table, &indexes, row)))
 }
 
+/// A row's UPDATE: its key as the database stores it, and (column index, value) assignments.
+#[derive(Debug, Clone)]
+pub(super) struct RowUpdate {
+    pub(super) key: Vec<Typed>,
+    pub(super) assignments: Vec<(usize, Typed)>,
+}
+
 pub(super) async fn update(
     transaction: &mut Transaction<'_>,
     table: &TableInfo,
-    key: &[Typed],
-    assignments: &[(usize, Typed)],
+    row: &RowUpdate,
 ) -> Result<(), Failure> {
+    let RowUpdate { key, assignments } = row;
     let set = assignments
         .iter()
         .map(|(index, _)| format!("{} = ?", quote(&table.columns[*index].name)))
@@ -205,4 +212,163 @@ pub(super) async fn update(
         .collect();
     transaction.exec_drop(statement, parameters).await?;
     Ok(())
+}
+
+/// The UPDATEs of many rows that assign the same `columns`, as one statement:
+/// `UPDATE t SET c = CASE WHEN key = ? THEN ? … ELSE c END, … WHERE key IN (…)`. Each value is
+/// bound as [`update`] binds it; a row no `WHEN` matches keeps its value. The row count is
+/// padded to a power of two (the last row repeated: a second `WHEN` for a key is never
+/// reached, and the `IN` list ignores the copy) so that a few texts stay prepared.
+pub(super) async fn update_many(
+    transaction: &mut Transaction<'_>,
+    table: &TableInfo,
+    columns: &[usize],
+    rows: &[&RowUpdate],
+) -> Result<(), Failure> {
+    let Some(last) = rows.last() else {
+        return Ok(());
+    };
+    let mut rows = rows.to_vec();
+    rows.resize(rows.len().next_power_of_two(), *last);
+    let (statement, parameters) = update_many_statement(table, columns, &rows)?;
+    transaction.exec_drop(statement, parameters).await?;
+    Ok(())
+}
+
+/// The text and parameters of [`update_many`] for exactly `rows`.
+fn update_many_statement(
+    table: &TableInfo,
+    columns: &[usize],
+    rows: &[&RowUpdate],
+) -> Result<(String, Vec<mysql_async::Value>), Failure> {
+    let condition = table.key_condition();
+    let mut parameters: Vec<mysql_async::Value> = Vec::new();
+    let mut set = Vec::with_capacity(columns.len());
+    for column in columns {
+        let name = quote(&table.columns[*column].name);
+        let mut case = String::from("CASE");
+        for row in rows {
+            let value = row
+                .assignments
+                .iter()
+                .find(|(index, _)| index == column)
+                .map(|(_, value)| value)
+                .ok_or_else(|| Failure::Internal(format!("a held UPDATE lacks column {name}")))?;
+            case.push_str(" WHEN ");
+            case.push_str(&condition);
+            case.push_str(" THEN ?");
+            parameters.extend(row.key.iter().map(Typed::to_param));
+            parameters.push(value.to_param());
+        }
+        set.push(format!("{name} = {case} ELSE {name} END"));
+    }
+    let key_columns: Vec<String> = table
+        .key
+        .iter()
+        .map(|index| quote(&table.columns[*index].name))
+        .collect();
+    let tuple = format!("({})", vec!["?"; table.key.len()].join(", "));
+    for row in rows {
+        parameters.extend(row.key.iter().map(Typed::to_param));
+    }
+    let statement = format!(
+        "UPDATE {} SET {} WHERE ({}) IN ({})",
+        table.quoted_name(),
+        set.join(", "),
+        key_columns.join(", "),
+        vec![tuple.as_str(); rows.len()].join(", "),
+    );
+    Ok((statement, parameters))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::apply::columns::{ColumnInfo, ColumnKind};
+
+    /// `shop.lines`: key (`order`, `line`), then `qty` and `note`.
+    fn lines() -> TableInfo {
+        let column = |name: &str| ColumnInfo {
+            name: Arc::from(name),
+            kind: ColumnKind::Integer {
+                unsigned: false,
+                bits: 32,
+                boolean: false,
+            },
+            nullable: true,
+            column_type: "int(11)".into(),
+            auto_increment: false,
+        };
+        TableInfo {
+            database: "shop".into(),
+            table: "lines".into(),
+            columns: vec![column("order"), column("line"), column("qty"), column("note")],
+            key: vec![0, 1],
+            synced: vec![0, 1, 2, 3],
+            display: Default::default(),
+        }
+    }
+
+    fn row(order: i128, line: i128, qty: i128, note: Typed) -> RowUpdate {
+        RowUpdate {
+            key: vec![Typed::Integer(order), Typed::Integer(line)],
+            assignments: vec![(3, note), (2, Typed::Integer(qty))],
+        }
+    }
+
+    #[test]
+    fn each_row_gets_its_own_values_by_its_whole_key() {
+        let first = row(1, 1, 10, Typed::Text("a".into()));
+        let second = row(1, 2, 20, Typed::Null);
+        let (statement, parameters) =
+            update_many_statement(&lines(), &[2, 3], &[&first, &second]).expect("statement");
+        assert_eq!(
+            statement,
+            "UPDATE `shop`.`lines` SET \
+             `qty` = CASE WHEN `order` = ? AND `line` = ? THEN ? \
+             WHEN `order` = ? AND `line` = ? THEN ? ELSE `qty` END, \
+             `note` = CASE WHEN `order` = ? AND `line` = ? THEN ? \
+             WHEN `order` = ? AND `line` = ? THEN ? ELSE `note` END \
+             WHERE (`order`, `line`) IN ((?, ?), (?, ?))"
+        );
+        use mysql_async::Value::{Bytes, Int, NULL};
+        assert_eq!(
+            parameters,
+            [
+                Int(1),
+                Int(1),
+                Int(10),
+                Int(1),
+                Int(2),
+                Int(20),
+                Int(1),
+                Int(1),
+                Bytes(b"a".to_vec()),
+                Int(1),
+                Int(2),
+                NULL,
+                Int(1),
+                Int(1),
+                Int(1),
+                Int(2),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_without_a_value_for_a_column_is_an_internal_error() {
+        let first = row(1, 1, 10, Typed::Null);
+        let partial = RowUpdate {
+            key: vec![Typed::Integer(1), Typed::Integer(2)],
+            assignments: vec![(2, Typed::Integer(5))],
+        };
+        let error = update_many_statement(&lines(), &[2, 3], &[&first, &partial])
+            .expect_err("the second row has no note");
+        assert!(
+            matches!(&error, Failure::Internal(message) if message.contains("`note`")),
+            "{error}"
+        );
+    }
 }

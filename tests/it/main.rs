@@ -10,6 +10,7 @@ mod apply_concurrent_insert;
 mod apply_conflicts;
 mod apply_deadlock;
 mod apply_echo;
+mod apply_held_updates;
 mod apply_least_privilege;
 mod apply_mysql_down;
 mod apply_new_row;

@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 use crate::outcome::{Figure, Target};
 use crate::Measured;
 use load::{
-    direct_updates, on_client_thread, send_all, server_counters, signed_messages, verify,
+    connect, direct_updates, on_client_thread, send_all, server_counters, signed_messages, verify,
     CpuSeconds, Run,
 };
 
@@ -136,15 +136,11 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
         let database_url = database.url.clone();
         let (webhook, webhook_cpu, counters_before, counters_after) =
             on_client_thread(move || async move {
-                let client = reqwest::Client::builder()
-                    .http1_only()
-                    .pool_max_idle_per_host(concurrency * 2)
-                    .build()
-                    .context("HTTP client")?;
-                send_all(&client, &url_level, warm_up, concurrency).await?;
+                let connections = connect(&url_level, concurrency).await?;
+                let (_, connections) = send_all(connections, &url_level, warm_up).await?;
                 let counters_before = server_counters(&database_url).await?;
                 let before = CpuSeconds::of(mariadbd);
-                let run = send_all(&client, &url_level, bodies, concurrency).await?;
+                let (run, _) = send_all(connections, &url_level, bodies).await?;
                 let cpu = CpuSeconds::of(mariadbd).since(&before);
                 let counters_after = server_counters(&database_url).await?;
                 Ok((run, cpu, counters_before, counters_after))
@@ -252,7 +248,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
             WARM_UP,
             profile.levels.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
         ),
-        "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is reqwest over HTTP/1.1 keep-alive on 127.0.0.1, on a thread of its own with a single-threaded runtime (as is the baseline's mysql_async client), so its CPU is told apart from the service's (the runner's CPU but that thread's); bodies are built and signed before the clock starts".into(),
+        "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is hyper's HTTP/1.1 connection API, one keep-alive connection per message in flight on 127.0.0.1 (a load generator that costs little CPU, as the baseline's mysql_async client does), on a thread of its own with a single-threaded runtime (as is the baseline's mysql_async client), so its CPU is told apart from the service's (the runner's CPU but that thread's); bodies are built and signed before the clock starts".into(),
         format!(
             "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE per message, one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
             sheetsync::apply::batch::WORKERS,

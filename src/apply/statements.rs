@@ -304,7 +304,12 @@ mod tests {
         TableInfo {
             database: "shop".into(),
             table: "lines".into(),
-            columns: vec![column("order"), column("line"), column("qty"), column("note")],
+            columns: vec![
+                column("order"),
+                column("line"),
+                column("qty"),
+                column("note"),
+            ],
             key: vec![0, 1],
             synced: vec![0, 1, 2, 3],
             display: Default::default(),

@@ -1,5 +1,5 @@
-//! The load and the checks of the `webhook` benchmark: signed messages sent by a fixed number
-//! of client tasks, the baseline's direct UPDATEs, the checks afterwards, and the CPU and
+//! The load and the checks of the `webhook` benchmark: signed messages sent over a fixed number
+//! of connections, the baseline's direct UPDATEs, the checks afterwards, and the CPU and
 //! server counters each phase is charged with.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
 use mysql_async::prelude::Queryable as _;
 use serde_json::json;
 use sheetsync::webhook::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
@@ -56,17 +58,53 @@ pub fn signed_messages(first: usize, count: usize) -> Vec<(String, String, Vec<u
         .collect()
 }
 
+/// One HTTP/1.1 keep-alive connection per message in flight, made with hyper's connection API:
+/// a load generator that costs little CPU (no pool, no URL parsing or retry layer per request),
+/// so the machine's two CPUs go to the service and MariaDB, as the baseline's lean
+/// `mysql_async` client leaves them to MariaDB.
+pub type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// `count` connections to `url`'s host, each driven by a task of the current runtime.
+pub async fn connect(url: &str, count: usize) -> anyhow::Result<Vec<Connection>> {
+    let uri: hyper::Uri = url.parse().context("the webhook URL")?;
+    let address = format!(
+        "{}:{}",
+        uri.host().context("the webhook URL's host")?,
+        uri.port_u16().context("the webhook URL's port")?
+    );
+    let mut connections = Vec::with_capacity(count);
+    for _ in 0..count {
+        let stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .with_context(|| format!("connect to {address}"))?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .context("HTTP/1.1 handshake")?;
+        tokio::spawn(connection);
+        connections.push(sender);
+    }
+    Ok(connections)
+}
+
+/// Sends `messages` over `connections` (one message in flight on each); gives the connections
+/// back for the next run.
 pub async fn send_all(
-    client: &reqwest::Client,
+    connections: Vec<Connection>,
     url: &str,
     messages: Vec<(String, String, Vec<u8>)>,
-    concurrency: usize,
-) -> anyhow::Result<Run> {
+) -> anyhow::Result<(Run, Vec<Connection>)> {
+    let uri: hyper::Uri = url.parse().context("the webhook URL")?;
+    let host = uri
+        .authority()
+        .map(|authority| authority.to_string())
+        .unwrap_or_default();
     let messages = Arc::new(std::sync::Mutex::new(messages.into_iter()));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
-        let (client, url, messages) = (client.clone(), url.to_string(), messages.clone());
+    for mut connection in connections {
+        let (uri, host, messages) = (uri.clone(), host.clone(), messages.clone());
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -75,20 +113,28 @@ pub async fn send_all(
                     .map_err(|_| anyhow::anyhow!("poisoned"))?
                     .next();
                 let Some((timestamp, signature, body)) = next else {
-                    return Ok::<_, anyhow::Error>(latencies);
+                    return Ok::<_, anyhow::Error>((latencies, connection));
                 };
-                let sent = Instant::now();
-                let response = client
-                    .post(&url)
-                    .header("content-type", "application/json")
+                let request = hyper::Request::post(uri.clone())
+                    .header(hyper::header::HOST, host.as_str())
+                    .header(hyper::header::CONTENT_TYPE, "application/json")
                     .header(TIMESTAMP_HEADER, timestamp)
                     .header(SIGNATURE_HEADER, signature)
-                    .body(body)
-                    .send()
+                    .body(Full::new(Bytes::from(body)))
+                    .context("build the request")?;
+                let sent = Instant::now();
+                connection.ready().await.context("connection ready")?;
+                let response = connection
+                    .send_request(request)
                     .await
                     .context("POST /webhook")?;
                 let status = response.status();
-                let answer = response.bytes().await.context("read the answer")?;
+                let answer = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .context("read the answer")?
+                    .to_bytes();
                 latencies.push(sent.elapsed().as_secs_f64() * 1e3);
                 let applied = serde_json::from_slice::<serde_json::Value>(&answer)
                     .ok()
@@ -102,7 +148,18 @@ pub async fn send_all(
             }
         });
     }
-    collect(tasks, started).await
+    let mut latencies_ms = Vec::new();
+    let mut connections = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (latencies, connection) = joined.context("sender task")??;
+        latencies_ms.extend(latencies);
+        connections.push(connection);
+    }
+    let run = Run {
+        seconds: started.elapsed().as_secs_f64(),
+        latencies_ms,
+    };
+    Ok((run, connections))
 }
 
 /// `UPDATE direct SET v = ? WHERE id = ?` for rows `first..first + count`, autocommit.

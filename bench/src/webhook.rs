@@ -35,12 +35,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::outcome::{Figure, Target};
 use crate::Measured;
-use load::{
-    connect, direct_updates, on_client_thread, send_all, server_counters, signed_messages, verify,
-    CpuSeconds, Run,
-};
+use load::{verify, CpuSeconds, Run};
+use round::{measure_level, Setup, ROUNDS};
 
 mod load;
+mod round;
 
 const SECRET: &str = "webhook-benchmark-secret";
 const SPREADSHEET: &str = "webhook-benchmark";
@@ -48,7 +47,7 @@ const SHEET: &str = "Edits";
 const ORIGIN: &str = "sheetsync-bench";
 /// Messages (and baseline UPDATEs) before the measured ones: connections, prepared statements
 /// and the table's pages are warm for both sides.
-const WARM_UP: usize = 500;
+pub(crate) const WARM_UP: usize = 500;
 const TARGET_RATE: f64 = 2_000.0;
 const TARGET_P99_MS: f64 = 50.0;
 const TARGET_RATIO: f64 = 0.5;
@@ -90,9 +89,9 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     let server = tokio::task::block_in_place(MariaDb::start)
         .context("start MariaDB (is mariadb-server installed? ./tests/run.sh installs it)")?;
     let database = server.create_database("webhook").await;
-    // Each level edits rows of its own: WARM_UP, then the measured messages.
+    // Each round of each level edits rows of its own: WARM_UP, then the measured messages.
     let block = WARM_UP + profile.messages;
-    let rows = block * profile.levels.len();
+    let rows = block * profile.levels.len() * ROUNDS;
     let mut connection = mysql_async::Conn::from_url(database.url.as_str())
         .await
         .context("connect to the benchmark database")?;
@@ -116,51 +115,22 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     let mariadbd = crate::process::pid_from_file(&server.directory().join("mariadbd.pid"))?;
     let mut levels = Vec::new();
     for (index, &concurrency) in profile.levels.iter().enumerate() {
-        let first = index * block + 1;
-        // Baseline, then the webhook: each warmed up first on rows of its own, each sent from
-        // a client thread of its own (its CPU told apart from the service's).
-        let (messages, url_level) = (profile.messages, url.clone());
-        let database_url = database.url.clone();
-        let (baseline, baseline_cpu) = on_client_thread(move || async move {
-            let pool = mysql_async::Pool::new(database_url.as_str());
-            direct_updates(&pool, first, WARM_UP, concurrency).await?;
-            let before = CpuSeconds::of(mariadbd);
-            let run = direct_updates(&pool, first + WARM_UP, messages, concurrency).await?;
-            let cpu = CpuSeconds::of(mariadbd).since(&before);
-            let _ = pool.disconnect().await;
-            Ok((run, cpu))
-        })
-        .await?;
-        let warm_up = signed_messages(first, WARM_UP);
-        let bodies = signed_messages(first + WARM_UP, profile.messages);
-        let database_url = database.url.clone();
-        let (webhook, webhook_cpu, counters_before, counters_after) =
-            on_client_thread(move || async move {
-                let connections = connect(&url_level, concurrency).await?;
-                let (_, connections) = send_all(connections, &url_level, warm_up).await?;
-                let counters_before = server_counters(&database_url).await?;
-                let before = CpuSeconds::of(mariadbd);
-                let (run, _) = send_all(connections, &url_level, bodies).await?;
-                let cpu = CpuSeconds::of(mariadbd).since(&before);
-                let counters_after = server_counters(&database_url).await?;
-                Ok((run, cpu, counters_before, counters_after))
-            })
-            .await?;
-        let per_message = counters_after
-            .iter()
-            .map(|(name, after)| {
-                let before = counters_before.get(name).copied().unwrap_or_default();
-                let count = after.saturating_sub(before) as f64 / profile.messages as f64;
-                format!("{name} {count:.2}")
-            })
-            .collect();
+        let setup = Setup {
+            concurrency,
+            messages: profile.messages,
+            webhook_url: url.clone(),
+            database_url: database.url.clone(),
+            mariadbd,
+        };
+        let first_row = |round: usize| (index * ROUNDS + round) * block + 1;
+        let (baseline, webhook) = measure_level(&setup, first_row).await?;
         levels.push(Level {
             concurrency,
-            baseline,
-            webhook,
-            baseline_cpu,
-            webhook_cpu,
-            per_message,
+            baseline: baseline.run,
+            webhook: webhook.run,
+            baseline_cpu: baseline.cpu,
+            webhook_cpu: webhook.cpu,
+            per_message: webhook.per_message,
         });
     }
     stop.cancel();
@@ -243,14 +213,14 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
     }
     let mut notes = vec![
         format!(
-            "{} signed single-cell edit messages ({} more to warm up) per level, at {} messages in flight, each editing its own row of a {rows}-row InnoDB table (id INT PRIMARY KEY, v VARCHAR(32)) with its old value, so every compare-and-set runs and passes; all answered 200 `applied`; afterwards the table, `sheetsync.deliveries` and the echo marker were checked",
+            "{} signed single-cell edit messages ({} more to warm up) per round, {ROUNDS} rounds per level alternating with the baseline's (each side's round of median rate is reported; MariaDB idle before every measured round), at {} messages in flight, each editing its own row of a {rows}-row InnoDB table (id INT PRIMARY KEY, v VARCHAR(32)) with its old value, so every compare-and-set runs and passes; all answered 200 `applied`; afterwards the table, `sheetsync.deliveries` and the echo marker were checked",
             profile.messages,
             WARM_UP,
             profile.levels.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
         ),
         "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is hyper's HTTP/1.1 connection API, one keep-alive connection per message in flight on 127.0.0.1 (a load generator that costs little CPU, as the baseline's mysql_async client does), on a thread of its own with a single-threaded runtime (as is the baseline's mysql_async client), so its CPU is told apart from the service's (the runner's CPU but that thread's); bodies are built and signed before the clock starts".into(),
         format!(
-            "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE per message, one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
+            "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE of all their rows (apply::held: SET v = CASE WHEN id = ? THEN ? … END WHERE id IN (…)), one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
             sheetsync::apply::batch::WORKERS,
             sheetsync::apply::batch::MAX_BATCH
         ),

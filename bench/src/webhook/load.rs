@@ -318,6 +318,23 @@ where
     .context("the client thread")?
 }
 
+/// Waits until `pid` (mariadbd) is idle — below 5% of a CPU over a quarter second — or 20 s
+/// passed: InnoDB's purge and page flushing after the previous phase's writes would otherwise
+/// take the two CPUs from whichever side is measured next. Returns the seconds waited.
+pub async fn settle(pid: u32) -> f64 {
+    const WINDOW: std::time::Duration = std::time::Duration::from_millis(250);
+    let started = Instant::now();
+    let pid = pid.to_string();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        let before = process_cpu_seconds(&pid);
+        tokio::time::sleep(WINDOW).await;
+        if process_cpu_seconds(&pid) - before < 0.05 * WINDOW.as_secs_f64() {
+            break;
+        }
+    }
+    started.elapsed().as_secs_f64()
+}
+
 /// `utime + stime` of /proc/PID/stat in seconds; 0 when unreadable (the note then shows 0).
 pub fn process_cpu_seconds(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();

@@ -94,6 +94,9 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // The allocator as `sheetsync run` sets it (src/main.rs): the webhook benchmark runs the
+    // service in this process.
+    sheetsync::memory::limit_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -383,15 +383,19 @@ impl Inner {
         for (sheet_row, key) in &outcome.inserted {
             self.recent.remember(&mapping.name, *sheet_row, key.clone());
         }
-        let seen = plan.iter().filter_map(|row| match &row.key {
-            PlannedKey::Existing(key) => Some(cells::row_key(table, key)),
-            _ => None,
-        });
-        let inserted = outcome
-            .inserted
-            .iter()
-            .map(|(_, key)| cells::row_key(table, key));
-        self.known.add(&mapping.name, seen.chain(inserted));
+        if mapping.deletes {
+            // The keys the tab holds, for telling removed rows apart (`structure`); a mapping
+            // that does not delete keeps none, so its set does not grow with every key edited.
+            let seen = plan.iter().filter_map(|row| match &row.key {
+                PlannedKey::Existing(key) => Some(cells::row_key(table, key)),
+                _ => None,
+            });
+            let inserted = outcome
+                .inserted
+                .iter()
+                .map(|(_, key)| cells::row_key(table, key));
+            self.known.add(&mapping.name, seen.chain(inserted));
+        }
         // Counted once committed, so a retried transaction does not count its conflicts twice.
         for conflict in &outcome.conflicts {
             metrics::counter!("sheetsync_conflicts_total", "policy" => conflict.policy)

@@ -137,8 +137,13 @@ pub struct KnownKeys {
 impl KnownKeys {
     pub fn add(&self, mapping: &str, keys: impl IntoIterator<Item = RowKey>) {
         let mut known = lock(&self.keys);
-        let set = known.entry(mapping.to_string()).or_default();
-        set.extend(keys.into_iter().filter(|key| !key.is_empty()));
+        let keys = keys.into_iter().filter(|key| !key.is_empty());
+        match known.get_mut(mapping) {
+            Some(set) => set.extend(keys),
+            None => {
+                known.insert(mapping.to_string(), keys.collect());
+            }
+        }
     }
 
     pub fn replace(&self, mapping: &str, keys: HashSet<RowKey>) {

@@ -67,7 +67,9 @@ pub(super) async fn apply_structure(
     let snapshot = snapshot_keys(&table, &message.key_columns, &message.keys);
     let removing = mapping.deletes && message.change_type == "REMOVE_ROW";
     if !removing {
-        inner.known.add(&mapping.name, snapshot);
+        if mapping.deletes {
+            inner.known.add(&mapping.name, snapshot);
+        }
         return Ok(ApplyResponse::default());
     }
     let read = match &inner.options.sheets {

@@ -14,7 +14,7 @@ use super::load::{
 use super::WARM_UP;
 
 /// Rounds per level (odd, so the median is a measured round).
-pub const ROUNDS: usize = 3;
+pub const ROUNDS: usize = 5;
 
 /// One side's measured round.
 pub struct Measurement {

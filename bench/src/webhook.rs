@@ -38,6 +38,7 @@ use crate::Measured;
 use load::{verify, CpuSeconds, Run};
 use round::{measure_level, Setup, ROUNDS};
 
+mod http;
 mod load;
 mod round;
 

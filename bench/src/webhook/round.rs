@@ -7,8 +7,9 @@
 
 use anyhow::Context as _;
 
+use super::http::connect;
 use super::load::{
-    connect, direct_updates, on_client_thread, send_all, server_counters, settle, signed_messages,
+    direct_updates, on_client_thread, send_all, server_counters, settle, signed_messages,
     CpuSeconds, Run,
 };
 use super::WARM_UP;

@@ -9,7 +9,8 @@
 //! submit ─► bounded queue ─► worker: take what is queued (≤ MAX_BATCH; never waits for more)
 //!   ─► per mapping, one transaction: one SELECT … FOR UPDATE NOWAIT of every row (index order),
 //!      each message's rows in arrival order (their UPDATEs held and run together: one statement
-//!      per set of columns assigned), its conflicts, one echo marker listing every row written, one INSERT of every delivery answer, COMMIT
+//!      per set of columns assigned), its conflicts, one echo marker listing every row
+//!      written, one INSERT of every delivery answer, COMMIT
 //!   ─► after commit: each message's write-backs, recent keys, metrics ─► its answer
 //! ```
 //! Guarantees: every answer equals the answer of applying the messages one by one in queue
@@ -34,7 +35,7 @@ use super::held::Held;
 use super::marker::Marker;
 use super::plan::{iso_milliseconds, plan_row, PlannedKey, PlannedRow};
 use super::session::{self, Bookkeeping, Delivery};
-use super::statements::{key_text, select_many_for_update, LockWait};
+use super::statements::{key_text, padded, select_many_for_update, LockWait};
 use super::typed::Typed;
 use super::{names_unknown_column, Inner, WriteBackWait};
 use crate::webhook::apply::ValidatedEdit;
@@ -292,7 +293,7 @@ async fn transaction(
         }
         held.run(&mut transaction, table).await?;
         let outcomes = held.into_outcomes(
-            &contexts.iter().collect::<Vec<_>>(),
+            &contexts,
             &members
                 .iter()
                 .map(|member| member.plan.as_slice())
@@ -402,18 +403,6 @@ fn one_marker(outcomes: &[EditOutcome]) -> Option<Marker> {
         marker.rows.extend(outcome.marker.rows.iter().cloned());
     }
     Some(marker)
-}
-
-/// `keys` repeated up to the next power of two (at most the read's own chunk size): the
-/// locking read's text depends on its number of keys, and a few sizes keep it prepared.
-fn padded(mut keys: Vec<Vec<Typed>>) -> Vec<Vec<Typed>> {
-    let wanted = keys.len().next_power_of_two();
-    if wanted <= 256 {
-        if let Some(last) = keys.last().cloned() {
-            keys.resize(wanted, last);
-        }
-    }
-    keys
 }
 
 #[cfg(test)]

@@ -53,5 +53,5 @@ fn padding_keeps_every_key_and_rounds_up_to_a_power_of_two() {
         assert_eq!(padded[..count as usize], keys(count)[..]);
     }
     assert_eq!(padded(keys(300)).len(), 300, "beyond 256 keys as they are");
-    assert!(padded(Vec::new()).is_empty());
+    assert!(padded(Vec::<Vec<Typed>>::new()).is_empty());
 }

@@ -25,7 +25,7 @@ pub use super::contest::ConflictRecord;
 use super::contest::{changed_after_edit, contest, same};
 use super::error::{Failure, FailureClass};
 pub(super) use super::held::RowWork;
-use super::held::{rejected_by_server, restore_refused_row, Held};
+use super::held::{refused_row, Held};
 use super::insert::insert;
 use super::marker::{Marker, Operation};
 use super::plan::{PlannedKey, PlannedRow};
@@ -40,6 +40,7 @@ use crate::sync::WriteBack;
 use crate::webhook::{CellError, RowResult, RowStatus};
 
 /// What an edit needs besides its rows.
+#[derive(Clone, Copy)]
 pub struct EditContext<'a> {
     pub mapping: &'a MappingConfig,
     pub table: &'a TableInfo,
@@ -84,7 +85,7 @@ pub async fn apply_rows(
     apply_prefetched_rows(transaction, context, rows, &mut prefetched, &mut held).await?;
     held.run(transaction, context.table).await?;
     Ok(held
-        .into_outcomes(&[context], &[rows])
+        .into_outcomes(&[*context], &[rows])
         .pop()
         .unwrap_or_default())
 }
@@ -119,9 +120,7 @@ pub(super) async fn apply_prefetched_rows<'a>(
             // An INSERT is one statement, and the server undoes a failed statement whole
             // (triggers included) while the transaction goes on: no savepoint is needed.
             Err(failure) if failure.class() == FailureClass::RowRejected => {
-                let mut work = rejected_by_server(context.table, row, &failure);
-                restore_refused_row(transaction, context.table, row, &failure, &mut work).await?;
-                work
+                refused_row(transaction, context.table, row, &failure).await?
             }
             Err(failure) => return Err(failure),
         };

@@ -150,7 +150,7 @@ impl<'a> Held<'a> {
                     match update(transaction, table, &held.update).await {
                         Ok(()) => {}
                         Err(failure) if failure.class() == FailureClass::RowRejected => {
-                            let work = refused_row(transaction, table, held, &failure).await?;
+                            let work = refused_row(transaction, table, held.row, &failure).await?;
                             self.works[held.message][held.position] = work;
                         }
                         Err(failure) => return Err(failure),
@@ -164,7 +164,7 @@ impl<'a> Held<'a> {
     /// Each message's outcome, its rows in arrival order; call after [`Held::run`].
     pub(super) fn into_outcomes(
         self,
-        contexts: &[&EditContext<'_>],
+        contexts: &[EditContext<'_>],
         plans: &[&[PlannedRow]],
     ) -> Vec<EditOutcome> {
         self.works
@@ -202,26 +202,22 @@ fn merge(outcome: &mut EditOutcome, context: &EditContext<'_>, work: RowWork) {
     outcome.results.push(work.result);
 }
 
-/// The work of a row whose UPDATE the server refused: rejected with the server's reason, and
-/// its cells set back to what the database holds.
-async fn refused_row(
+/// The work of a row whose statement (its UPDATE or INSERT) the server refused: rejected with
+/// the server's reason, and its cells set back to what the database holds.
+pub(super) async fn refused_row(
     transaction: &mut Transaction<'_>,
     table: &TableInfo,
-    held: &HeldUpdate<'_>,
+    row: &PlannedRow,
     failure: &Failure,
 ) -> Result<RowWork, Failure> {
-    let mut work = rejected_by_server(table, held.row, failure);
-    restore_refused_row(transaction, table, held.row, failure, &mut work).await?;
+    let mut work = rejected_by_server(table, row, failure);
+    restore_refused_row(transaction, table, row, failure, &mut work).await?;
     Ok(work)
 }
 
 /// A row the server refused (its one statement undone whole, triggers included, while the
 /// transaction goes on: no savepoint is needed).
-pub(super) fn rejected_by_server(
-    table: &TableInfo,
-    row: &PlannedRow,
-    failure: &Failure,
-) -> RowWork {
+fn rejected_by_server(table: &TableInfo, row: &PlannedRow, failure: &Failure) -> RowWork {
     let message = failure.row_message();
     let mut work = RowWork::new(row);
     work.result.status = RowStatus::Rejected;
@@ -235,7 +231,7 @@ pub(super) fn rejected_by_server(
 }
 
 /// The cells of a row the server refused go back to the database's values, with its reason.
-pub(super) async fn restore_refused_row(
+async fn restore_refused_row(
     transaction: &mut Transaction<'_>,
     table: &TableInfo,
     row: &PlannedRow,

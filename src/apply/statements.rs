@@ -109,6 +109,38 @@ pub(super) fn key_text(key: &[Typed]) -> Vec<Option<String>> {
 /// Rows per locking read of many keys.
 const KEYS_PER_READ: usize = 500;
 
+/// Statements of many rows are padded to a power of two up to this many rows.
+const MOST_PADDED: usize = 256;
+
+/// `(`a`, `b`) IN ((?, ?), …)` for `count` keys of `table`.
+fn keys_in(table: &TableInfo, count: usize) -> String {
+    let key_columns: Vec<String> = table
+        .key
+        .iter()
+        .map(|index| quote(&table.columns[*index].name))
+        .collect();
+    let tuple = format!("({})", vec!["?"; table.key.len()].join(", "));
+    format!(
+        "({}) IN ({})",
+        key_columns.join(", "),
+        vec![tuple.as_str(); count].join(", ")
+    )
+}
+
+/// `items` with the last repeated up to the next power of two (up to [`MOST_PADDED`]; more
+/// are left as they are): a statement's text depends on its number of rows, and a few sizes
+/// keep it prepared. A repeated key changes nothing: the `IN` list ignores it, and a
+/// `CASE` never reaches its second `WHEN`.
+pub(super) fn padded<T: Clone>(mut items: Vec<T>) -> Vec<T> {
+    let wanted = items.len().next_power_of_two();
+    if wanted <= MOST_PADDED {
+        if let Some(last) = items.last().cloned() {
+            items.resize(wanted, last);
+        }
+    }
+    items
+}
+
 /// Whether a locking read waits for rows another transaction holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum LockWait {
@@ -129,20 +161,13 @@ pub(super) async fn select_many_for_update(
     wait: LockWait,
 ) -> Result<HashMap<Vec<Option<String>>, BTreeMap<usize, Typed>>, Failure> {
     let indexes = read_columns(table);
-    let key_columns: Vec<String> = table
-        .key
-        .iter()
-        .map(|index| quote(&table.columns[*index].name))
-        .collect();
     let mut found = HashMap::new();
     for chunk in keys.chunks(KEYS_PER_READ) {
-        let tuple = format!("({})", vec!["?"; table.key.len()].join(", "));
         let statement = format!(
-            "SELECT {} FROM {} WHERE ({}) IN ({}) FOR UPDATE{}",
+            "SELECT {} FROM {} WHERE {} FOR UPDATE{}",
             column_list(table, &indexes),
             table.quoted_name(),
-            key_columns.join(", "),
-            vec![tuple.as_str(); chunk.len()].join(", "),
+            keys_in(table, chunk.len()),
             match wait {
                 LockWait::Wait => "",
                 LockWait::NoWait => " NOWAIT",
@@ -216,21 +241,18 @@ pub(super) async fn update(
 
 /// The UPDATEs of many rows that assign the same `columns`, as one statement:
 /// `UPDATE t SET c = CASE WHEN key = ? THEN ? … ELSE c END, … WHERE key IN (…)`. Each value is
-/// bound as [`update`] binds it; a row no `WHEN` matches keeps its value. The row count is
-/// padded to a power of two (the last row repeated: a second `WHEN` for a key is never
-/// reached, and the `IN` list ignores the copy) so that a few texts stay prepared.
+/// bound as [`update`] binds it; a row no `WHEN` matches keeps its value. The rows are
+/// [`padded`].
 pub(super) async fn update_many(
     transaction: &mut Transaction<'_>,
     table: &TableInfo,
     columns: &[usize],
     rows: &[&RowUpdate],
 ) -> Result<(), Failure> {
-    let Some(last) = rows.last() else {
+    if rows.is_empty() {
         return Ok(());
-    };
-    let mut rows = rows.to_vec();
-    rows.resize(rows.len().next_power_of_two(), *last);
-    let (statement, parameters) = update_many_statement(table, columns, &rows)?;
+    }
+    let (statement, parameters) = update_many_statement(table, columns, &padded(rows.to_vec()))?;
     transaction.exec_drop(statement, parameters).await?;
     Ok(())
 }
@@ -262,21 +284,14 @@ fn update_many_statement(
         }
         set.push(format!("{name} = {case} ELSE {name} END"));
     }
-    let key_columns: Vec<String> = table
-        .key
-        .iter()
-        .map(|index| quote(&table.columns[*index].name))
-        .collect();
-    let tuple = format!("({})", vec!["?"; table.key.len()].join(", "));
     for row in rows {
         parameters.extend(row.key.iter().map(Typed::to_param));
     }
     let statement = format!(
-        "UPDATE {} SET {} WHERE ({}) IN ({})",
+        "UPDATE {} SET {} WHERE {}",
         table.quoted_name(),
         set.join(", "),
-        key_columns.join(", "),
-        vec![tuple.as_str(); rows.len()].join(", "),
+        keys_in(table, rows.len()),
     );
     Ok((statement, parameters))
 }

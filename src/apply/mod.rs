@@ -21,7 +21,7 @@
 //!
 //! Files: [`columns`] (today's table types, quoting), [`convert`] and [`convert_time`]
 //! (cell → value), [`typed`] and [`calendar`], [`plan`], [`edit`], [`held`], [`insert`] and [`statements`] (rows),
-//! [`structure`], [`reconcile`], [`session`] (transaction frame), [`contest`], [`policy`] and [`clock`]
+//! [`structure`], [`reconcile`], [`session`] (transaction frame), [`committed`] (after commit), [`contest`], [`policy`] and [`clock`]
 //! (conflicts), [`batch`] (group commit), [`recent`] (row locks, recent inserts, known keys), [`marker`] and [`echo`]
 //! (echo marker and filter), [`cells`] (the few sheet cells written from here), [`schema`],
 //! [`response`], [`error`].
@@ -31,6 +31,7 @@ pub mod calendar;
 pub mod cells;
 pub mod clock;
 pub mod columns;
+pub mod committed;
 pub mod contest;
 pub mod convert;
 pub mod convert_time;
@@ -60,7 +61,7 @@ pub use echo::{filter_echo, EchoFiltered, InsertedRow};
 pub use error::{Failure, FailureClass};
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -68,7 +69,7 @@ use tokio::sync::mpsc;
 
 use self::columns::TableInfo;
 use self::edit::{EditContext, EditOutcome};
-use self::plan::{iso_milliseconds, plan_row, PlannedKey};
+use self::plan::{iso_milliseconds, plan_row};
 use self::recent::{KnownKeys, RecentInserts, RowLocks};
 use self::session::Bookkeeping;
 use crate::config::MappingConfig;
@@ -370,99 +371,6 @@ impl Inner {
         }
         transaction.commit().await?;
         Ok(Attempt::Applied(outcome, response))
-    }
-
-    async fn after_commit(
-        &self,
-        mapping: &MappingConfig,
-        table: &TableInfo,
-        plan: &[plan::PlannedRow],
-        outcome: EditOutcome,
-        wait: WriteBackWait,
-    ) {
-        for (sheet_row, key) in &outcome.inserted {
-            self.recent.remember(&mapping.name, *sheet_row, key.clone());
-        }
-        if mapping.deletes {
-            // The keys the tab holds, for telling removed rows apart (`structure`); a mapping
-            // that does not delete keeps none, so its set does not grow with every key edited.
-            let seen = plan.iter().filter_map(|row| match &row.key {
-                PlannedKey::Existing(key) => Some(cells::row_key(table, key)),
-                _ => None,
-            });
-            let inserted = outcome
-                .inserted
-                .iter()
-                .map(|(_, key)| cells::row_key(table, key));
-            self.known.add(&mapping.name, seen.chain(inserted));
-        }
-        // Counted once committed, so a retried transaction does not count its conflicts twice.
-        for conflict in &outcome.conflicts {
-            metrics::counter!("sheetsync_conflicts_total", "policy" => conflict.policy)
-                .increment(1);
-        }
-        if outcome.stale {
-            self.options.structure.mark_stale(&mapping.name);
-        }
-        let mut write_backs = outcome.write_backs.into_iter();
-        if wait == WriteBackWait::Detached {
-            for write_back in write_backs.by_ref() {
-                match self.options.write_back.try_send(write_back) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Closed(_)) => {
-                        metrics::counter!("sheetsync_write_backs_dropped_total").increment(1);
-                    }
-                    Err(mpsc::error::TrySendError::Full(write_back)) => {
-                        let rest: Vec<WriteBack> =
-                            std::iter::once(write_back).chain(write_backs).collect();
-                        let (sender, mapping, table) = (
-                            self.options.write_back.clone(),
-                            mapping.name.clone(),
-                            table.display_name(),
-                        );
-                        tokio::spawn(async move {
-                            send_write_backs(&sender, rest, &mapping, &table).await;
-                        });
-                        break;
-                    }
-                }
-            }
-        } else {
-            let rest: Vec<WriteBack> = write_backs.collect();
-            if !rest.is_empty() {
-                send_write_backs(
-                    &self.options.write_back,
-                    rest,
-                    &mapping.name,
-                    &table.display_name(),
-                )
-                .await;
-            }
-        }
-        if self.applied.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            let (pool, origin) = (self.pool.clone(), self.options.origin.clone());
-            tokio::spawn(async move { session::prune(&pool, &origin).await });
-        }
-    }
-}
-
-/// Hands write-backs to the writer, each waiting at most [`WRITE_BACK_TIMEOUT`].
-async fn send_write_backs(
-    sender: &mpsc::Sender<WriteBack>,
-    write_backs: Vec<WriteBack>,
-    mapping: &str,
-    table: &str,
-) {
-    for write_back in write_backs {
-        if sender
-            .send_timeout(write_back, WRITE_BACK_TIMEOUT)
-            .await
-            .is_err()
-        {
-            metrics::counter!("sheetsync_write_backs_dropped_total").increment(1);
-            tracing::warn!(%mapping, %table,
-                "the sheet writer did not take a write-back in time; reconcile will repair the cell");
-        }
     }
 }
 

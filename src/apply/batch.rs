@@ -99,23 +99,15 @@ impl Batcher {
 }
 
 async fn work(inner: Arc<Inner>, queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Queued>>>) {
+    // One buffer for the worker's life: a group is taken without allocating.
+    let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
-        let batch = {
-            let mut receiver = queue.lock().await;
-            let Some(first) = receiver.recv().await else {
-                return;
-            };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match receiver.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
+        // Waits for one message, then takes what else is queued (a lone message never waits).
+        if queue.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
         let (edits, senders): (Vec<ValidatedEdit>, Vec<oneshot::Sender<Answer>>) = batch
-            .into_iter()
+            .drain(..)
             .map(|queued| (queued.edit, queued.answer))
             .unzip();
         let answers = apply_together(&inner, edits, WriteBackWait::Detached).await;
@@ -231,10 +223,7 @@ async fn apply_group(
     }
     match transaction(inner, &table, &planned, keys).await {
         Ok(outcomes) => {
-            for (member, outcome) in planned.iter().zip(outcomes) {
-                let response = ApplyResponse {
-                    results: outcome.results.clone(),
-                };
+            for (member, (outcome, response)) in planned.iter().zip(outcomes) {
                 inner
                     .after_commit(mapping, &table, &member.plan, outcome, wait)
                     .await;
@@ -252,14 +241,14 @@ async fn apply_group(
     }
 }
 
-/// The group's transaction; its outcomes once committed. Any failure rolls back the whole
+/// The group's transaction; its outcomes and answers once committed. Any failure rolls back the whole
 /// group (the caller applies its messages alone).
 async fn transaction(
     inner: &Inner,
     table: &super::columns::TableInfo,
     members: &[Member<'_>],
     keys: Vec<Vec<Typed>>,
-) -> Result<Vec<EditOutcome>, Failure> {
+) -> Result<Vec<(EditOutcome, ApplyResponse)>, Failure> {
     let mut connection = session::connect(&inner.pool).await?;
     let mut transaction = session::begin(&mut connection).await?;
     let result = async {
@@ -343,7 +332,7 @@ async fn transaction(
                 "a delivery of the group is answered already".into(),
             ));
         }
-        Ok(outcomes)
+        Ok(outcomes.into_iter().zip(responses).collect::<Vec<_>>())
     }
     .await;
     match result {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -23,14 +24,15 @@ pub trait Apply: Send + Sync {
 /// An edit whose spreadsheet and tab belong to `mapping` and whose columns the mapping syncs.
 #[derive(Debug, Clone)]
 pub struct ValidatedEdit {
-    pub mapping: MappingConfig,
+    /// Shared with the webhook's state: a message does not copy its mapping.
+    pub mapping: Arc<MappingConfig>,
     pub message: EditMessage,
 }
 
 /// A structure report for the tab of `mapping`.
 #[derive(Debug, Clone)]
 pub struct ValidatedStructure {
-    pub mapping: MappingConfig,
+    pub mapping: Arc<MappingConfig>,
     pub message: StructureMessage,
 }
 

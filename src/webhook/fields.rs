@@ -3,6 +3,7 @@
 //! (`rows[3].values.total`), so the sender learns exactly what was wrong.
 
 use std::collections::BTreeMap;
+use std::fmt::{self, Display};
 
 use serde_json::{Map, Value};
 
@@ -11,22 +12,46 @@ use super::message::{CellValue, MessageError, MAX_CELL_CHARACTERS};
 /// Identifiers (spreadsheet id, tab title, user) longer than this are refused.
 const MAX_NAME_CHARACTERS: usize = 1_000;
 
+/// A member's path, `name.member` (`values.total`). Paths are written out only when an error
+/// names them, so a paste of many cells formats none.
+#[derive(Clone, Copy)]
+pub(super) struct Member<'a>(pub &'a str, pub &'a str);
+
+impl Display for Member<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}.{}", self.0, self.1)
+    }
+}
+
+/// An array element's path, `name[index]`, or `name[index][inner]` (`keys[3][0]`).
+#[derive(Clone, Copy)]
+pub(super) struct Element<'a>(pub &'a str, pub usize, pub Option<usize>);
+
+impl Display for Element<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}[{}]", self.0, self.1)?;
+        match self.2 {
+            Some(inner) => write!(formatter, "[{inner}]"),
+            None => Ok(()),
+        }
+    }
+}
+
 pub(super) struct Fields<'a> {
     object: &'a Map<String, Value>,
-    /// Path of this object inside the body, `""` for the top level.
-    path: &'a str,
+    /// Path of this object inside the body, `None` for the top level.
+    path: Option<&'a dyn Display>,
 }
 
 impl<'a> Fields<'a> {
-    pub(super) fn new(object: &'a Map<String, Value>, path: &'a str) -> Self {
+    pub(super) fn new(object: &'a Map<String, Value>, path: Option<&'a dyn Display>) -> Self {
         Self { object, path }
     }
 
-    pub(super) fn path_of(&self, field: &str) -> String {
-        if self.path.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{}.{field}", self.path)
+    pub(super) fn path_of(&self, field: impl Display) -> String {
+        match self.path {
+            None => field.to_string(),
+            Some(path) => format!("{path}.{field}"),
         }
     }
 
@@ -81,7 +106,7 @@ impl<'a> Fields<'a> {
 
     pub(super) fn wrong_type(
         &self,
-        field: &str,
+        field: impl Display,
         expected: &'static str,
         found: &Value,
     ) -> MessageError {
@@ -92,7 +117,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(super) fn invalid(&self, field: &str, reason: String) -> MessageError {
+    pub(super) fn invalid(&self, field: impl Display, reason: String) -> MessageError {
         MessageError::Invalid {
             field: self.path_of(field),
             reason,
@@ -122,16 +147,16 @@ pub(super) fn cell_map(
     };
     let mut cells = BTreeMap::new();
     for (column, cell) in object {
-        let field = format!("{name}.{column}");
-        column_name(fields, &field, column)?;
-        cells.insert(column.clone(), cell_value(fields, &field, cell)?);
+        let field = Member(name, column);
+        column_name(fields, field, column)?;
+        cells.insert(column.clone(), cell_value(fields, field, cell)?);
     }
     Ok(cells)
 }
 
 pub(super) fn cell_value(
     fields: &Fields,
-    field: &str,
+    field: impl Display + Copy,
     value: &Value,
 ) -> Result<CellValue, MessageError> {
     match value {
@@ -151,7 +176,7 @@ pub(super) fn cell_value(
 
 pub(super) fn cell_text<'a>(
     fields: &Fields,
-    field: &str,
+    field: impl Display,
     text: &'a str,
 ) -> Result<&'a str, MessageError> {
     // Count characters only when the byte length could exceed the limit (4 bytes per char at most).
@@ -169,7 +194,7 @@ pub(super) fn cell_text<'a>(
 
 pub(super) fn column_name(
     fields: &Fields,
-    field: &str,
+    field: impl Display + Copy,
     column: &str,
 ) -> Result<String, MessageError> {
     if column.is_empty() {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::fields::{
     bounded_name, cell_map, cell_text, cell_value, column_name, describe, name, quoted, timestamp,
-    Fields,
+    Element, Fields, Member,
 };
 
 /// The only protocol version this service speaks.
@@ -150,7 +150,7 @@ pub fn parse(raw_body: &[u8]) -> Result<Message, MessageError> {
             found: describe(&value),
         });
     };
-    let fields = Fields::new(&object, "");
+    let fields = Fields::new(&object, None);
     check_version(&fields)?;
     let kind = fields.string("kind")?;
     let envelope = parse_envelope(&fields)?;
@@ -213,10 +213,10 @@ fn parse_edit(fields: &Fields, envelope: Envelope) -> Result<EditMessage, Messag
         .iter()
         .enumerate()
         .map(|(index, value)| {
-            let field = format!("header[{index}]");
+            let field = Element("header", index, None);
             match value {
-                Value::String(text) => cell_text(fields, &field, text).map(str::to_owned),
-                other => Err(fields.wrong_type(&field, "a string", other)),
+                Value::String(text) => cell_text(fields, field, text).map(str::to_owned),
+                other => Err(fields.wrong_type(field, "a string", other)),
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -244,7 +244,7 @@ fn parse_edit(fields: &Fields, envelope: Envelope) -> Result<EditMessage, Messag
         let row = parse_row(fields, index, value)?;
         if !seen_rows.insert(row.row) {
             return Err(fields.invalid(
-                &format!("rows[{index}].row"),
+                format!("rows[{index}].row"),
                 format!("row {} appears more than once", row.row),
             ));
         }
@@ -260,11 +260,11 @@ fn parse_edit(fields: &Fields, envelope: Envelope) -> Result<EditMessage, Messag
 }
 
 fn parse_row(parent: &Fields, index: usize, value: &Value) -> Result<EditedRow, MessageError> {
-    let path = format!("rows[{index}]");
+    let path = Element("rows", index, None);
     let Value::Object(object) = value else {
-        return Err(parent.wrong_type(&path, "an object", value));
+        return Err(parent.wrong_type(path, "an object", value));
     };
-    let fields = Fields::new(object, &path);
+    let fields = Fields::new(object, Some(&path));
     let row = fields.integer("row", 1, MAX_ROW_NUMBER)?;
     if row == 1 {
         return Err(fields.invalid(
@@ -297,16 +297,16 @@ fn old_value_map(
 ) -> Result<BTreeMap<String, String>, MessageError> {
     let mut old_values = BTreeMap::new();
     for (column, value) in object {
-        let field = format!("old_values.{column}");
-        column_name(fields, &field, column)?;
+        let field = Member("old_values", column);
+        column_name(fields, field, column)?;
         if !values.contains_key(column) {
-            return Err(fields.invalid(&field, "has no new value in `values`".into()));
+            return Err(fields.invalid(field, "has no new value in `values`".into()));
         }
         match value {
             Value::String(text) => {
-                old_values.insert(column.clone(), cell_text(fields, &field, text)?.to_owned());
+                old_values.insert(column.clone(), cell_text(fields, field, text)?.to_owned());
             }
-            other => return Err(fields.wrong_type(&field, "a string", other)),
+            other => return Err(fields.wrong_type(field, "a string", other)),
         }
     }
     Ok(old_values)
@@ -331,10 +331,10 @@ fn parse_structure(fields: &Fields, envelope: Envelope) -> Result<StructureMessa
     let changed_at = timestamp(fields, "changed_at")?;
     let mut key_columns = Vec::new();
     for (index, value) in fields.array("key_columns")?.iter().enumerate() {
-        let field = format!("key_columns[{index}]");
+        let field = Element("key_columns", index, None);
         match value {
-            Value::String(column) => key_columns.push(column_name(fields, &field, column)?),
-            other => return Err(fields.wrong_type(&field, "a string", other)),
+            Value::String(column) => key_columns.push(column_name(fields, field, column)?),
+            other => return Err(fields.wrong_type(field, "a string", other)),
         }
     }
     if key_columns.is_empty() {
@@ -346,13 +346,13 @@ fn parse_structure(fields: &Fields, envelope: Envelope) -> Result<StructureMessa
     }
     let mut keys = Vec::with_capacity(key_rows.len());
     for (index, value) in key_rows.iter().enumerate() {
-        let field = format!("keys[{index}]");
+        let field = Element("keys", index, None);
         let Value::Array(cells) = value else {
-            return Err(fields.wrong_type(&field, "an array", value));
+            return Err(fields.wrong_type(field, "an array", value));
         };
         if cells.len() != key_columns.len() {
             return Err(fields.invalid(
-                &field,
+                field,
                 format!(
                     "has {} cells for {} key columns",
                     cells.len(),
@@ -363,7 +363,7 @@ fn parse_structure(fields: &Fields, envelope: Envelope) -> Result<StructureMessa
         let row = cells
             .iter()
             .enumerate()
-            .map(|(column, cell)| cell_value(fields, &format!("{field}[{column}]"), cell))
+            .map(|(column, cell)| cell_value(fields, Element("keys", index, Some(column)), cell))
             .collect::<Result<Vec<_>, _>>()?;
         keys.push(row);
     }

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::State;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -51,7 +51,7 @@ pub struct WebhookState {
     /// Accepted too while a rotation is in progress (`webhook.previous_secret`).
     previous_secret: Option<Secret>,
     /// Where messages may go: looked up by spreadsheet id and tab title.
-    mappings: Vec<MappingConfig>,
+    mappings: Vec<Arc<MappingConfig>>,
     /// First answers by delivery id, so retries and replays are not applied twice.
     replay: ReplayStore,
     clock: Arc<dyn Clock>,
@@ -65,7 +65,7 @@ impl WebhookState {
         Self {
             secret,
             previous_secret: None,
-            mappings: mappings.to_vec(),
+            mappings: mappings.iter().cloned().map(Arc::new).collect(),
             replay: ReplayStore::default(),
             clock: Arc::new(SystemClock),
             apply,
@@ -120,12 +120,10 @@ pub async fn serve(
         .await
 }
 
-async fn receive(
-    State(state): State<Arc<WebhookState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let (outcome, response) = handle(&state, &headers, body).await;
+async fn receive(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
+    // The request taken apart rather than a `HeaderMap` extractor, which copies the headers.
+    let (parts, body) = request.into_parts();
+    let (outcome, response) = handle(&state, &parts.headers, body).await;
     metrics::counter!(crate::metrics::WEBHOOK_REQUESTS_TOTAL, "outcome" => outcome).increment(1);
     response
 }
@@ -189,7 +187,7 @@ async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit_bytes: usize,
-) -> Result<Vec<u8>, WebhookError> {
+) -> Result<Bytes, WebhookError> {
     let too_large = WebhookError::PayloadTooLarge { limit_bytes };
     // Refuse a declared oversize body before reading any of it.
     let declared = headers
@@ -200,14 +198,17 @@ async fn read_body(
         return Err(too_large);
     }
     match Limited::new(body, limit_bytes).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large),
         Err(error) => Err(WebhookError::UnreadableBody(error.to_string())),
     }
 }
 
 /// Find the mapping for a message and check that it names only columns the mapping syncs.
-pub fn route(mappings: &[MappingConfig], message: Message) -> Result<ApplyRequest, WebhookError> {
+pub fn route(
+    mappings: &[Arc<MappingConfig>],
+    message: Message,
+) -> Result<ApplyRequest, WebhookError> {
     let envelope = message.envelope();
     let mut of_spreadsheet = mappings
         .iter()

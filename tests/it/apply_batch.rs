@@ -32,7 +32,7 @@ struct Bed {
     database: String,
     pool: mysql_async::Pool,
     apply: MysqlApply,
-    mappings: Vec<MappingConfig>,
+    mappings: Vec<std::sync::Arc<MappingConfig>>,
 }
 
 async fn bed(prefix: &str, extra: &[&str]) -> Bed {
@@ -59,7 +59,7 @@ async fn bed(prefix: &str, extra: &[&str]) -> Bed {
         database,
         pool,
         apply,
-        mappings,
+        mappings: mappings.into_iter().map(std::sync::Arc::new).collect(),
     }
 }
 

@@ -59,6 +59,12 @@ pub struct Profile {
     pub levels: Vec<usize>,
 }
 
+/// The highest level measured: as many messages in flight as the group-commit workers can take
+/// into their transactions at once (each at most `MAX_BATCH`). Below it groups are smaller than
+/// they may be; above it messages only wait in the queue, so the rate stops rising and latency
+/// grows with the level.
+const TOP_LEVEL: usize = sheetsync::apply::batch::WORKERS * sheetsync::apply::batch::MAX_BATCH;
+
 /// `BENCH_WEBHOOK_CONCURRENCY=8,64` measures only those levels.
 pub fn profile(quick: bool) -> Profile {
     let levels = std::env::var("BENCH_WEBHOOK_CONCURRENCY")
@@ -69,7 +75,7 @@ pub fn profile(quick: bool) -> Profile {
                 .collect::<Vec<usize>>()
         })
         .filter(|levels| !levels.is_empty())
-        .unwrap_or_else(|| vec![8, 32, 64]);
+        .unwrap_or_else(|| vec![8, 32, 64, TOP_LEVEL]);
     Profile {
         messages: if quick { 4_000 } else { 20_000 },
         levels,
@@ -221,7 +227,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Measured> {
         ),
         "the webhook service runs in the runner's process, wired as `sheetsync run` wires it (apply::session::pool, MysqlApply, WebhookState, webhook::router::serve with TCP_NODELAY; no Sheets client), release build; the client is a minimal HTTP/1.1 load generator in the way of wrk (bench/src/webhook/load.rs: one keep-alive connection per message in flight on 127.0.0.1, each request written whole with one write, answers parsed with httparse — hyper's parser — and read to their Content-Length; it costs about what the baseline's mysql_async client costs), on a thread of its own with a single-threaded runtime (as is the baseline's mysql_async client), so its CPU is told apart from the service's (the runner's CPU but that thread's); bodies are built and signed before the clock starts".into(),
         format!(
-            "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE of all their rows (apply::held: SET v = CASE WHEN id = ? THEN ? … END WHERE id IN (…)), one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
+            "group commit (apply::batch, {} workers): the messages queued while a transaction runs share the next one (at most {}; a lone message never waits; the top level, {TOP_LEVEL} in flight, is what both workers can take at once) — one SELECT … FOR UPDATE NOWAIT of all their rows, one UPDATE of all their rows (apply::held: SET v = CASE WHEN id = ? THEN ? … END WHERE id IN (…)), one echo-marker upsert, one multi-row delivery INSERT, COMMIT (prepared, on pooled connections that keep their session settings and statements); Com_commit per message below is 1 / the mean group size",
             sheetsync::apply::batch::WORKERS,
             sheetsync::apply::batch::MAX_BATCH
         ),

@@ -8,10 +8,10 @@
 //! `c` each written column and a fingerprint of the value written (so a trigger that rewrites
 //! the same column is still seen), `r` the sheet row of an inserted row.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::webhook::ColumnMap;
 
 /// The schema and table holding the markers.
 pub const MARKER_SCHEMA: &str = "sheetsync";
@@ -40,7 +40,7 @@ pub struct MarkedRow {
     pub operation: Operation,
     /// Column → fingerprint of the value written.
     #[serde(rename = "c", default)]
-    pub columns: BTreeMap<String, String>,
+    pub columns: ColumnMap<String>,
     /// The sheet row an inserted row was typed in.
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub sheet_row: Option<u32>,
@@ -97,7 +97,9 @@ mod tests {
             table: "shop.orders".into(),
             key: vec![("id".into(), "42".into())],
             operation: Operation::Update,
-            columns: [("total".to_string(), fingerprint(Some("12.5")))].into(),
+            columns: [("total".to_string(), fingerprint(Some("12.5")))]
+                .into_iter()
+                .collect(),
             sheet_row: None,
         });
         let json = marker.to_json();

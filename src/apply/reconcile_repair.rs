@@ -65,7 +65,7 @@ pub(super) async fn repair(
                 (name.clone(), cell)
             })
             .collect(),
-        values: BTreeMap::new(),
+        values: Default::default(),
         old_values: None,
     };
     let changed_meanwhile = |key: &RowKey| {

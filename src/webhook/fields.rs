@@ -2,11 +2,11 @@
 //! turning every failure into a [`MessageError`] naming the full path of the field
 //! (`rows[3].values.total`), so the sender learns exactly what was wrong.
 
-use std::collections::BTreeMap;
 use std::fmt::{self, Display};
 
 use serde_json::{Map, Value};
 
+use super::column_map::ColumnMap;
 use super::message::{CellValue, MessageError, MAX_CELL_CHARACTERS};
 
 /// Identifiers (spreadsheet id, tab title, user) longer than this are refused.
@@ -137,15 +137,12 @@ pub(super) fn describe(value: &Value) -> &'static str {
     }
 }
 
-pub(super) fn cell_map(
-    fields: &Fields,
-    name: &str,
-) -> Result<BTreeMap<String, CellValue>, MessageError> {
+pub(super) fn cell_map(fields: &Fields, name: &str) -> Result<ColumnMap<CellValue>, MessageError> {
     let value = fields.required(name)?;
     let Value::Object(object) = value else {
         return Err(fields.wrong_type(name, "an object", value));
     };
-    let mut cells = BTreeMap::new();
+    let mut cells = ColumnMap::with_capacity(object.len());
     for (column, cell) in object {
         let field = Member(name, column);
         column_name(fields, field, column)?;

@@ -6,11 +6,12 @@
 //! each error says which field, what was expected and what was found. It never panics on any
 //! input (a property test feeds it arbitrary bytes).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::column_map::ColumnMap;
 use super::fields::{
     bounded_name, cell_map, cell_text, cell_value, column_name, describe, name, quoted, timestamp,
     Element, Fields, Member,
@@ -109,11 +110,11 @@ pub struct EditMessage {
 pub struct EditedRow {
     /// 1-based sheet row, never 1 (the header).
     pub row: u32,
-    pub key: BTreeMap<String, CellValue>,
-    pub values: BTreeMap<String, CellValue>,
+    pub key: ColumnMap<CellValue>,
+    pub values: ColumnMap<CellValue>,
     /// What the editor saw before a single-cell edit; the compare-and-set input.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_values: Option<BTreeMap<String, String>>,
+    pub old_values: Option<ColumnMap<String>>,
 }
 
 impl EditedRow {
@@ -293,9 +294,9 @@ fn parse_row(parent: &Fields, index: usize, value: &Value) -> Result<EditedRow, 
 fn old_value_map(
     fields: &Fields,
     object: &Map<String, Value>,
-    values: &BTreeMap<String, CellValue>,
-) -> Result<BTreeMap<String, String>, MessageError> {
-    let mut old_values = BTreeMap::new();
+    values: &ColumnMap<CellValue>,
+) -> Result<ColumnMap<String>, MessageError> {
+    let mut old_values = ColumnMap::with_capacity(object.len());
     for (column, value) in object {
         let field = Member("old_values", column);
         column_name(fields, field, column)?;

@@ -31,7 +31,10 @@ fn an_edit_parses() {
         panic!("not an edit")
     };
     assert_eq!(edit.rows[0].row, 2);
-    assert_eq!(edit.rows[0].values["total"], CellValue::Number(9.5));
+    assert_eq!(
+        edit.rows[0].values.get("total"),
+        Some(&CellValue::Number(9.5))
+    );
     assert!(!edit.rows[0].is_new());
 }
 
@@ -301,9 +304,15 @@ fn the_apps_script_fixture_message_parses() {
     };
     assert_eq!(edit.envelope.sheet_id, 1234);
     assert_eq!(
-        edit.rows[0].values["ordered_on"],
-        CellValue::Number(46081.5)
+        edit.rows[0].values.get("ordered_on"),
+        Some(&CellValue::Number(46081.5))
     );
-    assert_eq!(edit.rows[1].values["ordered_on"], CellValue::Empty);
-    assert_eq!(edit.rows[1].values["paid"], CellValue::Boolean(true));
+    assert_eq!(
+        edit.rows[1].values.get("ordered_on"),
+        Some(&CellValue::Empty)
+    );
+    assert_eq!(
+        edit.rows[1].values.get("paid"),
+        Some(&CellValue::Boolean(true))
+    );
 }

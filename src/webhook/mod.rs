@@ -14,6 +14,7 @@
 //! - [`error`]: failures → status, JSON body and metrics outcome label.
 
 pub mod apply;
+mod column_map;
 pub mod error;
 mod fields;
 pub mod message;
@@ -24,6 +25,7 @@ pub mod signature;
 pub use apply::{
     Apply, ApplyError, ApplyFuture, ApplyRequest, ApplyResponse, CellError, RowResult, RowStatus,
 };
+pub use column_map::ColumnMap;
 pub use error::WebhookError;
 pub use message::{
     parse, CellValue, EditMessage, EditedRow, Message, MessageError, StructureMessage,

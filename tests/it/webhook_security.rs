@@ -295,8 +295,8 @@ async fn sql_looking_values_are_just_data() {
         panic!("not an edit")
     };
     assert_eq!(
-        edit.message.rows[0].values["customer"],
-        sheetsync::webhook::CellValue::Text(hostile.into())
+        edit.message.rows[0].values.get("customer"),
+        Some(&sheetsync::webhook::CellValue::Text(hostile.into()))
     );
 }
 

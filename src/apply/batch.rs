@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::edit::{self, EditContext, EditOutcome, Prefetched};
 use super::error::{Failure, FailureClass};
 use super::held::Held;
-use super::marker::Marker;
+use super::marker;
 use super::plan::{iso_milliseconds, plan_row, PlannedKey, PlannedRow};
 use super::session::{self, Bookkeeping, Delivery};
 use super::statements::{key_text, padded, select_many_for_update, LockWait};
@@ -288,9 +288,11 @@ async fn transaction(
                 .map(|member| member.plan.as_slice())
                 .collect::<Vec<_>>(),
         );
-        let marker = one_marker(&outcomes).ok_or_else(|| {
-            Failure::Internal("two messages of the group wrote the same row".into())
-        })?;
+        if !distinct_rows(&outcomes) {
+            return Err(Failure::Internal(
+                "two messages of the group wrote the same row".into(),
+            ));
+        }
         let table_name = table.display_name();
         let responses: Vec<ApplyResponse> = outcomes
             .iter()
@@ -309,13 +311,15 @@ async fn transaction(
             .first()
             .map(|member| member.edit.message.envelope.delivery_id.as_str())
             .unwrap_or_default();
-        session::write_marker(
-            &mut transaction,
-            &inner.options.origin,
-            first_delivery,
-            &marker,
-        )
-        .await?;
+        if let Some(marker) = marker::joined_json(outcomes.iter().map(|outcome| &outcome.marker)) {
+            session::write_marker_json(
+                &mut transaction,
+                &inner.options.origin,
+                first_delivery,
+                marker,
+            )
+            .await?;
+        }
         let deliveries: Vec<Delivery<'_>> = members
             .iter()
             .zip(&responses)
@@ -369,14 +373,12 @@ fn bookkeeping<'a>(
     }
 }
 
-/// Every message's marker rows in one marker; `None` when two messages marked the same row
-/// (a key spelled two ways): the echo filter keeps one entry per row, so such messages must
-/// not share a transaction.
 /// (table, key columns and their text) of a marked row.
 type MarkedRowKey<'a> = (&'a str, &'a [(String, String)]);
 
-fn one_marker(outcomes: &[EditOutcome]) -> Option<Marker> {
-    let mut marker = Marker::new();
+/// Whether no row is marked by two messages (a key spelled two ways): the echo filter keeps
+/// one entry per row, so such messages must not share a transaction.
+fn distinct_rows(outcomes: &[EditOutcome]) -> bool {
     let mut owner: HashMap<MarkedRowKey<'_>, usize> = HashMap::new();
     for (message, outcome) in outcomes.iter().enumerate() {
         for row in &outcome.marker.rows {
@@ -384,14 +386,11 @@ fn one_marker(outcomes: &[EditOutcome]) -> Option<Marker> {
                 .entry((row.table.as_str(), row.key.as_slice()))
                 .or_insert(message);
             if first != message {
-                return None;
+                return false;
             }
         }
     }
-    for outcome in outcomes {
-        marker.rows.extend(outcome.marker.rows.iter().cloned());
-    }
-    Some(marker)
+    true
 }
 
 #[cfg(test)]

@@ -74,6 +74,26 @@ impl Marker {
     }
 }
 
+/// The JSON of one marker holding the rows of `parts`, in order, without copying them: a group
+/// commit's messages each have a marker and their transaction writes one. `None` when there
+/// are no rows (nothing to mark).
+pub fn joined_json<'a>(parts: impl IntoIterator<Item = &'a Marker>) -> Option<String> {
+    #[derive(Serialize)]
+    struct Joined<'a> {
+        #[serde(rename = "v")]
+        version: u32,
+        rows: Vec<&'a MarkedRow>,
+    }
+    let joined = Joined {
+        version: MARKER_VERSION,
+        rows: parts.into_iter().flat_map(|part| &part.rows).collect(),
+    };
+    if joined.rows.is_empty() {
+        return None;
+    }
+    serde_json::to_string(&joined).ok()
+}
+
 /// A short fingerprint of a value's canonical text (`None` is NULL): 64 bits of SHA-256,
 /// plenty to tell "the value sheetsync wrote" from "a value something else wrote".
 pub fn fingerprint(text: Option<&str>) -> String {
@@ -111,5 +131,31 @@ mod tests {
         assert_ne!(fingerprint(Some("")), fingerprint(None));
         assert_ne!(fingerprint(Some("1")), fingerprint(Some("2")));
         assert_eq!(fingerprint(Some("x")).len(), 16);
+    }
+
+    #[test]
+    fn a_joined_marker_reads_back_as_the_rows_of_its_parts_in_order() {
+        let row = |id: &str| MarkedRow {
+            table: "shop.orders".into(),
+            key: vec![("id".into(), id.into())],
+            operation: Operation::Update,
+            columns: [("total".to_string(), fingerprint(Some(id)))]
+                .into_iter()
+                .collect(),
+            sheet_row: None,
+        };
+        let first = Marker {
+            version: MARKER_VERSION,
+            rows: vec![row("1"), row("2")],
+        };
+        let second = Marker {
+            version: MARKER_VERSION,
+            rows: vec![row("3")],
+        };
+        let json = joined_json([&first, &Marker::new(), &second]).expect("rows to mark");
+        let read = Marker::from_json(&json).expect("a marker");
+        assert_eq!(read.version, MARKER_VERSION);
+        assert_eq!(read.rows, vec![row("1"), row("2"), row("3")]);
+        assert_eq!(joined_json([&Marker::new(), &Marker::new()]), None);
     }
 }

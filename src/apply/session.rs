@@ -200,13 +200,23 @@ pub async fn write_marker(
     if marker.is_empty() {
         return Ok(());
     }
+    write_marker_json(transaction, origin, delivery_id, marker.to_json()).await
+}
+
+/// [`write_marker`] for a marker already serialised (a group commit's, `marker::joined_json`).
+pub async fn write_marker_json(
+    transaction: &mut Transaction<'_>,
+    origin: &str,
+    delivery_id: &str,
+    json: String,
+) -> Result<(), Failure> {
     transaction
         .exec_drop(
             "INSERT INTO sheetsync.echo_marker (origin, connection_id, delivery_id, \
              written_at, cells) VALUES (?, CONNECTION_ID(), ?, NOW(6), ?) \
              ON DUPLICATE KEY UPDATE delivery_id = VALUES(delivery_id), \
              written_at = VALUES(written_at), cells = VALUES(cells)",
-            (origin, delivery_id, marker.to_json()),
+            (origin, delivery_id, json),
         )
         .await?;
     Ok(())

@@ -241,8 +241,8 @@ async fn apply_group(
     }
 }
 
-/// The group's transaction; its outcomes and answers once committed. Any failure rolls back the whole
-/// group (the caller applies its messages alone).
+/// The group's transaction; its outcomes and answers once committed. Any failure rolls back
+/// the whole group (the caller applies its messages alone).
 async fn transaction(
     inner: &Inner,
     table: &super::columns::TableInfo,

@@ -76,7 +76,8 @@ impl Marker {
 
 /// The JSON of one marker holding the rows of `parts`, in order, without copying them: a group
 /// commit's messages each have a marker and their transaction writes one. `None` when there
-/// are no rows (nothing to mark).
+/// are no rows (nothing to mark). Serialising these types cannot fail; were it to, no row would
+/// be marked, as with [`Marker::to_json`]'s fallback.
 pub fn joined_json<'a>(parts: impl IntoIterator<Item = &'a Marker>) -> Option<String> {
     #[derive(Serialize)]
     struct Joined<'a> {

@@ -281,7 +281,7 @@ async fn transaction(
             .await?;
         }
         held.run(&mut transaction, table).await?;
-        let outcomes = held.into_outcomes(
+        let mut outcomes = held.into_outcomes(
             &contexts,
             &members
                 .iter()
@@ -295,10 +295,8 @@ async fn transaction(
         }
         let table_name = table.display_name();
         let responses: Vec<ApplyResponse> = outcomes
-            .iter()
-            .map(|outcome| ApplyResponse {
-                results: outcome.results.clone(),
-            })
+            .iter_mut()
+            .map(EditOutcome::take_response)
             .collect();
         for ((member, outcome), response) in members.iter().zip(&outcomes).zip(&responses) {
             session::record_conflicts(

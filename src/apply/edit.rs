@@ -37,7 +37,7 @@ use super::statements::{
 use super::typed::Typed;
 use crate::config::MappingConfig;
 use crate::sync::WriteBack;
-use crate::webhook::{CellError, RowResult, RowStatus};
+use crate::webhook::{ApplyResponse, CellError, RowResult, RowStatus};
 
 /// What an edit needs besides its rows.
 #[derive(Clone, Copy)]
@@ -59,6 +59,16 @@ pub struct EditOutcome {
     pub inserted: Vec<(u32, Vec<Typed>)>,
     /// The writer must re-read the key column (a key cell was edited).
     pub stale: bool,
+}
+
+impl EditOutcome {
+    /// The message's answer, moved out: the rows' results are the answer, and nothing after the
+    /// transaction (the bookkeeping rows, `after_commit`) reads them from the outcome.
+    pub fn take_response(&mut self) -> ApplyResponse {
+        ApplyResponse {
+            results: std::mem::take(&mut self.results),
+        }
+    }
 }
 
 pub async fn apply_rows(

@@ -339,10 +339,8 @@ impl Inner {
             clock: &self.options.row_clock,
             recent: &self.recent,
         };
-        let outcome = edit::apply_rows(&mut transaction, &context, plan).await?;
-        let response = ApplyResponse {
-            results: outcome.results.clone(),
-        };
+        let mut outcome = edit::apply_rows(&mut transaction, &context, plan).await?;
+        let response = outcome.take_response();
         let table_name = table.display_name();
         let finished = session::finish(
             &mut transaction,

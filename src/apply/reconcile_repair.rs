@@ -30,7 +30,7 @@ use super::typed::Typed;
 use crate::config::{ConflictPolicy, MappingConfig};
 use crate::sheets::model::CellData;
 use crate::sync::{RowKey, WriteBack};
-use crate::webhook::{ApplyResponse, CellValue, EditedRow};
+use crate::webhook::{CellValue, EditedRow};
 
 /// A row the stream changed this shortly before reconcile started reading, or since, is left to
 /// the stream: its change may still wait in the writer (a delete not yet flushed would
@@ -229,10 +229,8 @@ async fn write_rows(
         clock: &clock,
         recent: &recent,
     };
-    let outcome = apply_rows(&mut transaction, &context, &plan).await?;
-    let response = ApplyResponse {
-        results: outcome.results.clone(),
-    };
+    let mut outcome = apply_rows(&mut transaction, &context, &plan).await?;
+    let response = outcome.take_response();
     let delivery_id = format!("reconcile-{now}-{}", fastrand::u64(..));
     let table_name = table.display_name();
     let finished = session::finish(

@@ -25,8 +25,9 @@ use super::cells::{request_key_text, row_key};
 use super::columns::TableInfo;
 use super::convert::convert_old_value;
 use super::error::{Failure, FailureClass};
-use super::marker::{MarkedRow, Marker, Operation};
+use super::marker::{Marker, Operation};
 use super::session::{self, Bookkeeping};
+use super::statements::marked_row;
 use super::typed::Typed;
 use super::Inner;
 use crate::config::MappingConfig;
@@ -260,23 +261,9 @@ async fn delete_attempt(
             .exec_drop(statement.as_str(), parameters)
             .await?;
         if transaction.affected_rows() > 0 {
-            marker.rows.push(MarkedRow {
-                table: table.display_name(),
-                key: table
-                    .key
-                    .iter()
-                    .zip(key)
-                    .map(|(index, value)| {
-                        (
-                            table.columns[*index].name.to_string(),
-                            value.marker_text().unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-                operation: Operation::Delete,
-                columns: Default::default(),
-                sheet_row: None,
-            });
+            marker
+                .rows
+                .push(marked_row(table, key, Operation::Delete, &[], None));
         }
     }
     let response = ApplyResponse::default();
